@@ -1,0 +1,79 @@
+#include "atomicfile.h"
+
+#include "ct_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ct_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+		return ct_err(err, errlen, "%s: path too long", path);
+
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ct_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+	const char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return ct_err(err, errlen, "%s: write failed: %s", tmp, strerror(e));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return ct_err(err, errlen, "%s: cannot flush: %s", tmp, strerror(e));
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return ct_err(err, errlen, "%s: cannot rename into place: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+int ct_json_write_atomic(const char *path, const json_t *json, char *err, size_t errlen)
+{
+	char *text = json_dumps(json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	if (!text)
+		return ct_err(err, errlen, "%s: cannot serialise JSON", path);
+	size_t len = strlen(text);
+	/* end with a newline like every text file */
+	char *withnl = realloc(text, len + 2);
+	if (!withnl) {
+		free(text);
+		return ct_err(err, errlen, "out of memory");
+	}
+	withnl[len] = '\n';
+	withnl[len + 1] = '\0';
+	int rc = ct_write_atomic(path, withnl, len + 1, err, errlen);
+	free(withnl);
+	return rc;
+}
+
+int ct_dir_writable(const char *path, char *err, size_t errlen)
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof copy, "%s", path);
+	const char *dir = dirname(copy);
+	if (access(dir, W_OK | X_OK) < 0)
+		return ct_err(err, errlen, "%s: directory '%s' is not writable: %s", path, dir,
+			      strerror(errno));
+	return 0;
+}

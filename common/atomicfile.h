@@ -1,0 +1,18 @@
+/* Results are written to a temporary name and renamed into place, so a
+ * reader (or an interrupted run) never sees half a file. */
+#ifndef CT_ATOMICFILE_H
+#define CT_ATOMICFILE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Writes data to path atomically (same directory temp file + rename). */
+int ct_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Serialises json (indented, keys in insertion order) and writes it atomically. */
+int ct_json_write_atomic(const char *path, const json_t *json, char *err, size_t errlen);
+
+/* Whether the directory that will hold path is writable by this process. */
+int ct_dir_writable(const char *path, char *err, size_t errlen);
+
+#endif

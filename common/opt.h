@@ -1,0 +1,80 @@
+/* One option table per binary (fio-style).
+ *
+ * The table drives the command line (getopt_long), the defaults, the
+ * --help text and, later, the scenario keys of the same names. Defaults
+ * are text and go through the same parser as user input, so a default can
+ * never disagree with what the help says. */
+#ifndef CT_OPT_H
+#define CT_OPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum ct_opt_type {
+	CT_OPT_FLAG,      /* bool; takes no argument */
+	CT_OPT_UINT,      /* uint64_t within [min, max] */
+	CT_OPT_DURATION,  /* uint64_t nanoseconds within [min, max]: 10s, 250ms, 2m, 1h, 500us; a bare number is seconds */
+	CT_OPT_STR,       /* const char * */
+	CT_OPT_LIST,      /* struct ct_strlist; the option may be given many times */
+	CT_OPT_CUSTOM,    /* parse() converts the text into the field */
+};
+
+struct ct_strlist {
+	const char **v;
+	size_t n;
+};
+
+typedef int (*ct_opt_parse_fn)(const char *text, void *field, char *err, size_t errlen);
+
+struct ct_opt {
+	const char *name;       /* long option name, also the scenario key */
+	char short_name;        /* 0: none */
+	enum ct_opt_type type;
+	size_t offset;          /* offsetof(config struct, field) */
+	const char *def;        /* default as text, or NULL for none */
+	uint64_t min, max;      /* CT_OPT_UINT and CT_OPT_DURATION bounds */
+	const char *arg;        /* argument name shown in --help */
+	const char *help;
+	ct_opt_parse_fn parse;  /* CT_OPT_CUSTOM only */
+};
+
+#define CT_OPT_END { .name = NULL }
+
+enum ct_opt_result {
+	CT_OPT_OK = 0,
+	CT_OPT_ERROR = -1,
+	CT_OPT_HELP = 1,     /* --help was given */
+	CT_OPT_VERSION = 2,  /* --version was given */
+};
+
+/* Applies every default, then parses argv into cfg. Positional arguments
+ * are left in argv[*optind_out..argc). On error fills err and returns
+ * CT_OPT_ERROR; the error names the option and the value. */
+enum ct_opt_result ct_opt_parse(const struct ct_opt *table, void *cfg, int argc, char **argv,
+				int *optind_out, char *err, size_t errlen);
+
+/* Sets one option by name, as a scenario file key would. */
+int ct_opt_set(const struct ct_opt *table, void *cfg, const char *name, const char *value,
+	       char *err, size_t errlen);
+
+/* Frees what parsing allocated (the lists). */
+void ct_opt_free(const struct ct_opt *table, void *cfg);
+
+/* Writes the --help text: synopsis line, then one entry per option. */
+void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char *about,
+		  const struct ct_opt *table);
+
+/* Parses a duration such as "10s", "250ms", "500us", "2m", "1h" or "3"
+ * (seconds) into nanoseconds. */
+int ct_parse_duration(const char *text, uint64_t *ns, char *err, size_t errlen);
+
+/* Parses a whole unsigned decimal number; rejects signs, spaces and junk. */
+int ct_parse_uint(const char *text, uint64_t *out, char *err, size_t errlen);
+
+/* The candidate closest to word by edit distance, if it is close enough
+ * to be a plausible typo; NULL otherwise. */
+const char *ct_did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,301 @@
+/* ctstorm-responder: a minimal, fast authoritative DNS server (UDP + TCP). */
+#include "atomicfile.h"
+#include "clock.h"
+#include "ct_err.h"
+#include "db.h"
+#include "handler.h"
+#include "log.h"
+#include "opt.h"
+#include "server.h"
+#include "stats.h"
+#include "zone.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct config {
+	struct ct_strlist listen;
+	struct ct_strlist zone;
+	struct ct_strlist synthesize;
+	uint64_t workers;
+	struct ct_mode mode;
+	const char *user;
+	const char *stats_json;
+	uint64_t tcp_idle;
+	uint64_t tcp_max_conns;
+	uint64_t edns_size;
+	uint64_t delay_queue;
+	bool quiet;
+};
+
+static int parse_mode(const char *text, void *field, char *err, size_t errlen)
+{
+	return ct_mode_parse(text, field, err, errlen);
+}
+
+#define OFF(f) offsetof(struct config, f)
+static const struct ct_opt options[] = {
+	{ "listen", 'l', CT_OPT_LIST, OFF(listen), NULL, 0, 0, "ADDR:PORT[,mode=M]",
+	  "address to serve on, UDP and TCP; IPv6 as [ADDR]:PORT; ',mode=' sets this listener's mode", NULL },
+	{ "zone", 'z', CT_OPT_LIST, OFF(zone), NULL, 0, 0, "FILE",
+	  "RFC 1035 zone file to serve; its SOA names the zone", NULL },
+	{ "workers", 'w', CT_OPT_UINT, OFF(workers), "1", 1, 64, "N",
+	  "worker threads, each with its own SO_REUSEPORT sockets", NULL },
+	{ "mode", 'm', CT_OPT_CUSTOM, OFF(mode), "answer", 0, 0, "MODE",
+	  "answer; drop (never reply, conntrack entries stay UNREPLIED); delay=MS (reply MS late)",
+	  parse_mode },
+	{ "synthesize", 's', CT_OPT_LIST, OFF(synthesize), NULL, 0, 0, "ZONE",
+	  "answer every nonexistent name under this loaded zone as its apex would (A, AAAA, TXT...; not SOA/NS), "
+	  "for random-label load",
+	  NULL },
+	{ "user", 'u', CT_OPT_STR, OFF(user), "nobody", 0, 0, "NAME",
+	  "started as root, switch to this user after binding ('root' keeps root)", NULL },
+	{ "stats-json", 'j', CT_OPT_STR, OFF(stats_json), NULL, 0, 0, "FILE",
+	  "write the counters as JSON here at exit and on SIGUSR1 (atomically)", NULL },
+	{ "tcp-idle-timeout", 0, CT_OPT_DURATION, OFF(tcp_idle), "10s", CT_NS_PER_MS, 3600 * CT_NS_PER_SEC,
+	  "DURATION", "close a TCP connection idle (or stalled mid-frame) this long", NULL },
+	{ "tcp-max-conns", 0, CT_OPT_UINT, OFF(tcp_max_conns), "4096", 1, 1000000, "N",
+	  "open TCP connections at most, over all workers; more are closed at once", NULL },
+	{ "edns-size", 0, CT_OPT_UINT, OFF(edns_size), "1232", 512, 4096, "BYTES",
+	  "largest UDP reply to EDNS clients (the smaller of theirs and this)", NULL },
+	{ "delay-queue", 0, CT_OPT_UINT, OFF(delay_queue), "8192", 16, 1 << 20, "N",
+	  "replies each UDP socket holds in delay mode; beyond it they are dropped and counted", NULL },
+	{ "quiet", 'q', CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL,
+	  "no status line or summary on the terminal", NULL },
+	CT_OPT_END,
+};
+
+static const char synopsis[] =
+	"--listen ADDR:PORT [--listen ...] --zone FILE [--zone ...] [--workers N]\n"
+	"       [--mode answer|drop|delay=MS] [--synthesize ZONE] [--user NAME] [--stats-json FILE]";
+static const char about[] =
+	"A minimal authoritative DNS server for conntrack experiments: answers from precomputed "
+	"wire data over UDP and TCP, runs in the foreground until SIGINT or SIGTERM, writes its "
+	"counters on SIGUSR1 and at exit. Exit status: 0 stopped cleanly, 1 runtime failure "
+	"(e.g. an address in use), 2 bad usage or bad input.";
+
+struct app {
+	struct config cfg;
+	struct ct_server *srv;
+	struct event_base *base;
+	bool tty;
+	uint64_t last_queries;
+	uint64_t last_ns;
+};
+
+static void write_stats(struct app *a, bool final)
+{
+	struct ct_stats_snapshot s;
+	char err[CT_ERRLEN];
+	ct_server_snapshot(a->srv, &s);
+	if (a->cfg.stats_json) {
+		json_t *j = ct_stats_json(&s);
+		if (!j || ct_json_write_atomic(a->cfg.stats_json, j, err, sizeof err) < 0)
+			ct_log_error("%s", j ? err : "cannot build the stats JSON");
+		json_decref(j);
+	}
+	if ((final && !a->cfg.quiet) || (!final && !a->cfg.stats_json)) {
+		if (a->tty)
+			fputs("\r\033[K", stderr);
+		ct_stats_print(stderr, &s);
+	}
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *a = arg;
+	(void)what;
+	if (sig == SIGUSR1)
+		write_stats(a, false);
+	else
+		event_base_loopbreak(a->base);
+}
+
+static void status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *a = arg;
+	struct ct_stats_snapshot s;
+	(void)fd;
+	(void)what;
+	ct_server_snapshot(a->srv, &s);
+	uint64_t now = ct_now_ns(), q = ct_stats_queries(&s);
+	double dt = (double)(now - a->last_ns) / 1e9;
+	fprintf(stderr, "\r\033[K%.0f qps  queries %llu  NOERROR %llu  NXDOMAIN %llu  tcp open %llu  dropped %llu",
+		dt > 0 ? (double)(q - a->last_queries) / dt : 0.0, (unsigned long long)q,
+		(unsigned long long)s.c[CT_C_RCODE_NOERROR], (unsigned long long)s.c[CT_C_RCODE_NXDOMAIN],
+		(unsigned long long)s.tcp_active, (unsigned long long)s.c[CT_C_MODE_DROPPED]);
+	a->last_queries = q;
+	a->last_ns = now;
+}
+
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (geteuid() != 0 || strcmp(user, "root") == 0)
+		return 0;
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw)
+		return ct_err(err, errlen, "--user: no such user '%s'", user);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return ct_err(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
+	return 0;
+}
+
+static int usage_error(const char *msg)
+{
+	ct_log_error("%s", msg);
+	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
+	return CT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { 0 };
+	char err[CT_ERRLEN];
+	struct ct_zone *zones = NULL;
+	struct ct_listen *listens = NULL;
+	struct ct_db *db = NULL;
+	struct event *sigs[3] = { NULL }, *status = NULL;
+	int rc = CT_EXIT_USAGE, optind_out;
+
+	ct_log_init("ctstorm-responder");
+	switch (ct_opt_parse(options, &a.cfg, argc, argv, &optind_out, err, sizeof err)) {
+	case CT_OPT_HELP:
+		ct_opt_usage(stdout, "ctstorm-responder", synopsis, about, options);
+		rc = CT_EXIT_OK;
+		goto out;
+	case CT_OPT_VERSION:
+		printf("ctstorm-responder %s\n", CT_VERSION);
+		rc = CT_EXIT_OK;
+		goto out;
+	case CT_OPT_ERROR:
+		rc = usage_error(err);
+		goto out;
+	case CT_OPT_OK:
+		break;
+	}
+	if (optind_out < argc) {
+		snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind_out]);
+		rc = usage_error(err);
+		goto out;
+	}
+	if (a.cfg.listen.n == 0 || a.cfg.zone.n == 0) {
+		rc = usage_error(a.cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
+		goto out;
+	}
+
+	listens = calloc(a.cfg.listen.n, sizeof *listens);
+	zones = calloc(a.cfg.zone.n, sizeof *zones);
+	if (!listens || !zones) {
+		ct_log_error("out of memory");
+		rc = CT_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < a.cfg.listen.n; i++) {
+		if (ct_listen_parse(a.cfg.listen.v[i], &listens[i], err, sizeof err) < 0) {
+			char msg[CT_ERRLEN + 16];
+			snprintf(msg, sizeof msg, "--listen: %s", err);
+			rc = usage_error(msg);
+			goto out;
+		}
+		if (!listens[i].has_mode)
+			listens[i].mode = a.cfg.mode;
+	}
+	for (size_t i = 0; i < a.cfg.zone.n; i++) {
+		if (ct_zone_load(a.cfg.zone.v[i], &zones[i], err, sizeof err) < 0) {
+			ct_log_error("%s", err);
+			goto out;
+		}
+	}
+	if (ct_db_build(&db, zones, a.cfg.zone.n, &a.cfg.synthesize, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		goto out;
+	}
+	if (a.cfg.stats_json && ct_dir_writable(a.cfg.stats_json, err, sizeof err) < 0) {
+		ct_log_error("--stats-json: %s", err);
+		goto out;
+	}
+
+	struct ct_handler_cfg hcfg = { .db = db, .edns_udp_max = (uint16_t)a.cfg.edns_size };
+	struct ct_server_cfg scfg = {
+		.handler = &hcfg, .listens = listens, .nlistens = a.cfg.listen.n,
+		.workers = (unsigned)a.cfg.workers, .tcp_idle_ns = a.cfg.tcp_idle,
+		.tcp_max_conns = (unsigned)a.cfg.tcp_max_conns, .delay_queue = (unsigned)a.cfg.delay_queue,
+	};
+	if (ct_server_open(&a.srv, &scfg, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		rc = CT_EXIT_FAIL;
+		goto out;
+	}
+	if (drop_privileges(a.cfg.user, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		rc = errno ? CT_EXIT_FAIL : CT_EXIT_USAGE;
+		goto out;
+	}
+	if (a.cfg.stats_json && ct_dir_writable(a.cfg.stats_json, err, sizeof err) < 0) {
+		ct_log_error("--stats-json: %s (as user '%s'; pass --user root or choose another place)", err,
+			     a.cfg.user);
+		goto out;
+	}
+
+	a.base = event_base_new();
+	a.tty = isatty(STDERR_FILENO) && !a.cfg.quiet;
+	const int signals[3] = { SIGINT, SIGTERM, SIGUSR1 };
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = a.base ? evsignal_new(a.base, signals[i], signal_cb, &a) : NULL;
+		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+			ct_log_error("cannot install signal handlers");
+			rc = CT_EXIT_FAIL;
+			goto out;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (ct_server_start(a.srv, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		rc = CT_EXIT_FAIL;
+		goto out;
+	}
+	if (!a.cfg.quiet) {
+		char mode[32];
+		for (size_t i = 0; i < a.cfg.listen.n; i++)
+			ct_log_info("listening on %s udp+tcp, mode %s", listens[i].text,
+				    ct_mode_str(&listens[i].mode, mode, sizeof mode));
+		ct_log_info("serving %zu zone(s), %zu names, %zu precomputed answers, %u worker(s)",
+			    a.cfg.zone.n, ct_db_names(db), ct_db_answers(db), scfg.workers);
+	}
+	if (a.tty) {
+		struct timeval one = { 1, 0 };
+		status = event_new(a.base, -1, EV_PERSIST, status_cb, &a);
+		a.last_ns = ct_now_ns();
+		if (status)
+			event_add(status, &one);
+	}
+	event_base_dispatch(a.base);
+	ct_server_stop(a.srv);
+	write_stats(&a, true);
+	rc = CT_EXIT_OK;
+out:
+	if (status)
+		event_free(status);
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (a.base)
+		event_base_free(a.base);
+	ct_server_free(a.srv);
+	ct_db_free(db);
+	for (size_t i = 0; zones && i < a.cfg.zone.n; i++)
+		ct_zone_free(&zones[i]);
+	free(zones);
+	free(listens);
+	ct_opt_free(options, &a.cfg);
+	return rc;
+}
