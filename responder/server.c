@@ -697,6 +697,18 @@ void ct_server_free(struct ct_server *srv)
 	free(srv);
 }
 
+int ct_server_local_addr(const struct ct_server *srv, size_t listen_index, int type,
+			 struct ct_sockaddr *out)
+{
+	const struct worker *w = srv->workers[0];
+	if (listen_index >= w->nsock)
+		return -1;
+	int fd = type == SOCK_DGRAM ? w->udp[listen_index].fd
+				    : evconnlistener_get_fd(w->tcp[listen_index].lev);
+	out->len = sizeof out->ss;
+	return getsockname(fd, (struct sockaddr *)&out->ss, &out->len);
+}
+
 void ct_server_snapshot(const struct ct_server *srv, struct ct_stats_snapshot *out)
 {
 	memset(out, 0, sizeof *out);

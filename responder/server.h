@@ -63,6 +63,11 @@ void ct_server_stop(struct ct_server *srv);
 
 void ct_server_free(struct ct_server *srv);
 
+/* The address a listener's first worker socket is bound to (type is
+ * SOCK_DGRAM or SOCK_STREAM); useful with port 0. */
+int ct_server_local_addr(const struct ct_server *srv, size_t listen_index, int type,
+			 struct ct_sockaddr *out);
+
 /* Sums the workers' counters (callable while running). */
 void ct_server_snapshot(const struct ct_server *srv, struct ct_stats_snapshot *out);
 

@@ -1,0 +1,165 @@
+/* The option table: defaults, ranges, lists, durations, did-you-mean. */
+#include "opt.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+struct cfg {
+	uint64_t workers;
+	uint64_t idle;
+	const char *user;
+	struct ct_strlist listen;
+	bool quiet;
+};
+
+#define OFF(f) offsetof(struct cfg, f)
+static const struct ct_opt table[] = {
+	{ "workers", 'w', CT_OPT_UINT, OFF(workers), "1", 1, 64, "N", "workers", NULL },
+	{ "idle", 0, CT_OPT_DURATION, OFF(idle), "10s", 1000000, 3600000000000ull, "D", "idle", NULL },
+	{ "user", 'u', CT_OPT_STR, OFF(user), "nobody", 0, 0, "NAME", "user", NULL },
+	{ "listen", 'l', CT_OPT_LIST, OFF(listen), "127.0.0.1:53", 0, 0, "A", "listen", NULL },
+	{ "quiet", 'q', CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "quiet", NULL },
+	CT_OPT_END,
+};
+
+static enum ct_opt_result run(struct cfg *c, char *err, int argc, const char **argv)
+{
+	memset(c, 0, sizeof *c);
+	return ct_opt_parse(table, c, argc, (char **)argv, NULL, err, 256);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct cfg c;
+	char err[256];
+	const char *argv[] = { "prog", NULL };
+	assert_int_equal(run(&c, err, 1, argv), CT_OPT_OK);
+	assert_int_equal(c.workers, 1);
+	assert_int_equal(c.idle, 10000000000ull);
+	assert_string_equal(c.user, "nobody");
+	assert_int_equal(c.listen.n, 1);
+	assert_string_equal(c.listen.v[0], "127.0.0.1:53");
+	assert_false(c.quiet);
+	ct_opt_free(table, &c);
+}
+
+static void test_values(void **state)
+{
+	(void)state;
+	struct cfg c;
+	char err[256];
+	const char *argv[] = { "prog", "-w", "4", "--idle=250ms", "-q", "--listen", "a", "-l", "b", NULL };
+	assert_int_equal(run(&c, err, 9, argv), CT_OPT_OK);
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.idle, 250000000ull);
+	assert_true(c.quiet);
+	/* the first explicit value replaces the default list */
+	assert_int_equal(c.listen.n, 2);
+	assert_string_equal(c.listen.v[0], "a");
+	assert_string_equal(c.listen.v[1], "b");
+	ct_opt_free(table, &c);
+}
+
+struct bad {
+	const char *arg1, *arg2;
+	const char *error;
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	static const struct bad bads[] = {
+		{ "--workers", "0", "--workers: 0 is outside 1..64" },
+		{ "--workers", "65", "--workers: 65 is outside 1..64" },
+		{ "--workers", "4x", "--workers: '4x' is not a whole number" },
+		{ "--workers", "-1", "--workers: '-1' is not a whole number" },
+		{ "--idle", "5 parsecs", "--idle: '5 parsecs' has an unknown unit" },
+		{ "--idle", "0", "--idle: 0 is outside 1ms..3600000ms" },
+		{ "--wrokers", "2", "unknown option '--wrokers' (did you mean '--workers'?)" },
+		{ "--zzzzzzzz", "2", "unknown option '--zzzzzzzz'" },
+		{ "-x", "2", "unknown option '-x'" },
+	};
+	for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+		struct cfg c;
+		char err[256] = "";
+		const char *argv[] = { "prog", bads[i].arg1, bads[i].arg2, NULL };
+		assert_int_equal(run(&c, err, 3, argv), CT_OPT_ERROR);
+		if (!strstr(err, bads[i].error))
+			fail_msg("'%s %s': got '%s', want '%s'", bads[i].arg1, bads[i].arg2, err, bads[i].error);
+		ct_opt_free(table, &c);
+	}
+}
+
+static void test_missing_value(void **state)
+{
+	(void)state;
+	struct cfg c;
+	char err[256];
+	const char *argv[] = { "prog", "--workers", NULL };
+	assert_int_equal(run(&c, err, 2, argv), CT_OPT_ERROR);
+	assert_non_null(strstr(err, "needs a value"));
+	ct_opt_free(table, &c);
+}
+
+static void test_help_version(void **state)
+{
+	(void)state;
+	struct cfg c;
+	char err[256];
+	const char *h[] = { "prog", "--help", NULL };
+	const char *v[] = { "prog", "--version", NULL };
+	assert_int_equal(run(&c, err, 2, h), CT_OPT_HELP);
+	ct_opt_free(table, &c);
+	assert_int_equal(run(&c, err, 2, v), CT_OPT_VERSION);
+	ct_opt_free(table, &c);
+}
+
+static void test_set_by_name(void **state)
+{
+	(void)state;
+	struct cfg c;
+	char err[256];
+	const char *argv[] = { "prog", NULL };
+	assert_int_equal(run(&c, err, 1, argv), CT_OPT_OK);
+	assert_int_equal(ct_opt_set(table, &c, "workers", "8", err, sizeof err), 0);
+	assert_int_equal(c.workers, 8);
+	assert_int_equal(ct_opt_set(table, &c, "usr", "x", err, sizeof err), -1);
+	assert_string_equal(err, "unknown option 'usr' (did you mean 'user'?)");
+	ct_opt_free(table, &c);
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint64_t ns;
+	} ok[] = { { "3", 3000000000ull }, { "1.5s", 1500000000ull }, { "250ms", 250000000ull },
+		   { "500us", 500000ull }, { "2m", 120000000000ull }, { "1h", 3600000000000ull } };
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		uint64_t ns;
+		assert_int_equal(ct_parse_duration(ok[i].text, &ns, NULL, 0), 0);
+		assert_int_equal(ns, ok[i].ns);
+	}
+	uint64_t ns;
+	assert_int_equal(ct_parse_duration("", &ns, NULL, 0), -1);
+	assert_int_equal(ct_parse_duration("s", &ns, NULL, 0), -1);
+	assert_int_equal(ct_parse_duration("-1s", &ns, NULL, 0), -1);
+	assert_int_equal(ct_parse_duration("1e30h", &ns, NULL, 0), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_value),
+		cmocka_unit_test(test_help_version), cmocka_unit_test(test_set_by_name),
+		cmocka_unit_test(test_durations),
+	};
+	return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
+}
