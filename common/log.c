@@ -15,7 +15,7 @@ const char *ct_log_prog(void)
 	return log_prog;
 }
 
-static void log_v(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_v(const char *level, const char *fmt, va_list ap)
 {
 	/* One fprintf per line keeps lines from threads whole. */
 	char line[2048];

@@ -1,0 +1,120 @@
+# Shared helpers for the namespace integration tests (sourced, bash).
+#
+# Every test builds its own pair of namespaces with unique names, uses only
+# the benchmarking ranges 198.18.0.0/15 and 2001:2::/48, stops only the
+# processes it started (by PID) and removes everything on every exit path.
+
+set -u
+
+CT_PASSED=0
+CT_FAILED=0
+CT_PIDS=()
+CT_NETNS=()
+CT_TMP=$(mktemp -d /tmp/ctstorm-test.XXXXXX)
+
+ct_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+ct_ok() {
+	CT_PASSED=$((CT_PASSED + 1))
+	echo "ok - $*"
+}
+
+ct_fail() {
+	CT_FAILED=$((CT_FAILED + 1))
+	echo "FAIL - $*"
+}
+
+# ct_check DESCRIPTION COMMAND...: passes when the command succeeds.
+ct_check() {
+	local what=$1
+	shift
+	if "$@"; then ct_ok "$what"; else ct_fail "$what"; fi
+}
+
+ct_cleanup() {
+	local pid ns
+	for pid in "${CT_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${CT_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${CT_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$CT_TMP"
+}
+
+ct_summary() {
+	echo "$CT_PASSED passed, $CT_FAILED failed"
+	[ "$CT_FAILED" -eq 0 ]
+}
+
+# Skips the test unless we are root with ip netns and the given tools.
+ct_require() {
+	[ "$(id -u)" -eq 0 ] || ct_skip "needs root for network namespaces"
+	command -v ip >/dev/null || ct_skip "needs iproute2"
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || ct_skip "needs $tool (scripts/install-deps.sh installs it)"
+	done
+	local probe="ctstorm-probe-$$"
+	ip netns add "$probe" 2>/dev/null || ct_skip "this kernel or container cannot create network namespaces"
+	ip netns del "$probe"
+}
+
+# ct_pair PREFIX: client and server namespaces joined by a veth.
+# Sets CT_CLI, CT_SRV; client 198.18.0.1 / 2001:2::1, server 198.18.0.2 / 2001:2::2.
+ct_pair() {
+	local id="$1-$$-$RANDOM"
+	CT_CLI="ctc-$id"
+	CT_SRV="cts-$id"
+	CT_NETNS+=("$CT_CLI" "$CT_SRV")
+	ip netns add "$CT_CLI"
+	ip netns add "$CT_SRV"
+	ip link add "vc$$" netns "$CT_CLI" type veth peer name "vs$$" netns "$CT_SRV"
+	ip -n "$CT_CLI" link set lo up
+	ip -n "$CT_SRV" link set lo up
+	ip -n "$CT_CLI" addr add 198.18.0.1/24 dev "vc$$"
+	ip -n "$CT_SRV" addr add 198.18.0.2/24 dev "vs$$"
+	ip -n "$CT_CLI" addr add 2001:2::1/64 dev "vc$$" nodad
+	ip -n "$CT_SRV" addr add 2001:2::2/64 dev "vs$$" nodad
+	ip -n "$CT_CLI" link set "vc$$" up
+	ip -n "$CT_SRV" link set "vs$$" up
+}
+
+# ct_start NS LOGFILE COMMAND...: starts a process in a namespace, records its PID.
+ct_start() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	CT_PIDS+=("$!")
+	CT_LAST_PID=$!
+}
+
+# ct_stop PID: SIGTERM, wait; returns the exit status.
+ct_stop() {
+	local pid=$1 rc
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	local keep=()
+	for p in "${CT_PIDS[@]}"; do [ "$p" != "$pid" ] && keep+=("$p"); done
+	CT_PIDS=("${keep[@]}")
+	return $rc
+}
+
+# ct_wait_dns NS SERVER PORT NAME: waits up to 5 s for an answer.
+ct_wait_dns() {
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$1" dig +time=1 +tries=1 @"$2" -p "$3" "$4" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
