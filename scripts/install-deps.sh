@@ -1,0 +1,40 @@
+#!/bin/bash
+# Installs every Debian 12 package that building, testing and benchmarking
+# ctstorm need. Run as root on a fresh machine; safe to run again.
+#
+#   scripts/install-deps.sh           build + test + benchmark packages
+#
+# NSD and Knot are installed for the benchmarks only (bench/). Their
+# packages start a system service where systemd runs; this script stops
+# and disables those services again so no DNS server is left listening.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (apt-get install)" >&2
+	exit 2
+fi
+
+PACKAGES=(
+	# build
+	build-essential cmake pkg-config clang
+	libevent-dev libldns-dev libc-ares-dev libnetfilter-conntrack-dev libmnl-dev
+	libinih-dev libjansson-dev
+	# tests
+	libcmocka-dev ldnsutils python3 procps
+	iproute2 iptables nftables conntrack
+	# real DNS clients the tests compare with
+	dnsutils knot-dnsutils dnsperf dnsdiag
+	# peers for the benchmarks, plots for reports
+	nsd knot gnuplot-nox
+)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+
+if [ -d /run/systemd/system ]; then
+	for svc in nsd knot; do
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	done
+fi
+echo "install-deps.sh: all packages installed"
