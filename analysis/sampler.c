@@ -1,0 +1,665 @@
+/* ctstorm-sampler: a namespace's conntrack count, limit, statistics
+ * counters, kernel-log drops and (optionally) table composition as one
+ * time series. Read-only unless --fill is given. */
+#include "atomicfile.h"
+#include "clock.h"
+#include "ct_err.h"
+#include "ctnl.h"
+#include "ctstat.h"
+#include "kmsg.h"
+#include "log.h"
+#include "netaddr.h"
+#include "netns.h"
+#include "opt.h"
+#include "sample.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/buffer.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROC_COUNT "/proc/sys/net/netfilter/nf_conntrack_count"
+#define PROC_MAX "/proc/sys/net/netfilter/nf_conntrack_max"
+#define PROC_BUCKETS "/proc/sys/net/netfilter/nf_conntrack_buckets"
+#define PROC_STAT "/proc/net/stat/nf_conntrack"
+/* Prometheus textfile rewrites at most this often, whatever the interval. */
+#define PROM_FILE_PERIOD_NS CT_NS_PER_SEC
+#define STATUS_PERIOD_NS (CT_NS_PER_SEC / 2)
+
+struct config {
+	const char *netns;
+	uint64_t interval;
+	uint64_t duration;
+	const char *csv, *json, *summary, *kmsg_log;
+	uint64_t table_every;
+	uint64_t fill;
+	const char *prom_file;
+	const char *listen;
+	bool quiet;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct ct_opt options[] = {
+	{ "netns", 'n', CT_OPT_STR, OFF(netns), NULL, 0, 0, "NAME|PATH|PID",
+	  "observe this network namespace (a name under /run/netns, a path, or a PID); default: our own", NULL },
+	{ "interval", 'i', CT_OPT_DURATION, OFF(interval), "100ms", CT_NS_PER_MS, 600 * CT_NS_PER_SEC, "DURATION",
+	  "time between samples", NULL },
+	{ "duration", 'd', CT_OPT_DURATION, OFF(duration), "0", 0, 7 * 24 * 3600 * CT_NS_PER_SEC, "DURATION",
+	  "stop after this long (0: run until SIGINT or SIGTERM)", NULL },
+	{ "csv", 'c', CT_OPT_STR, OFF(csv), NULL, 0, 0, "FILE", "write samples as CSV (header documented in analysis/README.md)", NULL },
+	{ "json", 'j', CT_OPT_STR, OFF(json), NULL, 0, 0, "FILE", "write samples as JSON lines", NULL },
+	{ "summary", 's', CT_OPT_STR, OFF(summary), NULL, 0, 0, "FILE",
+	  "write the run summary as JSON at exit (peak count, first drop, totals)", NULL },
+	{ "kmsg-log", 'k', CT_OPT_STR, OFF(kmsg_log), NULL, 0, 0, "FILE",
+	  "keep the kernel log lines that matter (conntrack, suppression) verbatim", NULL },
+	{ "table-every", 't', CT_OPT_DURATION, OFF(table_every), "0", 0, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "also dump and classify the table this often, in a thread of its own (0: never)", NULL },
+	{ "fill", 'f', CT_OPT_UINT, OFF(fill), "0", 0, CT_FILL_MAX, "N",
+	  "pre-fill the table with N synthetic ASSURED UDP entries (198.19.0.0/16 -> 198.18.255.254:9) and remove "
+	  "exactly those at exit",
+	  NULL },
+	{ "prom-file", 'p', CT_OPT_STR, OFF(prom_file), NULL, 0, 0, "FILE",
+	  "keep a Prometheus textfile-collector file up to date (atomically, at most once a second)", NULL },
+	{ "listen", 'l', CT_OPT_STR, OFF(listen), NULL, 0, 0, "ADDR:PORT",
+	  "serve Prometheus metrics on http://ADDR:PORT/metrics (bound in our own namespace)", NULL },
+	{ "quiet", 'q', CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no status line on the terminal", NULL },
+	CT_OPT_END,
+};
+
+static const char synopsis[] =
+	"[--netns NAME|PATH|PID] [--interval DUR] [--duration DUR] [--csv FILE] [--json FILE]\n"
+	"       [--summary FILE] [--kmsg-log FILE] [--table-every DUR] [--fill N]\n"
+	"       [--prom-file FILE | --listen ADDR:PORT]";
+static const char about[] =
+	"Samples a network namespace's conntrack table: count, limit, buckets, the per-CPU statistics "
+	"counters summed (over ctnetlink, or /proc/net/stat/nf_conntrack where ctnetlink is missing), "
+	"and the kernel's 'table full, dropping packet' lines for that namespace from /dev/kmsg (from "
+	"the start of the run on). Without --fill it changes nothing on the host. Exit status: 0 done, "
+	"1 runtime failure (e.g. no conntrack in the kernel), 2 bad usage or bad input.";
+
+struct table_thread {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, ready;
+	uint64_t every_ns;
+	struct ct_table result;
+	char err[CT_ERRLEN];
+	bool failed;
+};
+
+struct sampler {
+	struct config cfg;
+	struct event_base *base;
+	struct event *tick, *kmsg_ev, *sigs[3], *stop_ev;
+	struct evhttp *http;
+	struct ct_nl *nl;
+	int fd_count, fd_max, fd_buckets, fd_stat, kmsg_fd;
+	uint64_t inode;
+	bool init_ns;
+	uint64_t start_ns, expected_ns;
+	uint64_t pend_table_full, pend_suppressed;
+	FILE *csv, *jsonl, *kmsglog;
+	struct ct_sample last;
+	bool have_last;
+	struct ct_summary sum;
+	struct table_thread tt;
+	uint64_t last_prom_ns, last_status_ns;
+	bool tty, failed;
+	char proc_buf[16384];
+};
+
+static int read_u64(int fd, const char *what, uint64_t *out, char *err, size_t errlen)
+{
+	char buf[64];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return ct_err(err, errlen, "%s: read failed: %s", what, n < 0 ? strerror(errno) : "empty");
+	buf[n] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return ct_err(err, errlen, "%s: not a number: '%s'", what, buf);
+	*out = v;
+	return 0;
+}
+
+static int read_counters(struct sampler *s, struct ct_sample *x, char *err, size_t errlen)
+{
+	if (s->nl) {
+		if (ct_nl_stats(s->nl, &x->st, err, errlen) == 0)
+			return 0;
+		ct_log_warn("%s; counters from %s from now on", err, PROC_STAT);
+		ct_nl_close(s->nl);
+		s->nl = NULL;
+		s->sum.source = "proc";
+	}
+	ssize_t n = pread(s->fd_stat, s->proc_buf, sizeof s->proc_buf - 1, 0);
+	if (n <= 0)
+		return ct_err(err, errlen, "%s: read failed: %s", PROC_STAT, n < 0 ? strerror(errno) : "empty");
+	uint64_t entries;
+	char why[CT_ERRLEN];
+	if (ct_stat_parse_proc(s->proc_buf, (size_t)n, &x->st, &entries, why, sizeof why) < 0)
+		return ct_err(err, errlen, "%s: %s", PROC_STAT, why);
+	return 0;
+}
+
+static void write_prom_file(struct sampler *s, uint64_t now, bool force)
+{
+	char buf[8192], err[CT_ERRLEN];
+	if (!s->cfg.prom_file || (!force && now - s->last_prom_ns < PROM_FILE_PERIOD_NS))
+		return;
+	s->last_prom_ns = now;
+	size_t len = ct_prom_text(buf, sizeof buf, &s->last, &s->sum);
+	if (ct_write_atomic(s->cfg.prom_file, buf, len, err, sizeof err) < 0)
+		ct_log_warn("%s", err);
+}
+
+static void status_line(struct sampler *s, uint64_t now)
+{
+	if (!s->tty || now - s->last_status_ns < STATUS_PERIOD_NS)
+		return;
+	s->last_status_ns = now;
+	struct ct_ctstat d;
+	ct_stat_delta(&s->sum.first, &s->last.st, &d);
+	fprintf(stderr, "\r\033[K%7.1fs  count %llu/%llu  peak %llu  drop %llu  early_drop %llu  kmsg table full %llu",
+		s->last.t_s, (unsigned long long)s->last.count, (unsigned long long)s->last.max,
+		(unsigned long long)s->sum.peak_count, (unsigned long long)d.v[CT_ST_DROP],
+		(unsigned long long)d.v[CT_ST_EARLY_DROP], (unsigned long long)s->sum.kmsg_table_full);
+}
+
+static void take_sample(struct sampler *s)
+{
+	char err[CT_ERRLEN];
+	struct ct_sample x = { 0 };
+	uint64_t now = ct_now_ns();
+	x.t_s = (double)(now - s->start_ns) / 1e9;
+	x.wall_s = (double)ct_wall_ns() / 1e9;
+	if (read_u64(s->fd_count, PROC_COUNT, &x.count, err, sizeof err) < 0 ||
+	    read_u64(s->fd_max, PROC_MAX, &x.max, err, sizeof err) < 0 ||
+	    read_u64(s->fd_buckets, PROC_BUCKETS, &x.buckets, err, sizeof err) < 0 ||
+	    read_counters(s, &x, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		s->failed = true;
+		event_base_loopbreak(s->base);
+		return;
+	}
+	x.have_kmsg = s->kmsg_fd >= 0;
+	x.kmsg_table_full = s->pend_table_full;
+	x.kmsg_suppressed = s->pend_suppressed;
+	s->pend_table_full = s->pend_suppressed = 0;
+	if (s->tt.started) {
+		pthread_mutex_lock(&s->tt.lock);
+		if (s->tt.ready) {
+			x.has_table = true;
+			x.table = s->tt.result;
+			s->tt.ready = false;
+		}
+		pthread_mutex_unlock(&s->tt.lock);
+	}
+
+	ct_summary_add(&s->sum, &x);
+	s->last = x;
+	s->have_last = true;
+	if (s->csv) {
+		ct_csv_row(s->csv, &x);
+		if (s->cfg.interval >= 50 * CT_NS_PER_MS || s->sum.samples % 64 == 0)
+			fflush(s->csv);
+	}
+	if (s->jsonl) {
+		json_t *j = ct_sample_json(&x);
+		json_dumpf(j, s->jsonl, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		fputc('\n', s->jsonl);
+		json_decref(j);
+		if (s->cfg.interval >= 50 * CT_NS_PER_MS || s->sum.samples % 64 == 0)
+			fflush(s->jsonl);
+	}
+	write_prom_file(s, now, false);
+	status_line(s, now);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sampler *s = arg;
+	(void)fd;
+	(void)what;
+	uint64_t now = ct_now_ns();
+	s->expected_ns += s->cfg.interval;
+	if (now > s->expected_ns + s->cfg.interval) {
+		/* the loop fell behind (a stopped process, an overloaded CPU):
+		 * count the samples that never were, do not invent them */
+		uint64_t behind = (now - s->expected_ns) / s->cfg.interval;
+		s->sum.missed_samples += behind;
+		s->expected_ns += behind * s->cfg.interval;
+	}
+	take_sample(s);
+}
+
+static bool conntrack_line(const struct ct_kmsg_record *r)
+{
+	for (size_t i = 0; i + 9 <= r->msglen; i++)
+		if (memcmp(r->msg + i, "conntrack", 9) == 0)
+			return true;
+	return false;
+}
+
+static void kmsg_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sampler *s = arg;
+	char rec[8192];
+	(void)what;
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof rec - 1);
+		if (n < 0 && errno == EPIPE) {
+			s->sum.kmsg_lost++; /* the ring overwrote records before we read them */
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		struct ct_kmsg_record r;
+		if (ct_kmsg_parse(rec, (size_t)n, &r) < 0)
+			continue;
+		bool keep = false;
+		if (r.kind == CT_KMSG_TABLE_FULL) {
+			bool ours = r.has_netns ? r.netns == s->inode : s->init_ns;
+			if (ours)
+				s->pend_table_full++;
+			keep = true;
+		} else if (r.kind == CT_KMSG_SUPPRESSED) {
+			s->pend_suppressed += r.suppressed;
+			keep = true;
+		} else {
+			keep = conntrack_line(&r);
+		}
+		if (keep && s->kmsglog) {
+			fprintf(s->kmsglog, "[%llu.%06llu] %.*s\n", (unsigned long long)(r.ts_us / 1000000),
+				(unsigned long long)(r.ts_us % 1000000), (int)r.msglen, r.msg);
+			fflush(s->kmsglog);
+		}
+	}
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sampler *s = arg;
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(s->base);
+}
+
+static void metrics_cb(struct evhttp_request *req, void *arg)
+{
+	struct sampler *s = arg;
+	char buf[8192];
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	if (!s->have_last) {
+		evhttp_send_error(req, 503, "no sample yet");
+		evbuffer_free(out);
+		return;
+	}
+	size_t len = ct_prom_text(buf, sizeof buf, &s->last, &s->sum);
+	evbuffer_add(out, buf, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void *table_main(void *arg)
+{
+	struct table_thread *t = arg;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		pthread_mutex_unlock(&t->lock);
+		struct ct_table tab;
+		char err[CT_ERRLEN];
+		int rc = ct_table_dump(&tab, err, sizeof err);
+		pthread_mutex_lock(&t->lock);
+		if (rc < 0) {
+			snprintf(t->err, sizeof t->err, "%s", err);
+			t->failed = true;
+			break;
+		}
+		t->result = tab;
+		t->ready = true;
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		uint64_t ns = (uint64_t)until.tv_nsec + t->every_ns;
+		until.tv_sec += (time_t)(ns / CT_NS_PER_SEC);
+		until.tv_nsec = (long)(ns % CT_NS_PER_SEC);
+		while (!t->stop && pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static int table_start(struct sampler *s, char *err, size_t errlen)
+{
+	struct table_thread *t = &s->tt;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	t->every_ns = s->cfg.table_every;
+	int rc = pthread_create(&t->thread, NULL, table_main, t);
+	if (rc)
+		return ct_err(err, errlen, "cannot start the table thread: %s", strerror(rc));
+	t->started = true;
+	return 0;
+}
+
+static void table_stop(struct sampler *s)
+{
+	struct table_thread *t = &s->tt;
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	if (t->failed)
+		ct_log_warn("table dumps stopped: %s", t->err);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->cond);
+	t->started = false;
+}
+
+static int open_proc(const char *path, int *fd, char *err, size_t errlen)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return ct_err(err, errlen, "%s: %s%s", path, strerror(errno),
+			      errno == ENOENT ? " (conntrack is not loaded: nothing to sample; a stateful rule or "
+						"'modprobe nf_conntrack' loads it)"
+					      : "");
+	return 0;
+}
+
+static FILE *open_out(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		ct_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+	return f;
+}
+
+static int listen_http(struct sampler *s, char *err, size_t errlen)
+{
+	struct ct_sockaddr a;
+	char why[CT_ERRLEN];
+	if (ct_sockaddr_parse(s->cfg.listen, &a, why, sizeof why) < 0)
+		return ct_err(err, errlen, "--listen: %s", why);
+	int fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a.ss, a.len) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return ct_err(err, errlen, "--listen %s: %s", s->cfg.listen, strerror(e));
+	}
+	s->http = evhttp_new(s->base);
+	if (!s->http || evhttp_accept_socket(s->http, fd) < 0) {
+		close(fd);
+		return ct_err(err, errlen, "--listen: cannot serve HTTP");
+	}
+	evhttp_set_cb(s->http, "/metrics", metrics_cb, s);
+	return 0;
+}
+
+static int usage_error(const char *msg)
+{
+	ct_log_error("%s", msg);
+	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
+	return CT_EXIT_USAGE;
+}
+
+/* Everything before the loop that can be refused for bad input: exit 2. */
+static int setup_inputs(struct sampler *s, int *netns_fd, char *err, size_t errlen)
+{
+	if (s->cfg.prom_file && s->cfg.listen)
+		return ct_err(err, errlen, "--prom-file and --listen exclude each other");
+	if (s->cfg.netns && (*netns_fd = ct_netns_open(s->cfg.netns, err, errlen)) < 0)
+		return -1;
+	if ((s->cfg.csv && !(s->csv = open_out(s->cfg.csv, err, errlen))) ||
+	    (s->cfg.json && !(s->jsonl = open_out(s->cfg.json, err, errlen))) ||
+	    (s->cfg.kmsg_log && !(s->kmsglog = open_out(s->cfg.kmsg_log, err, errlen))))
+		return -1;
+	if (s->cfg.summary && ct_dir_writable(s->cfg.summary, err, errlen) < 0)
+		return -1;
+	if (s->cfg.prom_file && ct_dir_writable(s->cfg.prom_file, err, errlen) < 0)
+		return -1;
+	if (s->cfg.listen && listen_http(s, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static void open_kmsg(struct sampler *s)
+{
+	s->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s->kmsg_fd < 0) {
+		ct_log_warn("/dev/kmsg: %s: kernel-log columns stay empty", strerror(errno));
+		return;
+	}
+	/* only what the kernel says from now on, never the history */
+	lseek(s->kmsg_fd, 0, SEEK_END);
+	s->sum.have_kmsg = true;
+}
+
+static int fill_table(struct sampler *s, char *err, size_t errlen)
+{
+	uint64_t count, max;
+	char why[CT_ERRLEN];
+	if (read_u64(s->fd_count, PROC_COUNT, &count, err, errlen) < 0 ||
+	    read_u64(s->fd_max, PROC_MAX, &max, err, errlen) < 0)
+		return -1;
+	if (count + s->cfg.fill > max)
+		return ct_err(err, errlen, "--fill %llu: the table has room for %llu more entries (count %llu, "
+			      "nf_conntrack_max %llu)", (unsigned long long)s->cfg.fill,
+			      (unsigned long long)(max > count ? max - count : 0), (unsigned long long)count,
+			      (unsigned long long)max);
+	/* outlive the run a little, never forever: a SIGKILLed sampler's
+	 * entries still go away by themselves */
+	uint64_t timeout = s->cfg.duration ? s->cfg.duration / CT_NS_PER_SEC + 120 : 86400;
+	s->sum.fill_requested = (uint32_t)s->cfg.fill;
+	if (ct_fill_create((uint32_t)s->cfg.fill, (uint32_t)timeout, &s->sum.fill_created, why, sizeof why) < 0)
+		return ct_err(err, errlen, "%s", why);
+	return 0;
+}
+
+static void unfill_table(struct sampler *s)
+{
+	char err[CT_ERRLEN];
+	if (s->sum.fill_created == 0)
+		return;
+	if (ct_fill_remove(s->sum.fill_created, &s->sum.fill_removed, err, sizeof err) < 0)
+		ct_log_error("%s", err);
+}
+
+int main(int argc, char **argv)
+{
+	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1 };
+	char err[CT_ERRLEN];
+	int netns_fd = -1, optind_out, rc = CT_EXIT_FAIL;
+
+	ct_log_init("ctstorm-sampler");
+	s.sum.first_drop_s = -1;
+	s.sum.source = "ctnetlink";
+	switch (ct_opt_parse(options, &s.cfg, argc, argv, &optind_out, err, sizeof err)) {
+	case CT_OPT_HELP:
+		ct_opt_usage(stdout, "ctstorm-sampler", synopsis, about, options);
+		return CT_EXIT_OK;
+	case CT_OPT_VERSION:
+		printf("ctstorm-sampler %s\n", CT_VERSION);
+		return CT_EXIT_OK;
+	case CT_OPT_ERROR:
+		return usage_error(err);
+	case CT_OPT_OK:
+		break;
+	}
+	if (optind_out < argc) {
+		snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind_out]);
+		return usage_error(err);
+	}
+
+	struct event_config *ec = event_config_new();
+	if (ec)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	s.base = ec ? event_base_new_with_config(ec) : NULL;
+	if (ec)
+		event_config_free(ec);
+	if (!s.base) {
+		ct_log_error("cannot create the event loop");
+		goto out;
+	}
+	if (setup_inputs(&s, &netns_fd, err, sizeof err) < 0) {
+		rc = usage_error(err);
+		goto out;
+	}
+	open_kmsg(&s);
+
+	uint64_t init_inode = 0;
+	ct_netns_inode(&init_inode, err, sizeof err);
+	if (netns_fd >= 0 && ct_netns_enter(netns_fd, s.cfg.netns, err, sizeof err) < 0) {
+		rc = usage_error(err);
+		goto out;
+	}
+	if (ct_netns_inode(&s.inode, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		goto out;
+	}
+	/* The kernel names no namespace for the initial one; PID 1's is the
+	 * best guess at it. */
+	struct stat st1;
+	s.init_ns = stat("/proc/1/ns/net", &st1) == 0 && (uint64_t)st1.st_ino == s.inode;
+	s.sum.netns_inode = s.inode;
+	s.sum.interval_s = (double)s.cfg.interval / 1e9;
+
+	if (open_proc(PROC_COUNT, &s.fd_count, err, sizeof err) < 0 ||
+	    open_proc(PROC_MAX, &s.fd_max, err, sizeof err) < 0 ||
+	    open_proc(PROC_BUCKETS, &s.fd_buckets, err, sizeof err) < 0 ||
+	    open_proc(PROC_STAT, &s.fd_stat, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		goto out;
+	}
+	struct ct_ctstat probe;
+	if (ct_nl_open(&s.nl, err, sizeof err) < 0 || ct_nl_stats(s.nl, &probe, err, sizeof err) < 0) {
+		ct_log_warn("%s; counters from %s instead", err, PROC_STAT);
+		ct_nl_close(s.nl);
+		s.nl = NULL;
+		s.sum.source = "proc";
+	}
+	if (s.cfg.fill && fill_table(&s, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		rc = s.sum.fill_created ? CT_EXIT_FAIL : CT_EXIT_USAGE;
+		goto out;
+	}
+	if (s.cfg.table_every && table_start(&s, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		goto out;
+	}
+
+	if (s.csv)
+		ct_csv_header(s.csv);
+	s.tty = isatty(STDERR_FILENO) && !s.cfg.quiet;
+	s.start_ns = s.expected_ns = ct_now_ns();
+	take_sample(&s);
+	struct timeval iv = { (time_t)(s.cfg.interval / CT_NS_PER_SEC),
+			      (suseconds_t)(s.cfg.interval % CT_NS_PER_SEC / 1000) };
+	s.tick = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
+	if (!s.tick || event_add(s.tick, &iv) < 0)
+		goto loop_failed;
+	if (s.kmsg_fd >= 0) {
+		s.kmsg_ev = event_new(s.base, s.kmsg_fd, EV_READ | EV_PERSIST, kmsg_cb, &s);
+		if (!s.kmsg_ev || event_add(s.kmsg_ev, NULL) < 0)
+			goto loop_failed;
+	}
+	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++) {
+		s.sigs[i] = evsignal_new(s.base, signals[i], stop_cb, &s);
+		if (!s.sigs[i] || evsignal_add(s.sigs[i], NULL) < 0)
+			goto loop_failed;
+	}
+	if (s.cfg.duration) {
+		struct timeval dv = { (time_t)(s.cfg.duration / CT_NS_PER_SEC),
+				      (suseconds_t)(s.cfg.duration % CT_NS_PER_SEC / 1000) };
+		s.stop_ev = evtimer_new(s.base, stop_cb, &s);
+		if (!s.stop_ev || evtimer_add(s.stop_ev, &dv) < 0)
+			goto loop_failed;
+	}
+	event_base_dispatch(s.base);
+	if (s.kmsg_fd >= 0)
+		kmsg_cb(s.kmsg_fd, EV_READ, &s); /* lines that arrived with the last packets */
+	table_stop(&s);
+	if (!s.failed)
+		take_sample(&s); /* the state at the moment we stopped */
+	rc = s.failed ? CT_EXIT_FAIL : CT_EXIT_OK;
+	goto out;
+loop_failed:
+	ct_log_error("cannot set up the event loop");
+out:
+	table_stop(&s);
+	unfill_table(&s);
+	if (s.tty)
+		fputc('\n', stderr);
+	s.sum.duration_s = s.start_ns ? (double)(ct_now_ns() - s.start_ns) / 1e9 : 0;
+	if (s.cfg.summary && s.sum.samples) {
+		json_t *j = ct_summary_json(&s.sum);
+		if (ct_json_write_atomic(s.cfg.summary, j, err, sizeof err) < 0) {
+			ct_log_error("%s", err);
+			rc = CT_EXIT_FAIL;
+		}
+		json_decref(j);
+	}
+	if (s.have_last)
+		write_prom_file(&s, ct_now_ns(), true);
+	if (s.csv)
+		fclose(s.csv);
+	if (s.jsonl)
+		fclose(s.jsonl);
+	if (s.kmsglog)
+		fclose(s.kmsglog);
+	for (int i = 0; i < 3; i++)
+		if (s.sigs[i])
+			event_free(s.sigs[i]);
+	if (s.tick)
+		event_free(s.tick);
+	if (s.kmsg_ev)
+		event_free(s.kmsg_ev);
+	if (s.stop_ev)
+		event_free(s.stop_ev);
+	if (s.http)
+		evhttp_free(s.http);
+	if (s.base)
+		event_base_free(s.base);
+	ct_nl_close(s.nl);
+	int fds[] = { s.fd_count, s.fd_max, s.fd_buckets, s.fd_stat, s.kmsg_fd, netns_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	(void)init_inode;
+	ct_opt_free(options, &s.cfg);
+	return rc;
+}
