@@ -74,7 +74,7 @@ wait "$SPID"
 ct_check "sampler: exit 0 on SIGTERM" test $? -eq 0
 CT_PIDS=("${CT_PIDS[@]/$SPID}")
 
-sum_stat() { grep -o "$1=[0-9]*" <<<"$ct_stats" | cut -d= -f2 | paste -sd+ | bc; }
+sum_stat() { grep -oE "(^| )$1=[0-9]+" <<<"$ct_stats" | cut -d= -f2 | awk '{s += $1} END {print s + 0}'; }
 last=$(tail -1 "$CT_TMP/s.csv")
 col() { awk -F, -v name="$1" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == name) c = i} END {print $c}' \
 	<(head -1 "$CT_TMP/s.csv"; echo "$last"); }

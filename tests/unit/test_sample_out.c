@@ -1,0 +1,118 @@
+/* The sampler's writers: CSV shape, JSON lines, summary, Prometheus text. */
+#include "sample.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static struct ct_sample make(double t, uint64_t count, uint64_t drop, uint64_t kf)
+{
+	struct ct_sample x = { .t_s = t, .wall_s = 1795400000.5 + t, .count = count, .max = 400, .buckets = 1024,
+			       .have_kmsg = true, .kmsg_table_full = kf };
+	for (int i = 0; i < CT_ST__COUNT; i++)
+		x.st.have[i] = true;
+	x.st.have[CT_ST_CHAINTOOLONG] = false; /* an older kernel */
+	x.st.v[CT_ST_DROP] = drop;
+	return x;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ct_csv_header(f);
+	struct ct_sample a = make(0, 10, 5, 0), b = make(0.1, 400, 9, 1);
+	b.has_table = true;
+	b.table.total = 400;
+	b.table.udp_assured = 300;
+	b.table.dump_ms = 1.5;
+	ct_csv_row(f, &a);
+	ct_csv_row(f, &b);
+	fclose(f);
+	char *l1 = buf, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+	l2[-1] = l3[-1] = '\0';
+	*strchr(l3, '\n') = '\0';
+	/* rectangular: every row has as many fields as the header */
+	assert_int_equal(count_char(l1, ','), count_char(l2, ','));
+	assert_int_equal(count_char(l1, ','), count_char(l3, ','));
+	assert_non_null(strstr(l1, "t_s,wall_s,count,max,buckets,found"));
+	assert_non_null(strstr(l2, "0.000000,1795400000.500,10,400,1024,"));
+	assert_non_null(strstr(l3, ",400,0,0,300,")); /* table_total, udp unreplied/replied/assured */
+	assert_non_null(strstr(l2, ",,0,0,")); /* chaintoolong absent: empty, then kmsg */
+	free(buf);
+}
+
+static void test_summary(void **state)
+{
+	(void)state;
+	struct ct_summary s = { .first_drop_s = -1, .source = "ctnetlink", .have_kmsg = true };
+	struct ct_sample xs[] = { make(0, 10, 5, 0), make(0.1, 390, 5, 0), make(0.2, 400, 9, 1), make(0.3, 350, 12, 0) };
+	for (size_t i = 0; i < 4; i++)
+		ct_summary_add(&s, &xs[i]);
+	json_t *j = ct_summary_json(&s);
+	assert_int_equal(json_integer_value(json_object_get(j, "peak_count")), 400);
+	assert_true(json_real_value(json_object_get(j, "peak_t_s")) > 0.19);
+	assert_true(json_real_value(json_object_get(j, "first_drop_s")) > 0.19);
+	json_t *totals = json_object_get(j, "totals");
+	assert_int_equal(json_integer_value(json_object_get(totals, "drop")), 7);
+	assert_true(json_is_null(json_object_get(totals, "chaintoolong")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "kmsg"), "table_full")), 1);
+	json_decref(j);
+}
+
+static void test_no_drop_is_null(void **state)
+{
+	(void)state;
+	struct ct_summary s = { .first_drop_s = -1, .source = "proc" };
+	struct ct_sample x = make(0, 1, 0, 0);
+	x.have_kmsg = false;
+	ct_summary_add(&s, &x);
+	json_t *j = ct_summary_json(&s);
+	assert_true(json_is_null(json_object_get(j, "first_drop_s")));
+	assert_true(json_is_null(json_object_get(j, "kmsg")));
+	json_decref(j);
+}
+
+static void test_prom(void **state)
+{
+	(void)state;
+	char buf[8192];
+	struct ct_summary s = { .first_drop_s = -1, .have_kmsg = true, .kmsg_table_full = 3 };
+	struct ct_sample x = make(1, 123, 45, 0);
+	ct_prom_text(buf, sizeof buf, &x, &s);
+	assert_non_null(strstr(buf, "\nnode_nf_conntrack_entries 123\n"));
+	assert_non_null(strstr(buf, "\nnode_nf_conntrack_entries_limit 400\n"));
+	assert_non_null(strstr(buf, "# TYPE node_nf_conntrack_stat_drop counter\nnode_nf_conntrack_stat_drop 45\n"));
+	assert_null(strstr(buf, "chaintoolong")); /* absent counters are left out */
+	assert_non_null(strstr(buf, "\nctstorm_kmsg_table_full_total 3\n"));
+	/* a small buffer truncates cleanly */
+	char small[64];
+	size_t n = ct_prom_text(small, sizeof small, &x, &s);
+	assert_true(n < sizeof small);
+	assert_int_equal(strlen(small), n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_no_drop_is_null),
+		cmocka_unit_test(test_prom),
+	};
+	return cmocka_run_group_tests_name("sample_out", tests, NULL, NULL);
+}
