@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define PROC_COUNT "/proc/sys/net/netfilter/nf_conntrack_count"
@@ -34,6 +35,9 @@
 /* Prometheus textfile rewrites at most this often, whatever the interval. */
 #define PROM_FILE_PERIOD_NS CT_NS_PER_SEC
 #define STATUS_PERIOD_NS (CT_NS_PER_SEC / 2)
+/* The limit and the bucket count change only when someone changes them:
+ * at short intervals read them this often, not every sample. */
+#define SLOW_PERIOD_NS (100 * CT_NS_PER_MS)
 
 struct config {
 	const char *netns;
@@ -104,10 +108,11 @@ struct sampler {
 	struct event *tick, *kmsg_ev, *sigs[3], *stop_ev;
 	struct evhttp *http;
 	struct ct_nl *nl;
-	int fd_count, fd_max, fd_buckets, fd_stat, kmsg_fd;
+	int fd_count, fd_max, fd_buckets, fd_stat, kmsg_fd, timer_fd;
+	uint64_t slow_ns, max, buckets; /* when max and buckets were last read */
 	uint64_t inode;
 	bool init_ns;
-	uint64_t start_ns, expected_ns;
+	uint64_t start_ns;
 	uint64_t pend_table_full, pend_suppressed;
 	FILE *csv, *jsonl, *kmsglog;
 	struct ct_sample last;
@@ -186,10 +191,18 @@ static void take_sample(struct sampler *s)
 	uint64_t now = ct_now_ns();
 	x.t_s = (double)(now - s->start_ns) / 1e9;
 	x.wall_s = (double)ct_wall_ns() / 1e9;
+	bool slow = s->sum.samples == 0 || now - s->slow_ns >= SLOW_PERIOD_NS;
+	if (slow) {
+		s->slow_ns = now;
+		if (read_u64(s->fd_max, PROC_MAX, &s->max, err, sizeof err) < 0 ||
+		    read_u64(s->fd_buckets, PROC_BUCKETS, &s->buckets, err, sizeof err) < 0)
+			goto failed;
+	}
+	x.max = s->max;
+	x.buckets = s->buckets;
 	if (read_u64(s->fd_count, PROC_COUNT, &x.count, err, sizeof err) < 0 ||
-	    read_u64(s->fd_max, PROC_MAX, &x.max, err, sizeof err) < 0 ||
-	    read_u64(s->fd_buckets, PROC_BUCKETS, &x.buckets, err, sizeof err) < 0 ||
 	    read_counters(s, &x, err, sizeof err) < 0) {
+failed:
 		ct_log_error("%s", err);
 		s->failed = true;
 		event_base_loopbreak(s->base);
@@ -229,20 +242,18 @@ static void take_sample(struct sampler *s)
 	status_line(s, now);
 }
 
+/* A periodic timerfd drives the samples: no re-arming per tick, and its
+ * expiration count says exactly how many ticks passed. */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sampler *s = arg;
-	(void)fd;
+	uint64_t ticks = 0;
 	(void)what;
-	uint64_t now = ct_now_ns();
-	s->expected_ns += s->cfg.interval;
-	if (now > s->expected_ns + s->cfg.interval) {
-		/* the loop fell behind (a stopped process, an overloaded CPU):
-		 * count the samples that never were, do not invent them */
-		uint64_t behind = (now - s->expected_ns) / s->cfg.interval;
-		s->sum.missed_samples += behind;
-		s->expected_ns += behind * s->cfg.interval;
-	}
+	if (read(fd, &ticks, sizeof ticks) != sizeof ticks || ticks == 0)
+		return;
+	/* the loop fell behind (a stopped process, an overloaded CPU): count
+	 * the samples that never were, do not invent them */
+	s->sum.missed_samples += ticks - 1;
 	take_sample(s);
 }
 
@@ -500,7 +511,8 @@ static void unfill_table(struct sampler *s)
 
 int main(int argc, char **argv)
 {
-	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1 };
+	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1,
+			     .timer_fd = -1 };
 	char err[CT_ERRLEN];
 	int netns_fd = -1, optind_out, rc = CT_EXIT_FAIL;
 
@@ -524,12 +536,7 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	}
 
-	struct event_config *ec = event_config_new();
-	if (ec)
-		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	s.base = ec ? event_base_new_with_config(ec) : NULL;
-	if (ec)
-		event_config_free(ec);
+	s.base = event_base_new();
 	if (!s.base) {
 		ct_log_error("cannot create the event loop");
 		goto out;
@@ -584,12 +591,15 @@ int main(int argc, char **argv)
 	if (s.csv)
 		ct_csv_header(s.csv);
 	s.tty = isatty(STDERR_FILENO) && !s.cfg.quiet;
-	s.start_ns = s.expected_ns = ct_now_ns();
+	s.start_ns = ct_now_ns();
 	take_sample(&s);
-	struct timeval iv = { (time_t)(s.cfg.interval / CT_NS_PER_SEC),
-			      (suseconds_t)(s.cfg.interval % CT_NS_PER_SEC / 1000) };
-	s.tick = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
-	if (!s.tick || event_add(s.tick, &iv) < 0)
+	struct timespec iv = { (time_t)(s.cfg.interval / CT_NS_PER_SEC), (long)(s.cfg.interval % CT_NS_PER_SEC) };
+	struct itimerspec its = { .it_interval = iv, .it_value = iv };
+	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s.timer_fd < 0 || timerfd_settime(s.timer_fd, 0, &its, NULL) < 0)
+		goto loop_failed;
+	s.tick = event_new(s.base, s.timer_fd, EV_READ | EV_PERSIST, tick_cb, &s);
+	if (!s.tick || event_add(s.tick, NULL) < 0)
 		goto loop_failed;
 	if (s.kmsg_fd >= 0) {
 		s.kmsg_ev = event_new(s.base, s.kmsg_fd, EV_READ | EV_PERSIST, kmsg_cb, &s);
@@ -655,7 +665,7 @@ out:
 	if (s.base)
 		event_base_free(s.base);
 	ct_nl_close(s.nl);
-	int fds[] = { s.fd_count, s.fd_max, s.fd_buckets, s.fd_stat, s.kmsg_fd, netns_fd };
+	int fds[] = { s.fd_count, s.fd_max, s.fd_buckets, s.fd_stat, s.kmsg_fd, s.timer_fd, netns_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
