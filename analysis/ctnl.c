@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,9 +233,11 @@ static void fill_tuple(struct nf_conntrack *ct, uint32_t i)
 	nfct_set_attr_u16(ct, ATTR_REPL_PORT_DST, sport);
 }
 
-int ct_fill_create(uint32_t n, uint32_t timeout_s, uint32_t *created, char *err, size_t errlen)
+/* Runs one ctnetlink query per fill entry 0..n-1: CREATE with the fill's
+ * attributes, or DESTROY. Stops at the first error unless tolerated. */
+static int fill_each(uint32_t n, bool create, uint32_t timeout_s, uint32_t *done, char *err, size_t errlen)
 {
-	*created = 0;
+	*done = 0;
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
 	struct nf_conntrack *ct = nfct_new();
 	int rc = 0;
@@ -244,16 +247,22 @@ int ct_fill_create(uint32_t n, uint32_t timeout_s, uint32_t *created, char *err,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		fill_tuple(ct, i);
-		nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout_s);
-		nfct_set_attr_u32(ct, ATTR_STATUS, IPS_ASSURED | IPS_SEEN_REPLY);
-		nfct_set_attr_u32(ct, ATTR_MARK, CT_FILL_MARK);
-		if (nfct_query(h, NFCT_Q_CREATE, ct) < 0) {
+		if (create) {
+			nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout_s);
+			nfct_set_attr_u32(ct, ATTR_STATUS, IPS_ASSURED | IPS_SEEN_REPLY);
+			nfct_set_attr_u32(ct, ATTR_MARK, CT_FILL_MARK);
+		}
+		if (nfct_query(h, create ? NFCT_Q_CREATE : NFCT_Q_DESTROY, ct) == 0) {
+			(*done)++;
+		} else if (create) {
 			rc = ct_err(err, errlen, "--fill: entry %u of %u: %s%s", i + 1, n, strerror(errno),
 				    errno == ENOMEM ? " (the table is full: nf_conntrack_max)" :
 				    errno == EEXIST ? " (a fill entry exists already: another sampler's?)" : "");
-			goto out;
+			break;
+		} else if (errno != ENOENT && rc == 0) {
+			/* an expired entry is gone already; anything else is worth saying */
+			rc = ct_err(err, errlen, "--fill: removing entry %u: %s", i + 1, strerror(errno));
 		}
-		(*created)++;
 	}
 out:
 	if (ct)
@@ -263,27 +272,12 @@ out:
 	return rc;
 }
 
+int ct_fill_create(uint32_t n, uint32_t timeout_s, uint32_t *created, char *err, size_t errlen)
+{
+	return fill_each(n, true, timeout_s, created, err, errlen);
+}
+
 int ct_fill_remove(uint32_t n, uint32_t *removed, char *err, size_t errlen)
 {
-	*removed = 0;
-	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
-	struct nf_conntrack *ct = nfct_new();
-	int rc = 0;
-	if (!h || !ct) {
-		rc = ct_err(err, errlen, "--fill: cannot open ctnetlink to remove entries: %s", strerror(errno));
-		goto out;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		fill_tuple(ct, i);
-		if (nfct_query(h, NFCT_Q_DESTROY, ct) == 0)
-			(*removed)++;
-		else if (errno != ENOENT && rc == 0)
-			rc = ct_err(err, errlen, "--fill: removing entry %u: %s", i + 1, strerror(errno));
-	}
-out:
-	if (ct)
-		nfct_destroy(ct);
-	if (h)
-		nfct_close(h);
-	return rc;
+	return fill_each(n, false, 0, removed, err, errlen);
 }

@@ -613,8 +613,7 @@ int main(int argc, char **argv)
 			goto loop_failed;
 	}
 	if (s.cfg.duration) {
-		struct timeval dv = { (time_t)(s.cfg.duration / CT_NS_PER_SEC),
-				      (suseconds_t)(s.cfg.duration % CT_NS_PER_SEC / 1000) };
+		struct timeval dv = ct_timeval(s.cfg.duration);
 		s.stop_ev = evtimer_new(s.base, stop_cb, &s);
 		if (!s.stop_ev || evtimer_add(s.stop_ev, &dv) < 0)
 			goto loop_failed;

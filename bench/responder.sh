@@ -11,14 +11,11 @@
 #   bench/responder.sh [SECONDS_PER_RUN]    (default 10; needs root)
 #   BENCH_JSON=out.json bench/responder.sh  also writes the table as JSON
 set -uo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
 SECS=${1:-10}
 # the fixed-rate pass compares CPU per answer at the same load for all
 FIXED_RATE=${FIXED_RATE:-50000}
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j "$(nproc)" >/dev/null || exit 1
-. tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
 ct_require dnsperf nsd knotd taskset iptables
@@ -79,24 +76,6 @@ zone:
     zonefile-load: whole
 CONF
 
-# CPU ticks (utime+stime) of a process and all its descendants.
-descendants() {
-	local c
-	echo "$1"
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do descendants "$c"; done
-}
-tree_ticks() {
-	local total=0 p
-	for p in $(descendants "$1"); do
-		local stat
-		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		stat=${stat##*) }
-		set -- $stat
-		total=$((total + ${12} + ${13}))
-	done
-	echo $total
-}
-
 # Busy ticks of CPU 1 (where the server runs), softirq included: the
 # kernel work a veth delivers there is charged to no process when it
 # overflows into ksoftirqd, so the process figure alone flatters batching.
@@ -119,8 +98,7 @@ run_one() { # name proto pid [rate]
 	answered=$(awk '/Queries completed/ {print $3}' <<<"$out")
 	local lost
 	lost=$(awk '/Queries lost/ {print $3}' <<<"$out")
-	local hz
-	hz=$(getconf CLK_TCK)
+	local hz=$HZ
 	local cpu
 	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.3f", (b - a) / hz}')
 	local per

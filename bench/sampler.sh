@@ -11,14 +11,11 @@
 #
 #   bench/sampler.sh [SECONDS]      (default 10; needs root)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
 SECS=${1:-10}
 ENTRIES=${ENTRIES:-1000000}
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j "$(nproc)" >/dev/null || exit 1
+. "$(dirname "$0")/lib.sh"
 SAMPLER=$ROOT/build/analysis/ctstorm-sampler
-. tests/integration/lib.sh
 SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
 restore_max() { [ -n "$SAVED_MAX" ] && echo "$SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max; }
 trap 'restore_max; ct_cleanup' EXIT
@@ -27,15 +24,6 @@ ct_require conntrack iptables
 
 ct_pair sbench
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-
-ticks_of() { # pid -> utime+stime ticks
-	local stat
-	stat=$(cat "/proc/$1/stat") || return
-	stat=${stat##*) }
-	set -- $stat
-	echo $((${12} + ${13}))
-}
-HZ=$(getconf CLK_TCK)
 
 echo "== 1. sampler CPU, $SECS s per interval, namespace with conntrack active"
 for iv in 1ms 100ms; do

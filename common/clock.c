@@ -18,3 +18,8 @@ uint64_t ct_wall_ns(void)
 {
 	return read_clock(CLOCK_REALTIME);
 }
+
+struct timeval ct_timeval(uint64_t ns)
+{
+	return (struct timeval){ (time_t)(ns / CT_NS_PER_SEC), (suseconds_t)(ns % CT_NS_PER_SEC / 1000) };
+}

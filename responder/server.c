@@ -219,7 +219,7 @@ static void delay_flush(struct udp_sock *u)
 	}
 	if (u->count) {
 		uint64_t wait = slot_at(u, 0)->due_ns - now;
-		struct timeval tv = { (time_t)(wait / CT_NS_PER_SEC), (suseconds_t)(wait % CT_NS_PER_SEC / 1000) };
+		struct timeval tv = ct_timeval(wait);
 		evtimer_add(u->timer, &tv);
 	}
 }
@@ -246,7 +246,7 @@ static void delay_push(struct udp_sock *u, const uint8_t *data, size_t len,
 	memcpy(s->data, data, len);
 	if (u->count++ == 0) {
 		uint64_t d = u->mode->delay_ns;
-		struct timeval tv = { (time_t)(d / CT_NS_PER_SEC), (suseconds_t)(d % CT_NS_PER_SEC / 1000) };
+		struct timeval tv = ct_timeval(d);
 		evtimer_add(u->timer, &tv);
 	}
 }
@@ -354,7 +354,7 @@ static void tcp_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->pend_head) {
 		uint64_t wait = c->pend_head->due_ns - now;
-		struct timeval tv = { (time_t)(wait / CT_NS_PER_SEC), (suseconds_t)(wait % CT_NS_PER_SEC / 1000) };
+		struct timeval tv = ct_timeval(wait);
 		evtimer_add(c->timer, &tv);
 	}
 }
@@ -379,7 +379,7 @@ static int conn_delay(struct tcp_conn *c, const uint8_t *framed, size_t len)
 	c->pend_tail = p;
 	if (c->pend_head == p) {
 		uint64_t d = c->mode->delay_ns;
-		struct timeval tv = { (time_t)(d / CT_NS_PER_SEC), (suseconds_t)(d % CT_NS_PER_SEC / 1000) };
+		struct timeval tv = ct_timeval(d);
 		evtimer_add(c->timer, &tv);
 	}
 	return 0;
@@ -496,7 +496,7 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 		w->conns->prev = c;
 	w->conns = c;
 	uint64_t idle = w->srv->cfg.tcp_idle_ns;
-	struct timeval tv = { (time_t)(idle / CT_NS_PER_SEC), (suseconds_t)(idle % CT_NS_PER_SEC / 1000) };
+	struct timeval tv = ct_timeval(idle);
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_setcb(bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
