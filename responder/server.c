@@ -32,10 +32,20 @@
 
 struct worker;
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message: CMSG_SPACE of
+ * an in6_pktinfo is 40 bytes (written as a number because clang does not
+ * take CMSG_SPACE as a constant). */
+union pktinfo_ctl {
+	struct cmsghdr align;
+	uint8_t buf[64];
+};
+
 struct delay_slot {
 	uint64_t due_ns;
 	struct sockaddr_storage addr;
 	socklen_t alen;
+	union pktinfo_ctl ctl;
+	socklen_t ctllen;
 	uint16_t len;
 	uint8_t data[]; /* handler's UDP maximum */
 };
@@ -45,6 +55,7 @@ struct udp_sock {
 	const struct ct_listen *l;
 	const struct ct_mode *mode;
 	int fd;
+	bool wildcard;   /* bound to 0.0.0.0 or [::]: reply from the address asked */
 	struct event *ev;
 	/* delay mode: a FIFO of fixed slots (every reply has the same delay,
 	 * so arrival order is due order) and one timer for its head */
@@ -94,6 +105,7 @@ struct worker {
 	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
 	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
 	struct sockaddr_storage raddr[UDP_BATCH];
+	union pktinfo_ctl rctl[UDP_BATCH], sctl[UDP_BATCH];
 	uint8_t rbuf[UDP_BATCH][UDP_RECV_MAX];
 	uint8_t *sbuf;     /* UDP_BATCH replies of slot size */
 	uint8_t tcp_in[CT_MSG_MAX];
@@ -195,6 +207,38 @@ static void send_batch(struct worker *w, int fd, struct mmsghdr *msgs, int n)
 	}
 }
 
+/* On a wildcard socket the kernel would pick the reply's source by route,
+ * which need not be the address the query went to (a second address on
+ * the interface, an AnyIP route): clients drop such replies. The query's
+ * destination, from IP_PKTINFO, becomes the reply's source. */
+static socklen_t reply_control(const struct msghdr *in, union pktinfo_ctl *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+		struct msghdr m = { .msg_control = out->buf, .msg_controllen = sizeof out->buf };
+		struct cmsghdr *o = CMSG_FIRSTHDR(&m);
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			struct in_pktinfo reply = { .ipi_ifindex = 0, .ipi_spec_dst = pi.ipi_addr };
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof reply);
+			memcpy(CMSG_DATA(o), &reply, sizeof reply);
+			return (socklen_t)CMSG_SPACE(sizeof reply);
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo reply;
+			memcpy(&reply, CMSG_DATA(c), sizeof reply); /* same address, same interface */
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof reply);
+			memcpy(CMSG_DATA(o), &reply, sizeof reply);
+			return (socklen_t)CMSG_SPACE(sizeof reply);
+		}
+	}
+	return 0;
+}
+
 static void delay_flush(struct udp_sock *u)
 {
 	struct worker *w = u->w;
@@ -207,7 +251,9 @@ static void delay_flush(struct udp_sock *u)
 				break;
 			w->siov[n] = (struct iovec){ s->data, s->len };
 			w->smsg[n].msg_hdr = (struct msghdr){ .msg_name = &s->addr, .msg_namelen = s->alen,
-							       .msg_iov = &w->siov[n], .msg_iovlen = 1 };
+							       .msg_iov = &w->siov[n], .msg_iovlen = 1,
+							       .msg_control = s->ctllen ? s->ctl.buf : NULL,
+							       .msg_controllen = s->ctllen };
 			n++;
 		}
 		if (n == 0)
@@ -232,7 +278,7 @@ static void udp_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void delay_push(struct udp_sock *u, const uint8_t *data, size_t len,
-		       const struct sockaddr_storage *addr, socklen_t alen)
+		       const struct sockaddr_storage *addr, socklen_t alen, const struct msghdr *query)
 {
 	if (u->count == u->cap || len > u->slot_size - sizeof(struct delay_slot)) {
 		ct_stats_add(&u->w->stats, CT_C_DELAY_OVERFLOW, 1);
@@ -242,6 +288,7 @@ static void delay_push(struct udp_sock *u, const uint8_t *data, size_t len,
 	s->due_ns = ct_now_ns() + u->mode->delay_ns;
 	memcpy(&s->addr, addr, alen);
 	s->alen = alen;
+	s->ctllen = u->wildcard ? reply_control(query, &s->ctl) : 0;
 	s->len = (uint16_t)len;
 	memcpy(s->data, data, len);
 	if (u->count++ == 0) {
@@ -264,7 +311,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			w->riov[i] = (struct iovec){ w->rbuf[i], UDP_RECV_MAX };
 			w->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &w->raddr[i],
 							       .msg_namelen = sizeof w->raddr[i],
-							       .msg_iov = &w->riov[i], .msg_iovlen = 1 };
+							       .msg_iov = &w->riov[i], .msg_iovlen = 1,
+							       .msg_control = u->wildcard ? w->rctl[i].buf : NULL,
+							       .msg_controllen = u->wildcard ? sizeof w->rctl[i] : 0 };
 		}
 		int n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
@@ -289,12 +338,18 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			if (u->mode->kind == CT_MODE_DROP) {
 				ct_stats_add(&w->stats, CT_C_MODE_DROPPED, 1);
 			} else if (u->mode->kind == CT_MODE_DELAY) {
-				delay_push(u, reply, len, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen);
+				delay_push(u, reply, len, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen,
+					   &w->rmsg[i].msg_hdr);
 			} else {
 				w->siov[out] = (struct iovec){ reply, len };
 				w->smsg[out].msg_hdr = (struct msghdr){ .msg_name = &w->raddr[i],
 									 .msg_namelen = w->rmsg[i].msg_hdr.msg_namelen,
 									 .msg_iov = &w->siov[out], .msg_iovlen = 1 };
+				if (u->wildcard) {
+					socklen_t cl = reply_control(&w->rmsg[i].msg_hdr, &w->sctl[out]);
+					w->smsg[out].msg_hdr.msg_control = cl ? w->sctl[out].buf : NULL;
+					w->smsg[out].msg_hdr.msg_controllen = cl;
+				}
 				out++;
 			}
 		}
@@ -504,6 +559,13 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 
 /* ---- setup ---- */
 
+static bool is_wildcard(const struct ct_sockaddr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
 static int open_socket(const struct ct_listen *l, int type, char *err, size_t errlen)
 {
 	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
@@ -526,6 +588,12 @@ static int open_socket(const struct ct_listen *l, int type, char *err, size_t er
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	}
+	if (type == SOCK_DGRAM && is_wildcard(&l->addr)) {
+		if (l->addr.ss.ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
 	}
 	if (bind(fd, (const struct sockaddr *)&l->addr.ss, l->addr.len) < 0) {
 		int e = errno;
@@ -557,6 +625,7 @@ static int worker_open(struct ct_server *srv, struct worker *w, char *err, size_
 		u->w = t->w = w;
 		u->l = t->l = &cfg->listens[i];
 		u->mode = t->mode = &srv->modes[i];
+		u->wildcard = is_wildcard(&u->l->addr);
 		if ((u->fd = open_socket(u->l, SOCK_DGRAM, err, errlen)) < 0 ||
 		    (t->fd = open_socket(t->l, SOCK_STREAM, err, errlen)) < 0)
 			return -1;

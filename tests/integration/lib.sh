@@ -69,11 +69,14 @@ ct_require() {
 }
 
 # ct_pair PREFIX: client and server namespaces joined by a veth.
-# Sets CT_CLI, CT_SRV; client 198.18.0.1 / 2001:2::1, server 198.18.0.2 / 2001:2::2.
+# Sets CT_CLI, CT_SRV (namespaces) and CT_CLI_DEV, CT_SRV_DEV (their veth ends);
+# client 198.18.0.1 / 2001:2::1, server 198.18.0.2 / 2001:2::2.
 ct_pair() {
 	local id="$1-$$-$RANDOM"
 	CT_CLI="ctc-$id"
 	CT_SRV="cts-$id"
+	CT_CLI_DEV="vc$$"
+	CT_SRV_DEV="vs$$"
 	CT_NETNS+=("$CT_CLI" "$CT_SRV")
 	ip netns add "$CT_CLI"
 	ip netns add "$CT_SRV"

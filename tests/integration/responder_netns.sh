@@ -13,6 +13,9 @@ ct_require dig kdig dnsperf
 
 ct_pair resp
 S=198.18.0.2
+# a second address on each side, for the wildcard listener below
+ip -n "$CT_SRV" addr add 198.18.0.3/24 dev "$CT_SRV_DEV"
+ip -n "$CT_SRV" addr add 2001:2::3/64 dev "$CT_SRV_DEV" nodad
 chmod 0755 "$CT_TMP"
 mkdir -m 0777 "$CT_TMP/out"
 
@@ -26,7 +29,8 @@ count_is() { grep -q "$1: $2[,]\?" <<<"$3"; }
 
 ct_start "$CT_SRV" "$CT_TMP/responder.log" "$RESP" \
 	--listen "$S:53" --listen "[2001:2::2]:53" --listen "$S:5300,mode=drop" \
-	--listen "$S:5301,mode=delay=200" --zone "$DATA/example.zone" \
+	--listen "$S:5301,mode=delay=200" --listen 0.0.0.0:5353 --listen "[::]:5353" \
+	--zone "$DATA/example.zone" \
 	--synthesize example.test. --stats-json "$CT_TMP/out/stats.json"
 RPID=$CT_LAST_PID
 if ! ct_wait_dns "$CT_CLI" "$S" 53 example.test; then
@@ -83,6 +87,14 @@ r=$(q @$S -p 5300 example.test SOA)
 ct_check "mode=drop never answers" grep -q 'timed out\|no servers could be reached' <<<"$r"
 r=$(q @$S -p 5301 example.test SOA)
 ct_check "mode=delay answers (late)" status_is NOERROR "$r"
+
+# --- wildcard listeners answer from the address that was asked ---
+r=$(q @198.18.0.3 -p 5353 web.example.test A)
+ct_check "0.0.0.0: reply from the second address" \
+	bash -c "grep -q 'status: NOERROR' <<<'$r' && ! grep -q 'unexpected source' <<<'$r'"
+r=$(q @2001:2::3 -p 5353 web.example.test AAAA)
+ct_check "[::]: reply from the second IPv6 address" \
+	bash -c "grep -q 'status: NOERROR' <<<'$r' && ! grep -q 'unexpected source' <<<'$r'"
 
 # --- dnsping, if dnsdiag is installed ---
 if command -v dnsping >/dev/null; then

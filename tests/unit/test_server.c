@@ -20,7 +20,7 @@
 
 #define WAIT_MS 5000
 
-enum { L_ANSWER, L_DROP, L_DELAY, L_COUNT };
+enum { L_ANSWER, L_DROP, L_DELAY, L_WILDCARD, L_COUNT };
 
 struct fixture {
 	struct test_db t;
@@ -33,7 +33,8 @@ static int setup(void **state)
 {
 	static struct fixture f;
 	char err[512];
-	const char *specs[L_COUNT] = { "127.0.0.1:0", "127.0.0.1:0,mode=drop", "127.0.0.1:0,mode=delay=50" };
+	const char *specs[L_COUNT] = { "127.0.0.1:0", "127.0.0.1:0,mode=drop", "127.0.0.1:0,mode=delay=50",
+				       "0.0.0.0:0" };
 	if (test_db_open(&f.t, "example.zone", NULL) < 0)
 		return -1;
 	for (int i = 0; i < L_COUNT; i++)
@@ -129,6 +130,23 @@ static void test_udp_answer(void **state)
 	assert_true(n > CT_DNS_HDRLEN);
 	assert_int_equal(ct_get16(r), 7);
 	assert_int_equal(ct_get16(r + 6), 2); /* two A records */
+	close(fd);
+}
+
+static void test_udp_wildcard(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t q[512], r[4096];
+	struct ct_sockaddr to = f->udp[L_WILDCARD];
+	((struct sockaddr_in *)&to.ss)->sin_addr.s_addr = htonl(0x7f000001);
+	size_t len = query(q, "web.example.test.", 21);
+	int fd = udp_ask(&to, q, len);
+	struct sockaddr_in from;
+	socklen_t flen = sizeof from;
+	assert_true(readable(fd, WAIT_MS));
+	assert_true(recvfrom(fd, r, sizeof r, 0, (struct sockaddr *)&from, &flen) > 0);
+	assert_int_equal(ct_get16(r), 21);
+	assert_int_equal(from.sin_addr.s_addr, htonl(0x7f000001)); /* from the address asked */
 	close(fd);
 }
 
@@ -277,7 +295,8 @@ static void test_delay_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp_answer),        cmocka_unit_test(test_udp_garbage_then_answer),
+		cmocka_unit_test(test_udp_answer),        cmocka_unit_test(test_udp_wildcard),
+		cmocka_unit_test(test_udp_garbage_then_answer),
 		cmocka_unit_test(test_tcp_pipelined),     cmocka_unit_test(test_tcp_byte_by_byte),
 		cmocka_unit_test(test_tcp_half_close),    cmocka_unit_test(test_tcp_stall_is_closed),
 		cmocka_unit_test(test_tcp_limit),         cmocka_unit_test(test_drop_mode),
