@@ -32,11 +32,11 @@
 
 struct worker;
 
-/* Room for one IP_PKTINFO or IPV6_PKTINFO control message: CMSG_SPACE of
- * an in6_pktinfo is 40 bytes (written as a number because clang does not
- * take CMSG_SPACE as a constant). */
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message (CMSG_SPACE of
+ * an in6_pktinfo is 40 bytes), aligned as a cmsghdr (whose own type ends
+ * in a flexible array, so it cannot be a member here). */
 union pktinfo_ctl {
-	struct cmsghdr align;
+	size_t align;
 	uint8_t buf[64];
 };
 
