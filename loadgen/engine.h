@@ -1,0 +1,95 @@
+/* The load engine: threads, flows, sending on a schedule or in a closed
+ * loop, matching answers, timeouts. Measurement only: it fills counters
+ * and histograms; main.c and report.c turn them into text and JSON. */
+#ifndef CT_LG_ENGINE_H
+#define CT_LG_ENGINE_H
+
+#include "hist.h"
+#include "netaddr.h"
+#include "queryfile.h"
+#include "schedule.h"
+#include "stats.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum lg_proto { LG_UDP, LG_TCP };
+
+/* Source addresses for new flows: count addresses from base upwards. */
+struct lg_src_range {
+	struct ct_sockaddr base;  /* port 0 */
+	uint64_t count;           /* 0: let the kernel choose */
+};
+
+struct lg_stream_cfg {
+	bool open_loop;
+	struct ct_sched sched;    /* open loop: the intended send times */
+	uint32_t pool;            /* flows used in turn (sockets or connections) */
+	uint64_t per_flow;        /* queries on a flow before it is replaced; 0: never */
+};
+
+struct lg_config {
+	struct ct_sockaddr server;
+	const struct ct_queryset *queries;
+	enum lg_proto proto;
+	struct lg_stream_cfg load;
+	uint64_t duration_ns;
+	uint64_t max_queries;     /* 0: no limit */
+	uint32_t outstanding;     /* in flight at most, over all threads */
+	uint64_t timeout_ns;
+	uint64_t max_lag_ns;
+	unsigned threads;
+	struct lg_src_range src;
+	double canary_rate;       /* 0: no canary */
+	FILE *canary_log;         /* JSON lines, one per canary query */
+	uint64_t interval_ns;
+};
+
+/* One stream's results. */
+struct lg_result {
+	struct lg_totals t;
+	struct ct_hist lat_intended;  /* from the intended send time */
+	struct ct_hist lat_actual;    /* from the actual send time */
+	struct ct_hist send_lag;      /* how late each query left, against its slot */
+};
+
+struct lg_interval {
+	double t_s;                   /* end of the interval, since the start */
+	double len_s;
+	struct lg_totals t;           /* this interval's counts */
+	struct ct_hist lat_intended;
+	struct ct_hist lat_actual;
+};
+
+struct lg_engine;
+
+int lg_engine_new(struct lg_engine **out, const struct lg_config *cfg, char *err, size_t errlen);
+
+/* Starts the threads; the run ends by itself (duration, count) or by
+ * lg_engine_stop. */
+int lg_engine_start(struct lg_engine *e, char *err, size_t errlen);
+
+/* Asks every thread to stop at once (SIGINT): outstanding queries are
+ * counted abandoned. */
+void lg_engine_stop(struct lg_engine *e);
+
+/* True once every thread has finished. */
+bool lg_engine_done(struct lg_engine *e);
+
+/* Joins the threads and merges their results. */
+void lg_engine_join(struct lg_engine *e, struct lg_result *load, struct lg_result *canary);
+
+/* Live counters (summed, racy but untorn) for the status line. */
+void lg_engine_peek(struct lg_engine *e, struct lg_totals *load, struct lg_totals *canary);
+
+/* Collects interval k (1-based) once every thread has closed it: returns
+ * false while some thread has not. */
+bool lg_engine_interval(struct lg_engine *e, uint64_t k, struct lg_interval *out);
+
+/* When the first query was scheduled (monotonic). */
+uint64_t lg_engine_start_ns(const struct lg_engine *e);
+
+void lg_engine_free(struct lg_engine *e);
+
+#endif
