@@ -1,0 +1,112 @@
+#!/bin/bash
+# ctstorm-loadgen against ctstorm-responder in a namespace pair:
+#  - the counts add up (sent = answered + timed out + failed), closed loop, UDP and TCP;
+#  - open loop holds its rate when the responder never answers (mode drop);
+#  - a fresh socket per query is a new flow per query;
+#  - with nf_conntrack_max lowered (saved and restored) the server's
+#    conntrack drops packets, and every query lost is a packet the kernel
+#    counted as dropped in the server namespace (conntrack -S);
+#  - bad input: exit 2 naming what is wrong.
+#
+# usage: loadgen_netns.sh BUILD_DIR DATA_DIR
+BUILD=$1
+DATA=$2
+. "$(dirname "$0")/lib.sh"
+SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
+restore_max() { [ -n "$SAVED_MAX" ] && echo "$SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max; }
+trap 'restore_max; ct_cleanup' EXIT
+trap 'exit 130' INT TERM
+ct_require conntrack iptables python3
+[ -n "$SAVED_MAX" ] || ct_skip "conntrack is not loaded in this kernel"
+LG=$BUILD/loadgen/ctstorm-loadgen
+RESP=$BUILD/responder/ctstorm-responder
+
+ct_pair lg
+S=198.18.0.2
+for ns in "$CT_CLI" "$CT_SRV"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ct_start "$CT_SRV" "$CT_TMP/responder.log" "$RESP" --listen $S:53 --listen $S:5300,mode=drop \
+	--zone "$DATA/example.zone" --synthesize example.test. --user root --quiet
+ct_wait_dns "$CT_CLI" $S 53 example.test || { cat "$CT_TMP/responder.log"; exit 1; }
+printf 'www.example.test A\nweb.example.test AAAA\nrnd.example.test TXT\nnope.sub.example.test A\n' >"$CT_TMP/q"
+
+lg() { ip netns exec "$CT_CLI" "$LG" --quiet "$@"; }
+# field NAME FILE: a value from the summary JSON (dotted path)
+field() { python3 -c "import json,sys; d=json.load(open(sys.argv[2])); [d:=d[k] for k in sys.argv[1].split('.')]; print(d)" "$1" "$2"; }
+adds_up() {
+	python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["sent"] > 0, s
+assert s["sent"] == s["answered"] + s["timeouts"] + s["failed"] + s["abandoned"], s
+PY
+}
+
+# --- closed loop, UDP and TCP ---
+lg -s $S -d "$CT_TMP/q" -l 2 -c 8 -q 64 --summary "$CT_TMP/closed.json"
+ct_check "closed loop UDP: exit 0" test $? -eq 0
+ct_check "closed loop UDP: counts add up" adds_up "$CT_TMP/closed.json"
+ct_check "closed loop UDP: all answered" test "$(field timeouts "$CT_TMP/closed.json")" -eq 0
+ct_check "closed loop UDP: 8 sockets, 8 flows" test "$(field new_flows "$CT_TMP/closed.json")" -eq 8
+ct_check "rcodes: NXDOMAIN-free zone answers NOERROR" test "$(field rcodes.NOERROR "$CT_TMP/closed.json")" -eq "$(field answered "$CT_TMP/closed.json")"
+lg -s $S -d "$CT_TMP/q" -l 2 -m tcp -K 1 -c 8 -q 8 --summary "$CT_TMP/tcp.json"
+ct_check "TCP, a connection per query: counts add up" adds_up "$CT_TMP/tcp.json"
+ct_check "TCP, a connection per query: one flow per query" \
+	test "$(field new_flows "$CT_TMP/tcp.json")" -eq "$(field sent "$CT_TMP/tcp.json")"
+lg -s $S -d "$CT_TMP/q" -l 2 -m tcp -c 2 -Q 2000 --summary "$CT_TMP/tcpp.json"
+ct_check "TCP pipelined, open loop: all answered on 2 connections" \
+	bash -c "test $(field answered "$CT_TMP/tcpp.json") -gt 3900 && test $(field new_flows "$CT_TMP/tcpp.json") -eq 2"
+
+# --- open loop holds its rate when nothing answers ---
+lg -s $S -p 5300 -d "$CT_TMP/q" -l 3 -Q 3000 -t 1 --json "$CT_TMP/drop.jsonl" --summary "$CT_TMP/drop.json"
+python3 - "$CT_TMP/drop.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+sent = s["sent"] + s["late"]
+assert abs(sent - 9000) <= 9, s          # the schedule: 3000 qps for 3 s
+assert s["answered"] == 0 and s["timeouts"] == s["sent"], s
+PY
+ct_check "open loop: 3000 qps for 3 s scheduled and sent although nothing answers" test $? -eq 0
+ct_check "open loop: one JSON line per interval, then the summary" \
+	bash -c "test \$(grep -c '\"type\":\"interval\"' '$CT_TMP/drop.jsonl') -ge 3 && tail -1 '$CT_TMP/drop.jsonl' | grep -q '\"type\":\"summary\"'"
+
+# --- a fresh socket per query, and the canary ---
+lg -s $S -d "$CT_TMP/q" -l 2 -Q 2000 --sockets per-query --canary 20 --canary-log "$CT_TMP/canary.jsonl" \
+	--summary "$CT_TMP/pq.json"
+ct_check "per-query sockets: a new flow per query" \
+	test "$(field new_flows "$CT_TMP/pq.json")" -eq "$(field sent "$CT_TMP/pq.json")"
+ct_check "canary: one log line per canary query" \
+	test "$(wc -l <"$CT_TMP/canary.jsonl")" -eq "$(field canary.sent "$CT_TMP/pq.json")"
+
+# --- a full table: every lost query is a packet the server's conntrack dropped ---
+ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+ip netns exec "$CT_SRV" iptables -A INPUT -p udp --dport 53 -j ACCEPT
+ip netns exec "$CT_SRV" conntrack -F 2>/dev/null
+before=$(ip netns exec "$CT_SRV" conntrack -S | grep -oE '(^| )drop=[0-9]+' | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
+echo 200 >/proc/sys/net/netfilter/nf_conntrack_max
+lg -s $S -d "$CT_TMP/q" -l 2 -Q 1000 --sockets per-query -t 1 --summary "$CT_TMP/full.json"
+restore_max
+after=$(ip netns exec "$CT_SRV" conntrack -S | grep -oE '(^| )drop=[0-9]+' | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
+lost=$(field timeouts "$CT_TMP/full.json")
+ct_check "full table: queries were lost ($lost)" test "$lost" -gt 0
+ct_check "full table: lost queries ($lost) = packets dropped by the server's conntrack ($((after - before)))" \
+	test "$lost" -eq $((after - before))
+ct_check "full table: counts add up" adds_up "$CT_TMP/full.json"
+
+# --- bad input ---
+out=$(lg -s $S -d /nonexistent/queries -l 1 2>&1)
+ct_check "missing query file: exit 2" test $? -eq 2
+ct_check "missing query file: named" grep -q "/nonexistent/queries" <<<"$out"
+printf 'www.example.test A\nbad.example.test NOSUCHTYPE\n' >"$CT_TMP/bad"
+out=$(lg -s $S -d "$CT_TMP/bad" -l 1 2>&1)
+ct_check "bad query file: exit 2" test $? -eq 2
+ct_check "bad query file: names file:line" grep -q "bad:2: unknown query type 'NOSUCHTYPE'" <<<"$out"
+out=$(lg -s $S -d "$CT_TMP/q" --rate-profile 'ramp:10@1s' 2>&1)
+ct_check "bad rate profile: exit 2" test $? -eq 2
+out=$(lg -s no-such-host.invalid -d "$CT_TMP/q" -l 1 2>&1)
+ct_check "unresolvable server: exit 2" test $? -eq 2
+out=$(lg -s $S -d "$CT_TMP/q" --sokets per-query 2>&1)
+ct_check "unknown flag: exit 2" test $? -eq 2
+ct_check "unknown flag: a suggestion" grep -q "did you mean '--sockets'" <<<"$out"
+
+ct_check "nf_conntrack_max restored" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -eq "$SAVED_MAX"
+ct_summary
