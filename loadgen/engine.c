@@ -5,6 +5,7 @@
 #include "ct_err.h"
 #include "dnswire.h"
 
+#include <ares.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -24,6 +25,9 @@
 #define SEND_BURST 256
 #define NONE (-1)
 #define START_DELAY_NS (20 * CT_NS_PER_MS)
+/* c-ares keeps a socket or two per server. */
+#define CARES_FDS 16
+#define CARES_TICK_NS (5 * CT_NS_PER_MS)
 
 struct lg_thread;
 struct stream;
@@ -98,6 +102,13 @@ struct lg_thread {
 	uint64_t interval_k;
 	struct pub pub;
 	_Atomic bool done;
+	/* --resolver cares: the channel and the events of its sockets */
+	ares_channel ares;
+	struct cares_fd {
+		ares_socket_t fd;
+		struct event *ev;
+	} afd[CARES_FDS];
+	struct event *ares_timer;
 	uint8_t sbuf[CT_DNS_HDRLEN + 2 + 512 + 64];
 	uint8_t rbuf[65536];
 };
@@ -335,6 +346,24 @@ static void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, co
 	complete(th, id);
 }
 
+static void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
+{
+	struct slot *s = &th->slots[id];
+	struct stream *st = s->st;
+	uint64_t now = ct_now_ns();
+	lg_add(&st->cnt, LG_ANSWERED, 1);
+	lg_add(&st->cnt, LG_RCODE0 + rcode, 1);
+	if (tc)
+		lg_add(&st->cnt, LG_TRUNCATED, 1);
+	ct_hist_record(&st->hi, now - s->intended_ns);
+	ct_hist_record(&st->ha, now - s->sent_ns);
+	ct_hist_record(&st->ihi, now - s->intended_ns);
+	ct_hist_record(&st->iha, now - s->sent_ns);
+	if (st->canary)
+		canary_log(st, s, "answered", rcode, now);
+	complete(th, id);
+}
+
 /* Matches one answer; true when it completed a query (which may have
  * freed the flow). */
 static bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
@@ -363,18 +392,7 @@ static bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
 	case CT_ANS_OK:
 		break;
 	}
-	uint64_t now = ct_now_ns();
-	lg_add(&st->cnt, LG_ANSWERED, 1);
-	lg_add(&st->cnt, LG_RCODE0 + info.rcode, 1);
-	if (info.tc)
-		lg_add(&st->cnt, LG_TRUNCATED, 1);
-	ct_hist_record(&st->hi, now - s->intended_ns);
-	ct_hist_record(&st->ha, now - s->sent_ns);
-	ct_hist_record(&st->ihi, now - s->intended_ns);
-	ct_hist_record(&st->iha, now - s->sent_ns);
-	if (st->canary)
-		canary_log(st, s, "answered", info.rcode, now);
-	complete(th, id);
+	record_answer(th, id, info.rcode, info.tc);
 	return true;
 }
 
@@ -477,6 +495,115 @@ static void tcp_event_cb(struct bufferevent *bev, short events, void *arg)
 	fail_flow(f, why, outcome);
 }
 
+/* ---- --resolver cares: lookups as an application makes them ---- */
+
+static void cares_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lg_thread *th = arg;
+	ares_process_fd(th->ares, (what & EV_READ) ? fd : ARES_SOCKET_BAD, (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+}
+
+static void cares_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lg_thread *th = arg;
+	(void)fd;
+	(void)what;
+	if (th->ares)
+		ares_process_fd(th->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* its retries and timeouts */
+}
+
+/* c-ares tells which of its sockets to watch; a socket first seen is a new flow. */
+static void cares_sock_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct lg_thread *th = data;
+	struct cares_fd *slot = NULL, *empty = NULL;
+	for (int i = 0; i < CARES_FDS; i++) {
+		if (th->afd[i].ev && th->afd[i].fd == fd)
+			slot = &th->afd[i];
+		else if (!th->afd[i].ev && !empty)
+			empty = &th->afd[i];
+	}
+	if (slot) {
+		event_free(slot->ev);
+		slot->ev = NULL;
+	}
+	if (!readable && !writable)
+		return;
+	if (!slot) {
+		slot = empty;
+		lg_add(&th->load.cnt, LG_NEW_FLOWS, 1);
+	}
+	if (!slot)
+		return; /* more sockets than c-ares ever opens per server */
+	slot->fd = fd;
+	slot->ev = event_new(th->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST,
+			     cares_io_cb, th);
+	if (slot->ev)
+		event_add(slot->ev, NULL);
+}
+
+static void cares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct slot *s = arg;
+	struct stream *st = s->st;
+	struct lg_thread *th = st->th;
+	int32_t id = (int32_t)(s - th->slots);
+	lg_add(&st->cnt, LG_RETRIES, (uint64_t)timeouts);
+	if (status == ARES_EDESTRUCTION) {
+		lg_add(&st->cnt, LG_ABANDONED, 1);
+		complete(th, id);
+	} else if (abuf && alen >= CT_DNS_HDRLEN && (abuf[2] & 0x80)) {
+		/* an answer, whatever its rcode (c-ares calls NXDOMAIN ENOTFOUND) */
+		record_answer(th, id, abuf[3] & 0xf, (abuf[2] & 0x02) != 0);
+	} else if (status == ARES_ETIMEOUT || status == ARES_ECANCELLED) {
+		lg_add(&st->cnt, LG_TIMEOUTS, 1);
+		complete(th, id);
+	} else {
+		fail_query(th, id, status == ARES_ECONNREFUSED ? LG_ERR_ECONNREFUSED : LG_ERR_OTHER, ares_strerror(status));
+	}
+}
+
+static int cares_init(struct lg_thread *th, char *err, size_t errlen)
+{
+	const struct lg_config *cfg = &th->e->cfg;
+	struct ares_options o = { 0 };
+	char servers[CT_ADDRSTRLEN];
+	o.flags = ARES_FLAG_NOCHECKRESP | (cfg->proto == LG_TCP ? ARES_FLAG_USEVC : 0);
+	o.timeout = (int)(cfg->timeout_ns / CT_NS_PER_MS);
+	o.tries = (int)cfg->cares_tries;
+	o.sock_state_cb = cares_sock_cb;
+	o.sock_state_cb_data = th;
+	int rc = ares_init_options(&th->ares, &o,
+				   ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	if (rc != ARES_SUCCESS)
+		return ct_err(err, errlen, "c-ares: %s", ares_strerror(rc));
+	rc = ares_set_servers_ports_csv(th->ares, ct_sockaddr_str(&cfg->server, servers, sizeof servers));
+	if (rc != ARES_SUCCESS)
+		return ct_err(err, errlen, "c-ares: server %s: %s", servers, ares_strerror(rc));
+	th->ares_timer = event_new(th->base, -1, EV_PERSIST, cares_timer_cb, th);
+	struct timeval tv = ct_timeval(CARES_TICK_NS);
+	if (!th->ares_timer || event_add(th->ares_timer, &tv) < 0)
+		return ct_err(err, errlen, "out of memory");
+	return 0;
+}
+
+static void cares_free(struct lg_thread *th)
+{
+	if (th->ares) {
+		ares_destroy(th->ares); /* pending lookups end as abandoned */
+		th->ares = NULL;
+	}
+	for (int i = 0; i < CARES_FDS; i++)
+		if (th->afd[i].ev) {
+			event_free(th->afd[i].ev);
+			th->afd[i].ev = NULL;
+		}
+	if (th->ares_timer) {
+		event_free(th->ares_timer);
+		th->ares_timer = NULL;
+	}
+}
+
 /* ---- sending ---- */
 
 /* Sends one query meant for intended_ns (monotonic). */
@@ -500,6 +627,13 @@ static void send_query(struct stream *st, uint64_t intended_ns)
 	list_append(th, id);
 	st->outstanding++;
 
+	if (th->ares && !st->canary) {
+		s->sent_ns = ct_now_ns();
+		ct_hist_record(&st->lag, s->sent_ns > intended_ns ? s->sent_ns - intended_ns : 0);
+		const struct ct_query *q = &cfg->queries->q[s->query];
+		ares_query(th->ares, q->name, CT_CLASS_IN, q->qtype, cares_cb, s);
+		return;
+	}
 	struct flow *f = flow_for_query(st);
 	s->sent_ns = ct_now_ns();
 	ct_hist_record(&st->lag, s->sent_ns > intended_ns ? s->sent_ns - intended_ns : 0);
@@ -618,10 +752,15 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = ct_now_ns(), limit = th->e->cfg.timeout_ns;
 	(void)fd;
 	(void)what;
-	/* the list is in send order, so the oldest come first */
-	while (th->head != NONE && now - th->slots[th->head].sent_ns >= limit) {
-		int32_t id = th->head;
+	/* the list is in send order, so the oldest come first; c-ares
+	 * lookups keep their own time (their retries) */
+	for (int32_t id = th->head, next; id != NONE; id = next) {
 		struct slot *s = &th->slots[id];
+		next = s->next;
+		if (now - s->sent_ns < limit)
+			break;
+		if (th->ares && !s->st->canary)
+			continue;
 		lg_add(&s->st->cnt, LG_TIMEOUTS, 1);
 		if (s->st->canary)
 			canary_log(s->st, s, "timeout", -1, now);
@@ -672,12 +811,17 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!th->stopping) {
 		/* the run's time is up: stop sending, give what is in flight its
-		 * full timeout */
+		 * full timeout (c-ares lookups: every attempt, with its backoff) */
 		th->stopping = true;
 		finish_if_drained(th);
-		arm(th->end_ev, th->e->cfg.timeout_ns + 10 * CT_NS_PER_MS);
+		uint64_t wait = th->e->cfg.timeout_ns;
+		if (th->ares)
+			wait *= 2 * th->e->cfg.cares_tries;
+		arm(th->end_ev, wait + 10 * CT_NS_PER_MS);
 		return;
 	}
+	if (th->ares)
+		ares_cancel(th->ares); /* still unresolved: timed out */
 	timeout_cb(-1, 0, th); /* the last ones have timed out by now */
 	event_base_loopbreak(th->base);
 }
@@ -750,6 +894,7 @@ static void *thread_main(void *arg)
 	if (th->has_canary)
 		arm(th->canary.send_ev, wait);
 	event_base_dispatch(th->base);
+	cares_free(th); /* its pending lookups come back abandoned */
 	/* interrupted: whatever is still in flight is abandoned, not lost */
 	while (th->head != NONE) {
 		lg_add(&th->slots[th->head].st->cnt, LG_ABANDONED, 1);
@@ -795,6 +940,8 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 		return ct_err(err, errlen, "out of memory");
 	if (stream_init(th, &th->load, false, err, errlen) < 0)
 		return -1;
+	if (e->cfg.cares && cares_init(th, err, errlen) < 0)
+		return -1;
 	if (id == 0 && e->cfg.canary_rate > 0) {
 		th->has_canary = true;
 		if (stream_init(th, &th->canary, true, err, errlen) < 0)
@@ -804,10 +951,17 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	return 0;
 }
 
+static void cares_library_init(void)
+{
+	ares_library_init(ARES_LIB_INIT_ALL);
+}
+
 int lg_engine_new(struct lg_engine **out, const struct lg_config *cfg, char *err, size_t errlen)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static pthread_once_t once = PTHREAD_ONCE_INIT, ares_once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+	if (cfg->cares)
+		pthread_once(&ares_once, cares_library_init);
 	struct lg_engine *e = calloc(1, sizeof *e);
 	*out = NULL;
 	if (!e)
@@ -954,6 +1108,7 @@ void lg_engine_free(struct lg_engine *e)
 			continue;
 		if (th->started)
 			pthread_join(th->thread, NULL);
+		cares_free(th);
 		while (th->head != NONE)
 			complete(th, th->head);
 		stream_free(&th->load);

@@ -41,6 +41,8 @@ struct lg_config {
 	uint64_t max_lag_ns;
 	unsigned threads;
 	struct lg_src_range src;
+	bool cares;               /* resolve through c-ares, as an application */
+	unsigned cares_tries;     /* c-ares attempts per lookup (each of timeout_ns) */
 	double canary_rate;       /* 0: no canary */
 	FILE *canary_log;         /* JSON lines, one per canary query */
 	uint64_t interval_ns;

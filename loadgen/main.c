@@ -41,6 +41,7 @@ struct config {
 	const char *canary;
 	const char *canary_log;
 	const char *resolver;
+	uint64_t tries;
 	const char *json, *summary;
 	uint64_t max_queries;
 	uint64_t max_lag;
@@ -91,7 +92,10 @@ static const struct ct_opt options[] = {
 	{ "canary-log", 0, CT_OPT_STR, OFF(canary_log), NULL, 0, 0, "FILE",
 	  "one JSON line per canary query (seq, time, rcode and latency, or timeout)", NULL },
 	{ "resolver", 0, CT_OPT_STR, OFF(resolver), NULL, 0, 0, "cares",
-	  "resolve through c-ares as an application would (not available yet)", NULL },
+	  "resolve through c-ares as an application does: its own sockets, -t per attempt, --tries attempts; "
+	  "reports failed resolutions and the time to resolve including retries",
+	  NULL },
+	{ "tries", 0, CT_OPT_UINT, OFF(tries), "2", 1, 10, "N", "--resolver cares: attempts per lookup", NULL },
 	{ "json", 'j', CT_OPT_STR, OFF(json), NULL, 0, 0, "FILE",
 	  "one JSON line per interval, then the summary (schema in loadgen/README.md)", NULL },
 	{ "summary", 0, CT_OPT_STR, OFF(summary), NULL, 0, 0, "FILE",
@@ -110,7 +114,7 @@ static const struct ct_opt options[] = {
 static const char synopsis[] =
 	"-s ADDR [-p PORT] -d FILE|--qname NAME [--qtype T] -l SECONDS [-Q QPS | --rate-profile P]\n"
 	"       [-c N] [-q N] [-t SECONDS] [-m udp|tcp] [-T N] [--sockets per-query|N]\n"
-	"       [--queries-per-flow K] [--src-range CIDR] [--canary RATE] [--json FILE]";
+	"       [--queries-per-flow K] [--src-range CIDR] [--canary RATE] [--resolver cares] [--json FILE]";
 static const char about[] =
 	"DNS load for conntrack experiments. Closed loop (like dnsperf) unless -Q or --rate-profile "
 	"makes it open loop: sends on a fixed schedule whatever the answers, never bursts to catch up, "
@@ -212,9 +216,13 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 		return ct_err(err, errlen, "-Q and --rate-profile exclude each other");
 	if (strcmp(c->mode, "udp") != 0 && strcmp(c->mode, "tcp") != 0)
 		return ct_err(err, errlen, "-m: '%s' is neither udp nor tcp", c->mode);
-	if (c->resolver)
-		return ct_err(err, errlen, "--resolver %s: the c-ares resolver mode is not available in this build yet",
-			      c->resolver);
+	if (c->resolver && strcmp(c->resolver, "cares") != 0)
+		return ct_err(err, errlen, "--resolver: '%s' is not a resolver (use cares)", c->resolver);
+	if (c->resolver && (c->sockets || c->per_flow || c->src_range))
+		return ct_err(err, errlen,
+			      "--resolver cares keeps its own sockets: --sockets, --queries-per-flow and --src-range do not apply");
+	lc->cares = c->resolver != NULL;
+	lc->cares_tries = (unsigned)c->tries;
 	if (resolve_server(c->server, (uint16_t)c->port, &lc->server, err, errlen) < 0)
 		return -1;
 	lc->proto = strcmp(c->mode, "tcp") == 0 ? LG_TCP : LG_UDP;

@@ -30,9 +30,15 @@ static int encode(const char *name, const char *type, const struct ct_query_opts
 		ldns_rdf_deep_free(root);
 	}
 	size_t nlen = ldns_rdf_size(dname);
+	char *text = ldns_rdf2str(dname);
+	if (!text) {
+		ldns_rdf_deep_free(dname);
+		return ct_err(err, errlen, "out of memory");
+	}
 	size_t len = CT_DNS_HDRLEN + nlen + 4 + (o->edns ? 11 : 0);
 	uint8_t *w = calloc(1, len);
 	if (!w) {
+		free(text);
 		ldns_rdf_deep_free(dname);
 		return ct_err(err, errlen, "out of memory");
 	}
@@ -55,6 +61,7 @@ static int encode(const char *name, const char *type, const struct ct_query_opts
 	q->wire = w;
 	q->len = (uint16_t)len;
 	q->qtype = (uint16_t)t;
+	q->name = text;
 	return 0;
 }
 
@@ -112,6 +119,7 @@ int ct_queryset_parse(const char *text, size_t len, const char *name, const stru
 		}
 		if (push(out, &cap, &q) < 0) {
 			free(q.wire);
+			free(q.name);
 			ct_queryset_free(out);
 			return ct_err(err, errlen, "out of memory");
 		}
@@ -175,8 +183,10 @@ int ct_queryset_one(const char *name, const char *type, const struct ct_query_op
 
 void ct_queryset_free(struct ct_queryset *qs)
 {
-	for (size_t i = 0; i < qs->n; i++)
+	for (size_t i = 0; i < qs->n; i++) {
 		free(qs->q[i].wire);
+		free(qs->q[i].name);
+	}
 	free(qs->q);
 	memset(qs, 0, sizeof *qs);
 }

@@ -13,6 +13,7 @@ struct ct_query {
 	uint8_t *wire;      /* header with ID 0, the question, an OPT record if EDNS */
 	uint16_t len;
 	uint16_t qtype;
+	char *name;         /* the name as text, absolute (for resolver libraries) */
 };
 
 struct ct_queryset {

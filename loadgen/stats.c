@@ -47,7 +47,7 @@ json_t *lg_counts_json(const struct lg_totals *t)
 		if (c[LG_RCODE0 + i])
 			json_object_set_new(rcodes, lg_rcode_name(i), json_integer((json_int_t)c[LG_RCODE0 + i]));
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
-			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
 			 "sent", (json_int_t)c[LG_SENT], "answered", (json_int_t)c[LG_ANSWERED], "timeouts",
 			 (json_int_t)c[LG_TIMEOUTS], "failed", (json_int_t)c[LG_ERRORS], "abandoned",
 			 (json_int_t)c[LG_ABANDONED], "late", (json_int_t)c[LG_LATE], "throttled",
@@ -58,7 +58,8 @@ json_t *lg_counts_json(const struct lg_totals *t)
 			 (json_int_t)c[LG_ERR_ECONNREFUSED], "eaddrnotavail", (json_int_t)c[LG_ERR_EADDRNOTAVAIL],
 			 "other", (json_int_t)c[LG_ERR_OTHER], "tcp_connect_failed",
 			 (json_int_t)c[LG_TCP_CONNECT_FAILED], "tcp_connect_timeout",
-			 (json_int_t)c[LG_TCP_CONNECT_TIMEOUT], "tcp_closed", (json_int_t)c[LG_TCP_CLOSED]);
+			 (json_int_t)c[LG_TCP_CONNECT_TIMEOUT], "tcp_closed", (json_int_t)c[LG_TCP_CLOSED], "attempt_timeouts",
+			 (json_int_t)c[LG_RETRIES]);
 }
 
 json_t *lg_latency_json(const struct ct_hist *h)

@@ -31,6 +31,7 @@ enum lg_counter {
 	LG_TCP_CONNECT_FAILED,
 	LG_TCP_CONNECT_TIMEOUT,
 	LG_TCP_CLOSED,        /* the server closed with queries outstanding */
+	LG_RETRIES,           /* c-ares: attempts that timed out (a lookup that needed a retry has one) */
 	LG_RCODE0,            /* LG_RCODE0 + rcode, 16 of them */
 	LG__COUNT = LG_RCODE0 + 16
 };

@@ -77,6 +77,19 @@ ct_check "per-query sockets: a new flow per query" \
 ct_check "canary: one log line per canary query" \
 	test "$(wc -l <"$CT_TMP/canary.jsonl")" -eq "$(field canary.sent "$CT_TMP/pq.json")"
 
+# --- through c-ares, as an application resolves ---
+lg -s $S -d "$CT_TMP/q" -l 1 -q 20 --resolver cares --summary "$CT_TMP/cares.json"
+ct_check "c-ares: counts add up" adds_up "$CT_TMP/cares.json"
+ct_check "c-ares: answered" test "$(field answered "$CT_TMP/cares.json")" -gt 1000
+lg -s $S -p 5300 -d "$CT_TMP/q" -l 1 -Q 50 -t 200ms --tries 2 --resolver cares --summary "$CT_TMP/cares-drop.json"
+python3 - "$CT_TMP/cares-drop.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["sent"] >= 45 and s["timeouts"] == s["sent"] and s["answered"] == 0, s
+assert s["attempt_timeouts"] >= 2 * s["sent"] - 4, s   # both attempts of (nearly) every lookup
+PY
+ct_check "c-ares against silence: every lookup fails after its retries" test $? -eq 0
+
 # --- a full table: every lost query is a packet the server's conntrack dropped ---
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 ip netns exec "$CT_SRV" iptables -A INPUT -p udp --dport 53 -j ACCEPT
