@@ -27,6 +27,7 @@
 #define START_DELAY_NS (20 * CT_NS_PER_MS)
 /* c-ares keeps a socket or two per server. */
 #define CARES_FDS 16
+#define PKTINFO_SOCKETS 64
 #define CARES_TICK_NS (5 * CT_NS_PER_MS)
 
 struct lg_thread;
@@ -62,6 +63,11 @@ struct stream {
 	const struct ct_sched *sched;
 	uint32_t pool_size;
 	uint64_t per_flow;
+	/* A new 5-tuple per query without a socket per query: a pool of
+	 * unconnected sockets, each query sent from the next address of the
+	 * source range (IP_PKTINFO) over an AnyIP route. */
+	bool pktinfo;
+	uint64_t pk_next;
 	struct flow **pool;
 	uint32_t rr;
 	uint64_t k;                    /* open loop: this thread's next turn */
@@ -185,11 +191,12 @@ static void flow_retire(struct flow *f)
 		flow_free(f);
 }
 
-/* The next source address of the range (shared out over the threads). */
-static void next_source(struct lg_thread *th, struct ct_sockaddr *src)
+/* Source address number k of this thread's share of the range (thread t
+ * takes t, t + T, t + 2T, ...). */
+static void source_at(struct lg_thread *th, uint64_t nth, struct ct_sockaddr *src)
 {
 	const struct lg_src_range *r = &th->e->cfg.src;
-	uint64_t i = (th->src_next++ * th->e->cfg.threads + th->id) % r->count;
+	uint64_t i = (nth * th->e->cfg.threads + th->id) % r->count;
 	*src = r->base;
 	if (src->ss.ss_family == AF_INET) {
 		struct sockaddr_in *v4 = (struct sockaddr_in *)&src->ss;
@@ -204,6 +211,12 @@ static void next_source(struct lg_thread *th, struct ct_sockaddr *src)
 		for (int k = 15; k >= 8; k--, low >>= 8)
 			b[k] = (uint8_t)low;
 	}
+}
+
+/* The next source address for a new socket. */
+static void next_source(struct lg_thread *th, struct ct_sockaddr *src)
+{
+	source_at(th, th->src_next++, src);
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -221,7 +234,7 @@ static struct flow *flow_new(struct stream *st)
 	struct flow *f = NULL;
 	if (fd < 0)
 		goto fail;
-	if (cfg->src.count) {
+	if (cfg->src.count && !st->pktinfo) {
 		struct ct_sockaddr src;
 		int one = 1;
 		next_source(th, &src);
@@ -241,7 +254,9 @@ static struct flow *flow_new(struct stream *st)
 	f->fd = fd;
 	f->pool_index = NONE;
 	if (cfg->proto == LG_UDP) {
-		if (connect(fd, (const struct sockaddr *)&cfg->server.ss, cfg->server.len) < 0)
+		/* connected: the kernel filters strangers and reports ICMP
+		 * errors; pktinfo sockets stay open to every source address */
+		if (!st->pktinfo && connect(fd, (const struct sockaddr *)&cfg->server.ss, cfg->server.len) < 0)
 			goto fail;
 		f->ev = event_new(th->base, fd, EV_READ | EV_PERSIST, udp_read_cb, f);
 		if (!f->ev || event_add(f->ev, NULL) < 0) {
@@ -267,7 +282,8 @@ static struct flow *flow_new(struct stream *st)
 			return NULL;
 		}
 	}
-	lg_add(&st->cnt, LG_NEW_FLOWS, 1);
+	if (!st->pktinfo)
+		lg_add(&st->cnt, LG_NEW_FLOWS, 1);
 	return f;
 fail:
 	lg_add(&st->cnt, lg_errno_counter(errno), 1);
@@ -285,7 +301,9 @@ fail:
  * per_flow queries. */
 static struct flow *flow_for_query(struct stream *st)
 {
-	uint32_t i = st->rr++ % st->pool_size;
+	/* pktinfo: tuple j is socket j % P from address j / P, so all P x N
+	 * pairs come before any repeats */
+	uint32_t i = st->pktinfo ? (uint32_t)(st->pk_next % st->pool_size) : st->rr++ % st->pool_size;
 	struct flow *f = st->pool[i];
 	if (!f) {
 		f = flow_new(st);
@@ -606,6 +624,45 @@ static void cares_free(struct lg_thread *th)
 
 /* ---- sending ---- */
 
+/* Sends from the next source address: each (socket, address) pair is a
+ * 5-tuple of its own, new until the pool wraps around the range. */
+static int send_pktinfo(struct stream *st, struct flow *f, const uint8_t *buf, size_t len)
+{
+	struct lg_thread *th = st->th;
+	const struct lg_config *cfg = &th->e->cfg;
+	struct ct_sockaddr src;
+	union {
+		size_t align;
+		uint8_t buf[64];
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_name = (void *)&cfg->server.ss, .msg_namelen = cfg->server.len, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	source_at(th, st->pk_next / st->pool_size, &src);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (src.ss.ss_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = ((struct sockaddr_in *)&src.ss)->sin_addr };
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		m.msg_controllen = CMSG_SPACE(sizeof pi);
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = ((struct sockaddr_in6 *)&src.ss)->sin6_addr };
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		m.msg_controllen = CMSG_SPACE(sizeof pi);
+	}
+	if (sendmsg(f->fd, &m, 0) < 0)
+		return -1;
+	/* new until every pair of this thread's share has been used once */
+	if (st->pk_next++ < (uint64_t)st->pool_size * ((cfg->src.count + cfg->threads - 1) / cfg->threads))
+		lg_add(&st->cnt, LG_NEW_FLOWS, 1);
+	return 0;
+}
+
 /* Sends one query meant for intended_ns (monotonic). */
 static void send_query(struct stream *st, uint64_t intended_ns)
 {
@@ -645,7 +702,15 @@ static void send_query(struct stream *st, uint64_t intended_ns)
 	f->outstanding++;
 	f->sent++;
 	const struct ct_query *q = &cfg->queries->q[s->query];
-	if (cfg->proto == LG_UDP) {
+	if (st->pktinfo) {
+		memcpy(th->sbuf, q->wire, q->len);
+		ct_put16(th->sbuf, (uint16_t)id);
+		if (send_pktinfo(st, f, th->sbuf, q->len) < 0) {
+			lg_add(&st->cnt, lg_errno_counter(errno), 1);
+			fail_query(th, id, LG__COUNT, "send error");
+			return;
+		}
+	} else if (cfg->proto == LG_UDP) {
 		memcpy(th->sbuf, q->wire, q->len);
 		ct_put16(th->sbuf, (uint16_t)id);
 		if (send(f->fd, th->sbuf, q->len, 0) < 0) {
@@ -659,7 +724,7 @@ static void send_query(struct stream *st, uint64_t intended_ns)
 		ct_put16(th->sbuf + 2, (uint16_t)id);
 		bufferevent_write(f->bev, th->sbuf, (size_t)q->len + 2);
 	}
-	if (st->per_flow && f->sent >= st->per_flow)
+	if (st->per_flow && f->sent >= st->per_flow && !st->pktinfo)
 		flow_retire(f);
 }
 
@@ -860,6 +925,13 @@ static int stream_init(struct lg_thread *th, struct stream *st, bool canary, cha
 			st->limit = 1;
 		if (st->limit > MAX_SLOTS)
 			st->limit = MAX_SLOTS;
+	}
+	if (!canary && st->per_flow == 1 && cfg->src.count && cfg->proto == LG_UDP && !cfg->cares) {
+		st->pktinfo = true;
+		/* enough sockets that the (socket, address) pairs outlast conntrack's
+		 * UDP timeouts at any rate this machine can send */
+		if (st->pool_size < PKTINFO_SOCKETS)
+			st->pool_size = PKTINFO_SOCKETS;
 	}
 	st->qnext = th->id;
 	st->pool = calloc(st->pool_size, sizeof *st->pool);

@@ -66,7 +66,7 @@ json_t *lg_latency_json(const struct ct_hist *h)
 {
 	if (h->total == 0)
 		return json_null();
-	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->total, "mean",
+	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->total, "mean",
 			 ct_hist_mean(h) / 1e3, "p50", (double)ct_hist_percentile(h, 50) / 1e3, "p90",
 			 (double)ct_hist_percentile(h, 90) / 1e3, "p99", (double)ct_hist_percentile(h, 99) / 1e3,
 			 "p999", (double)ct_hist_percentile(h, 99.9) / 1e3, "max", (double)h->max_ns / 1e3);

@@ -38,6 +38,11 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["sent"] > 0, s
 assert s["sent"] == s["answered"] + s["timeouts"] + s["failed"] + s["abandoned"], s
+if s["answered"]:
+    for kind in ("intended", "actual"):
+        lat = s["latency_us"][kind]
+        assert lat["count"] == s["answered"], lat
+        assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat
 PY
 }
 
@@ -76,6 +81,21 @@ ct_check "per-query sockets: a new flow per query" \
 	test "$(field new_flows "$CT_TMP/pq.json")" -eq "$(field sent "$CT_TMP/pq.json")"
 ct_check "canary: one log line per canary query" \
 	test "$(wc -l <"$CT_TMP/canary.jsonl")" -eq "$(field canary.sent "$CT_TMP/pq.json")"
+
+# --- a new 5-tuple per query from a source range (IP_PKTINFO over an AnyIP route) ---
+ip -n "$CT_CLI" route add local 198.19.0.0/16 dev lo
+ip -n "$CT_SRV" route add 198.19.0.0/16 via 198.18.0.1
+ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+ip netns exec "$CT_SRV" conntrack -F 2>/dev/null
+c0=$(ip netns exec "$CT_SRV" cat /proc/sys/net/netfilter/nf_conntrack_count)
+lg -s $S -d "$CT_TMP/q" -l 1 -Q 5000 --sockets per-query --src-range 198.19.0.0/16 --summary "$CT_TMP/range.json"
+c1=$(ip netns exec "$CT_SRV" cat /proc/sys/net/netfilter/nf_conntrack_count)
+ct_check "source range: counts add up, all answered" \
+	bash -c "test $(field answered "$CT_TMP/range.json") -eq $(field sent "$CT_TMP/range.json")"
+ct_check "source range: a new flow per query" test "$(field new_flows "$CT_TMP/range.json")" -eq "$(field sent "$CT_TMP/range.json")"
+ct_check "source range: a new conntrack entry per query in the server ($((c1 - c0)))" \
+	test $((c1 - c0)) -ge "$(field sent "$CT_TMP/range.json")"
+ip netns exec "$CT_SRV" iptables -F INPUT
 
 # --- through c-ares, as an application resolves ---
 lg -s $S -d "$CT_TMP/q" -l 1 -q 20 --resolver cares --summary "$CT_TMP/cares.json"
