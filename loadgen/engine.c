@@ -28,6 +28,9 @@
 /* c-ares keeps a socket or two per server. */
 #define CARES_FDS 16
 #define PKTINFO_SOCKETS 64
+/* UDP answers read per recvmmsg, and the largest kept (bigger: malformed). */
+#define RECV_BATCH 32
+#define RECV_MAX 4096
 #define CARES_TICK_NS (5 * CT_NS_PER_MS)
 
 struct lg_thread;
@@ -116,7 +119,10 @@ struct lg_thread {
 	} afd[CARES_FDS];
 	struct event *ares_timer;
 	uint8_t sbuf[CT_DNS_HDRLEN + 2 + 512 + 64];
-	uint8_t rbuf[65536];
+	uint8_t rbuf[65536];             /* one TCP message */
+	struct mmsghdr rmsg[RECV_BATCH]; /* UDP answers, read in batches */
+	struct iovec riov[RECV_BATCH];
+	uint8_t rbatch[RECV_BATCH][RECV_MAX];
 };
 
 struct lg_engine {
@@ -443,22 +449,30 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct flow *f = arg;
 	struct lg_thread *th = f->th;
 	(void)what;
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(fd, th->rbuf, sizeof th->rbuf, MSG_DONTWAIT);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < RECV_BATCH; i++) {
+			th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
+			th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
+		}
+		int n = recvmmsg(fd, th->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
 			/* an ICMP error on our connected socket */
 			lg_add(&f->st->cnt, lg_errno_counter(errno), 1);
-			if (f->st->per_flow == 1) {
-				fail_flow(f, LG__COUNT, "refused");
-				return; /* the flow may be gone */
-			}
-			continue;
+			if (f->st->per_flow == 1 && !f->st->pktinfo)
+				fail_flow(f, LG__COUNT, "refused"); /* the flow may be gone */
+			return;
 		}
-		bool last = f->outstanding == 1 && f->retired;
-		if (handle_answer(f, th->rbuf, (size_t)n) && last)
-			return; /* the flow was freed with its last answer */
+		for (int i = 0; i < n; i++) {
+			bool last = f->outstanding == 1 && f->retired;
+			if (th->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
+				lg_add(&f->st->cnt, LG_MALFORMED, 1);
+			else if (handle_answer(f, th->rbatch[i], th->rmsg[i].msg_len) && last)
+				return; /* the flow was freed with its last answer */
+		}
+		if (n < RECV_BATCH)
+			return;
 	}
 }
 
