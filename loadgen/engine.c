@@ -767,7 +767,8 @@ static void send_open_loop(struct stream *st)
 			return;
 		}
 		uint64_t due = e->start_ns + t;
-		if (due > now) {
+		enum ct_slot_fate fate = ct_slot_fate(now, due, e->cfg.max_lag_ns);
+		if (fate == CT_SLOT_WAIT) {
 			arm(st->send_ev, due - now);
 			return;
 		}
@@ -775,7 +776,7 @@ static void send_open_loop(struct stream *st)
 			arm(st->send_ev, 0); /* let answers and timers run */
 			return;
 		}
-		if (now - due > e->cfg.max_lag_ns) {
+		if (fate == CT_SLOT_LATE) {
 			/* behind its slot: skipped, never sent in a burst to catch up */
 			lg_add(&st->cnt, LG_LATE, 1);
 		} else if (st->outstanding >= st->limit) {

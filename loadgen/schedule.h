@@ -40,6 +40,12 @@ uint64_t ct_sched_time(const struct ct_sched *s, uint64_t k);
 /* The scheduled rate at t_ns. */
 double ct_sched_rate(const struct ct_sched *s, uint64_t t_ns);
 
+/* What to do with a query whose slot is due at due_ns when the clock
+ * reads now_ns: wait, send it, or skip it as late (more than max_lag_ns
+ * behind: never a burst to catch up). */
+enum ct_slot_fate { CT_SLOT_WAIT, CT_SLOT_SEND, CT_SLOT_LATE };
+enum ct_slot_fate ct_slot_fate(uint64_t now_ns, uint64_t due_ns, uint64_t max_lag_ns);
+
 /* Queries scheduled in [0, t_ns). */
 double ct_sched_count(const struct ct_sched *s, uint64_t t_ns);
 

@@ -125,6 +125,17 @@ ct_check "full table: lost queries ($lost) = packets dropped by the server's con
 	test "$lost" -eq $((after - before))
 ct_check "full table: counts add up" adds_up "$CT_TMP/full.json"
 
+# --- SIGINT ends a run early with a valid summary ---
+ip netns exec "$CT_CLI" "$LG" --quiet -s $S -p 5300 -d "$CT_TMP/q" -l 60 -Q 1000 --summary "$CT_TMP/int.json" &
+LPID=$!
+sleep 1.5
+kill -INT $LPID
+wait $LPID
+ct_check "SIGINT: exit 0" test $? -eq 0
+ct_check "SIGINT: summary says interrupted, in-flight queries abandoned" \
+	bash -c "test '$(field interrupted "$CT_TMP/int.json")' = True && test $(field abandoned "$CT_TMP/int.json") -gt 0"
+ct_check "SIGINT: counts add up" adds_up "$CT_TMP/int.json"
+
 # --- bad input ---
 out=$(lg -s $S -d /nonexistent/queries -l 1 2>&1)
 ct_check "missing query file: exit 2" test $? -eq 2
