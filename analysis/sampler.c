@@ -440,13 +440,6 @@ static int listen_http(struct sampler *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int usage_error(const char *msg)
-{
-	ct_log_error("%s", msg);
-	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
-	return CT_EXIT_USAGE;
-}
-
 /* Everything before the loop that can be refused for bad input: exit 2. */
 static int setup_inputs(struct sampler *s, int *netns_fd, char *err, size_t errlen)
 {
@@ -514,26 +507,13 @@ int main(int argc, char **argv)
 	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1,
 			     .timer_fd = -1 };
 	char err[CT_ERRLEN];
-	int netns_fd = -1, optind_out, rc = CT_EXIT_FAIL;
+	int netns_fd = -1, rc = CT_EXIT_FAIL;
 
-	ct_log_init("ctstorm-sampler");
 	s.sum.first_drop_s = -1;
 	s.sum.source = "ctnetlink";
-	switch (ct_opt_parse(options, &s.cfg, argc, argv, &optind_out, err, sizeof err)) {
-	case CT_OPT_HELP:
-		ct_opt_usage(stdout, "ctstorm-sampler", synopsis, about, options);
-		return CT_EXIT_OK;
-	case CT_OPT_VERSION:
-		printf("ctstorm-sampler %s\n", CT_VERSION);
-		return CT_EXIT_OK;
-	case CT_OPT_ERROR:
-		return usage_error(err);
-	case CT_OPT_OK:
-		break;
-	}
-	if (optind_out < argc) {
-		snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind_out]);
-		return usage_error(err);
+	if (!ct_opt_main(options, &s.cfg, argc, argv, "ctstorm-sampler", synopsis, about, &rc)) {
+		ct_opt_free(options, &s.cfg);
+		return rc;
 	}
 
 	s.base = event_base_new();
@@ -542,7 +522,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (setup_inputs(&s, &netns_fd, err, sizeof err) < 0) {
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	open_kmsg(&s);
@@ -550,7 +530,7 @@ int main(int argc, char **argv)
 	uint64_t init_inode = 0;
 	ct_netns_inode(&init_inode, err, sizeof err);
 	if (netns_fd >= 0 && ct_netns_enter(netns_fd, s.cfg.netns, err, sizeof err) < 0) {
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	if (ct_netns_inode(&s.inode, err, sizeof err) < 0) {

@@ -29,3 +29,30 @@ tree_ticks() {
 	for p in $(descendants "$1"); do total=$((total + $(ticks_of "$p"))); done
 	echo $total
 }
+
+# write_nsd_conf DIR ADDR: an NSD configuration serving DIR/example.test.zone
+# on ADDR:53 with one server process and rate limiting off.
+write_nsd_conf() {
+	cat >"$1/nsd.conf" <<CONF
+server:
+  ip-address: $2
+  port: 53
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "$1"
+  database: ""
+  pidfile: "$1/nsd.pid"
+  xfrdfile: "$1/xfrd.state"
+  zonelistfile: "$1/zone.list"
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+  tcp-count: 1000
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: example.test
+  zonefile: example.test.zone
+CONF
+}

@@ -27,26 +27,7 @@ ip -n "$CT_SRV" route add 198.19.0.0/16 via 198.18.0.1
 
 cp "$ROOT/tests/data/example.zone" "$CT_TMP/example.test.zone"
 chmod -R a+rX "$CT_TMP"
-cat >"$CT_TMP/nsd.conf" <<CONF
-server:
-  ip-address: $S
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "$CT_TMP"
-  database: ""
-  pidfile: "$CT_TMP/nsd.pid"
-  xfrdfile: "$CT_TMP/xfrd.state"
-  zonelistfile: "$CT_TMP/zone.list"
-  rrl-ratelimit: 0
-  rrl-whitelist-ratelimit: 0
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-CONF
+write_nsd_conf "$CT_TMP" $S
 ct_start "$CT_SRV" "$CT_TMP/nsd.log" taskset -c 1 nsd -d -c "$CT_TMP/nsd.conf"
 ct_wait_dns "$CT_CLI" $S 53 example.test || { cat "$CT_TMP/nsd.log"; exit 1; }
 for p in $(descendants "$CT_LAST_PID"); do taskset -a -p -c 1 "$p" >/dev/null; done

@@ -33,28 +33,7 @@ chmod -R a+rX "$CT_TMP"
 printf '%s\n' "www.example.test A" "web.example.test AAAA" "example.test SOA" "mail.example.test A" \
 	"ns1.example.test AAAA" "example.test MX" "alias.example.test A" "web.example.test MX" >"$CT_TMP/queries"
 
-cat >"$CT_TMP/nsd.conf" <<CONF
-server:
-  ip-address: $S
-  port: 53
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "$CT_TMP"
-  database: ""
-  pidfile: "$CT_TMP/nsd.pid"
-  xfrdfile: "$CT_TMP/xfrd.state"
-  zonelistfile: "$CT_TMP/zone.list"
-  rrl-ratelimit: 0
-  rrl-whitelist-ratelimit: 0
-  tcp-count: 1000
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-CONF
+write_nsd_conf "$CT_TMP" $S
 mkdir -p "$CT_TMP/knot"
 cat >"$CT_TMP/knot.conf" <<CONF
 server:

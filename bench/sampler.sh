@@ -16,11 +16,10 @@ ENTRIES=${ENTRIES:-1000000}
 
 . "$(dirname "$0")/lib.sh"
 SAMPLER=$ROOT/build/analysis/ctstorm-sampler
-SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
-restore_max() { [ -n "$SAVED_MAX" ] && echo "$SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max; }
-trap 'restore_max; ct_cleanup' EXIT
+trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
 ct_require conntrack iptables
+ct_save_max
 
 ct_pair sbench
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT

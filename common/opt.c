@@ -1,6 +1,7 @@
 #include "opt.h"
 
 #include "ct_err.h"
+#include "log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -337,4 +338,40 @@ void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char 
 	}
 	fprintf(out, "  -h, --help                  show this help and exit\n");
 	fprintf(out, "      --version               show the version and exit\n");
+}
+
+int ct_usage_error(const char *msg)
+{
+	ct_log_error("%s", msg);
+	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
+	return CT_EXIT_USAGE;
+}
+
+bool ct_opt_main(const struct ct_opt *table, void *cfg, int argc, char **argv, const char *prog,
+		 const char *synopsis, const char *about, int *rc)
+{
+	char err[CT_ERRLEN];
+	int first_arg;
+	ct_log_init(prog);
+	switch (ct_opt_parse(table, cfg, argc, argv, &first_arg, err, sizeof err)) {
+	case CT_OPT_HELP:
+		ct_opt_usage(stdout, prog, synopsis, about, table);
+		*rc = CT_EXIT_OK;
+		return false;
+	case CT_OPT_VERSION:
+		printf("%s %s\n", prog, CT_VERSION);
+		*rc = CT_EXIT_OK;
+		return false;
+	case CT_OPT_ERROR:
+		*rc = ct_usage_error(err);
+		return false;
+	case CT_OPT_OK:
+		break;
+	}
+	if (first_arg < argc) {
+		snprintf(err, sizeof err, "unexpected argument '%s'", argv[first_arg]);
+		*rc = ct_usage_error(err);
+		return false;
+	}
+	return true;
 }

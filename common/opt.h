@@ -66,6 +66,15 @@ void ct_opt_free(const struct ct_opt *table, void *cfg);
 void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char *about,
 		  const struct ct_opt *table);
 
+/* The start of every main(): parses argv into cfg (no positional
+ * arguments allowed), prints --help or --version, or the error with a
+ * hint. Returns true to go on; false with *rc the exit status. */
+bool ct_opt_main(const struct ct_opt *table, void *cfg, int argc, char **argv, const char *prog,
+		 const char *synopsis, const char *about, int *rc);
+
+/* Prints "prog: error: msg" and "Try 'prog --help'."; returns CT_EXIT_USAGE. */
+int ct_usage_error(const char *msg);
+
 /* Parses a duration such as "10s", "250ms", "500us", "2m", "1h" or "3"
  * (seconds) into nanoseconds. */
 int ct_parse_duration(const char *text, uint64_t *ns, char *err, size_t errlen);

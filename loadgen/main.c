@@ -135,13 +135,6 @@ struct app {
 	uint64_t last_peek_ns;
 };
 
-static int usage_error(const char *msg)
-{
-	ct_log_error("%s", msg);
-	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
-	return CT_EXIT_USAGE;
-}
-
 static int resolve_server(const char *host, uint16_t port, struct ct_sockaddr *out, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res = NULL;
@@ -323,42 +316,26 @@ int main(int argc, char **argv)
 	struct ct_queryset qs = { 0 };
 	struct lg_config lc = { 0 };
 	char err[CT_ERRLEN];
-	int optind_out, rc = CT_EXIT_USAGE;
+	int rc = CT_EXIT_USAGE;
 
-	ct_log_init("ctstorm-loadgen");
-	switch (ct_opt_parse(options, &a.cfg, argc, argv, &optind_out, err, sizeof err)) {
-	case CT_OPT_HELP:
-		ct_opt_usage(stdout, "ctstorm-loadgen", synopsis, about, options);
-		return CT_EXIT_OK;
-	case CT_OPT_VERSION:
-		printf("ctstorm-loadgen %s\n", CT_VERSION);
-		return CT_EXIT_OK;
-	case CT_OPT_ERROR:
-		return usage_error(err);
-	case CT_OPT_OK:
-		break;
-	}
-	if (optind_out < argc) {
-		snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind_out]);
-		rc = usage_error(err);
+	if (!ct_opt_main(options, &a.cfg, argc, argv, "ctstorm-loadgen", synopsis, about, &rc))
 		goto out;
-	}
 	if (build_config(&a, &qs, &lc, err, sizeof err) < 0) {
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	if (a.cfg.json && !(a.json = fopen(a.cfg.json, "w"))) {
 		snprintf(err, sizeof err, "--json %s: %s", a.cfg.json, strerror(errno));
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	if (a.cfg.canary_log && !(lc.canary_log = fopen(a.cfg.canary_log, "w"))) {
 		snprintf(err, sizeof err, "--canary-log %s: %s", a.cfg.canary_log, strerror(errno));
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	if (a.cfg.summary && ct_dir_writable(a.cfg.summary, err, sizeof err) < 0) {
-		rc = usage_error(err);
+		rc = ct_usage_error(err);
 		goto out;
 	}
 	a.cfg.duration = lc.duration_ns;

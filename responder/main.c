@@ -149,13 +149,6 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-static int usage_error(const char *msg)
-{
-	ct_log_error("%s", msg);
-	fprintf(stderr, "Try '%s --help'.\n", ct_log_prog());
-	return CT_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	struct app a = { 0 };
@@ -164,31 +157,12 @@ int main(int argc, char **argv)
 	struct ct_listen *listens = NULL;
 	struct ct_db *db = NULL;
 	struct event *sigs[3] = { NULL }, *status = NULL;
-	int rc = CT_EXIT_USAGE, optind_out;
+	int rc = CT_EXIT_USAGE;
 
-	ct_log_init("ctstorm-responder");
-	switch (ct_opt_parse(options, &a.cfg, argc, argv, &optind_out, err, sizeof err)) {
-	case CT_OPT_HELP:
-		ct_opt_usage(stdout, "ctstorm-responder", synopsis, about, options);
-		rc = CT_EXIT_OK;
+	if (!ct_opt_main(options, &a.cfg, argc, argv, "ctstorm-responder", synopsis, about, &rc))
 		goto out;
-	case CT_OPT_VERSION:
-		printf("ctstorm-responder %s\n", CT_VERSION);
-		rc = CT_EXIT_OK;
-		goto out;
-	case CT_OPT_ERROR:
-		rc = usage_error(err);
-		goto out;
-	case CT_OPT_OK:
-		break;
-	}
-	if (optind_out < argc) {
-		snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind_out]);
-		rc = usage_error(err);
-		goto out;
-	}
 	if (a.cfg.listen.n == 0 || a.cfg.zone.n == 0) {
-		rc = usage_error(a.cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
+		rc = ct_usage_error(a.cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
 		goto out;
 	}
 
@@ -203,7 +177,7 @@ int main(int argc, char **argv)
 		if (ct_listen_parse(a.cfg.listen.v[i], &listens[i], err, sizeof err) < 0) {
 			char msg[CT_ERRLEN + 16];
 			snprintf(msg, sizeof msg, "--listen: %s", err);
-			rc = usage_error(msg);
+			rc = ct_usage_error(msg);
 			goto out;
 		}
 		if (!listens[i].has_mode)

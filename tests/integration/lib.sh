@@ -36,6 +36,7 @@ ct_check() {
 
 ct_cleanup() {
 	local pid ns
+	ct_restore_max
 	for pid in "${CT_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -120,4 +121,17 @@ ct_wait_dns() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# nf_conntrack_max is global to the host: ct_save_max remembers it (and
+# skips the test where conntrack is not loaded), ct_restore_max puts it
+# back; ct_cleanup calls ct_restore_max on every exit path.
+CT_SAVED_MAX=
+ct_save_max() {
+	CT_SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
+	[ -n "$CT_SAVED_MAX" ] || ct_skip "conntrack is not loaded in this kernel"
+}
+ct_restore_max() {
+	[ -n "$CT_SAVED_MAX" ] && echo "$CT_SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max
+	return 0
 }

@@ -12,12 +12,10 @@
 BUILD=$1
 DATA=$2
 . "$(dirname "$0")/lib.sh"
-SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
-restore_max() { [ -n "$SAVED_MAX" ] && echo "$SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max; }
-trap 'restore_max; ct_cleanup' EXIT
+trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
 ct_require conntrack iptables python3
-[ -n "$SAVED_MAX" ] || ct_skip "conntrack is not loaded in this kernel"
+ct_save_max
 LG=$BUILD/loadgen/ctstorm-loadgen
 RESP=$BUILD/responder/ctstorm-responder
 
@@ -117,7 +115,7 @@ ip netns exec "$CT_SRV" conntrack -F 2>/dev/null
 before=$(ip netns exec "$CT_SRV" conntrack -S | grep -oE '(^| )drop=[0-9]+' | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
 echo 200 >/proc/sys/net/netfilter/nf_conntrack_max
 lg -s $S -d "$CT_TMP/q" -l 2 -Q 1000 --sockets per-query -t 1 --summary "$CT_TMP/full.json"
-restore_max
+ct_restore_max
 after=$(ip netns exec "$CT_SRV" conntrack -S | grep -oE '(^| )drop=[0-9]+' | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
 lost=$(field timeouts "$CT_TMP/full.json")
 ct_check "full table: queries were lost ($lost)" test "$lost" -gt 0
@@ -152,5 +150,5 @@ out=$(lg -s $S -d "$CT_TMP/q" --sokets per-query 2>&1)
 ct_check "unknown flag: exit 2" test $? -eq 2
 ct_check "unknown flag: a suggestion" grep -q "did you mean '--sockets'" <<<"$out"
 
-ct_check "nf_conntrack_max restored" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -eq "$SAVED_MAX"
+ct_check "nf_conntrack_max restored" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -eq "$CT_SAVED_MAX"
 ct_summary

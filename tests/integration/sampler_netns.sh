@@ -11,15 +11,11 @@
 BUILD=$1
 DATA=$2
 . "$(dirname "$0")/lib.sh"
-SAVED_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
-restore_max() {
-	[ -n "$SAVED_MAX" ] && echo "$SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max
-}
-trap 'restore_max; ct_cleanup' EXIT
+trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
 
 ct_require conntrack dnsperf iptables
-[ -n "$SAVED_MAX" ] || ct_skip "conntrack is not loaded in this kernel"
+ct_save_max
 SAMPLER=$BUILD/analysis/ctstorm-sampler
 RESP=$BUILD/responder/ctstorm-responder
 
@@ -103,6 +99,6 @@ ct_check "Prometheus file has node_exporter's names" \
 left=$(ip netns exec "$CT_SRV" conntrack -L -s 198.19.0.0/16 2>/dev/null | grep -c 'dport=9 ')
 ct_check "--fill left no entry behind" test "$left" -eq 0
 
-restore_max
-ct_check "nf_conntrack_max restored" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -eq "$SAVED_MAX"
+ct_restore_max
+ct_check "nf_conntrack_max restored" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -eq "$CT_SAVED_MAX"
 ct_summary
