@@ -527,8 +527,6 @@ int main(int argc, char **argv)
 	}
 	open_kmsg(&s);
 
-	uint64_t init_inode = 0;
-	ct_netns_inode(&init_inode, err, sizeof err);
 	if (netns_fd >= 0 && ct_netns_enter(netns_fd, s.cfg.netns, err, sizeof err) < 0) {
 		rc = ct_usage_error(err);
 		goto out;
@@ -648,7 +646,6 @@ out:
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	(void)init_inode;
 	ct_opt_free(options, &s.cfg);
 	return rc;
 }
