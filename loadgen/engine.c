@@ -100,8 +100,11 @@ struct lg_thread {
 	bool started;
 	struct event_base *base;
 	struct slot *slots;
+	/* free IDs as a FIFO: an ID comes back only after all others were
+	 * used, so a late answer to a timed-out query is unlikely to meet a
+	 * new query with its ID */
 	uint16_t *free_ids;
-	uint32_t nfree;
+	uint32_t nfree, free_head;
 	int32_t head, tail;
 	struct event *timeout_ev, *interval_ev, *end_ev;
 	struct stream load, canary;
@@ -144,7 +147,10 @@ static int32_t slot_alloc(struct lg_thread *th)
 {
 	if (th->nfree == 0)
 		return NONE;
-	return th->free_ids[--th->nfree];
+	int32_t id = th->free_ids[th->free_head];
+	th->free_head = (th->free_head + 1) % MAX_SLOTS;
+	th->nfree--;
+	return id;
 }
 
 static void list_append(struct lg_thread *th, int32_t id)
@@ -346,7 +352,7 @@ static void complete(struct lg_thread *th, int32_t id)
 	struct flow *f = s->flow;
 	list_remove(th, id);
 	s->busy = false;
-	th->free_ids[th->nfree++] = (uint16_t)id;
+	th->free_ids[(th->free_head + th->nfree++) % MAX_SLOTS] = (uint16_t)id;
 	st->outstanding--;
 	if (f) {
 		f->outstanding--;
@@ -1008,10 +1014,11 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	th->free_ids = malloc(MAX_SLOTS * sizeof *th->free_ids);
 	if (!th->slots || !th->free_ids)
 		return ct_err(err, errlen, "out of memory");
-	/* IDs handed out from the top: 0 last, a value some servers mishandle */
+	/* handed out in order, 0 last */
 	for (uint32_t i = 0; i < MAX_SLOTS; i++)
-		th->free_ids[i] = (uint16_t)i;
+		th->free_ids[i] = (uint16_t)((i + 1) % MAX_SLOTS);
 	th->nfree = MAX_SLOTS;
+	th->free_head = 0;
 	struct event_config *ec = event_config_new();
 	if (ec)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
