@@ -890,6 +890,23 @@ static void finish_if_drained(struct lg_thread *th)
 		event_base_loopbreak(th->base);
 }
 
+/* Slots of the schedule the loop did not reach before the end (it was
+ * behind): late, like any other slot missed, so every slot is accounted. */
+static void close_schedule(struct stream *st)
+{
+	const struct lg_engine *e = st->th->e;
+	if (!st->open_loop || st->finished)
+		return;
+	for (;;) {
+		uint64_t t = ct_sched_time(st->sched, st->k * st->stride + st->offset);
+		if (t == UINT64_MAX || t >= e->cfg.duration_ns)
+			break;
+		lg_add(&st->cnt, LG_LATE, 1);
+		st->k++;
+	}
+	st->finished = true;
+}
+
 static void end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lg_thread *th = arg;
@@ -899,6 +916,9 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
 		/* the run's time is up: stop sending, give what is in flight its
 		 * full timeout (c-ares lookups: every attempt, with its backoff) */
 		th->stopping = true;
+		close_schedule(&th->load);
+		if (th->has_canary)
+			close_schedule(&th->canary);
 		finish_if_drained(th);
 		uint64_t wait = th->e->cfg.timeout_ns;
 		if (th->ares)

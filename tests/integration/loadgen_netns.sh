@@ -64,8 +64,8 @@ lg -s $S -p 5300 -d "$CT_TMP/q" -l 3 -Q 3000 -t 1 --json "$CT_TMP/drop.jsonl" --
 python3 - "$CT_TMP/drop.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-sent = s["sent"] + s["late"]
-assert abs(sent - 9000) <= 9, s          # the schedule: 3000 qps for 3 s
+assert s["sent"] + s["late"] == 9000, s   # every slot of 3000 qps for 3 s, sent or late
+assert s["sent"] >= 8900, s
 assert s["answered"] == 0 and s["timeouts"] == s["sent"], s
 PY
 ct_check "open loop: 3000 qps for 3 s scheduled and sent although nothing answers" test $? -eq 0
