@@ -39,6 +39,11 @@ for iv in 1ms 100ms; do
 	awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" -v iv=$iv -v n="$samples" \
 		'BEGIN {split(n, a, " "); printf "  interval %-6s CPU %.2f%% of one core  (%d samples, %d missed)\n", iv, 100 * t / hz / s, a[1], a[2]}'
 done
+# the floor: a process that only wakes at the same intervals
+for us in 1000 100000; do
+	floor=$("$ROOT/build/bench/ct-bench-wake" $us "$SECS")
+	printf '  floor: waking every %-6s alone costs %s%% of one core\n' "$((us / 1000))ms" "$floor"
+done
 # reference: what polling with conntrack-tools costs at 100 ms
 start=$(date +%s%N)
 cpu0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
