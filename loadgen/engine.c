@@ -1,4 +1,7 @@
-#include "engine.h"
+/* The load engine: slots (a query in flight, indexed by its DNS ID),
+ * outcomes, sending on a schedule or in a closed loop, timeouts, intervals
+ * and threads. Flows live in flow.c, the c-ares glue in cares.c. */
+#include "engine_int.h"
 
 #include "answer.h"
 #include "clock.h"
@@ -18,125 +21,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* A query's slot index is its DNS ID: at most this many in flight per thread. */
-#define MAX_SLOTS 65536
-/* Sends per callback before the loop gets a turn (answers, timers). */
-#define SEND_BURST 256
-#define NONE (-1)
-#define START_DELAY_NS (20 * CT_NS_PER_MS)
-/* c-ares keeps a socket or two per server. */
-#define CARES_FDS 16
-#define PKTINFO_SOCKETS 64
-/* UDP answers read per recvmmsg, and the largest kept (bigger: malformed). */
-#define RECV_BATCH 32
-#define RECV_MAX 4096
-#define CARES_TICK_NS (5 * CT_NS_PER_MS)
-
-struct lg_thread;
-struct stream;
-
-struct flow {
-	struct lg_thread *th;
-	struct stream *st;
-	int fd;
-	struct event *ev;           /* UDP: readable */
-	struct bufferevent *bev;    /* TCP */
-	int pool_index;             /* where it sits in the stream's pool, or NONE */
-	uint64_t sent;
-	uint32_t outstanding;
-	bool retired;               /* takes no new queries; freed when none are left */
-	bool connected;
-};
-
-struct slot {
-	struct flow *flow;
-	struct stream *st;
-	uint64_t intended_ns, sent_ns; /* monotonic */
-	uint64_t seq;
-	uint32_t query;
-	int32_t prev, next;            /* the outstanding list, in send order */
-	bool busy;
-};
-
-struct stream {
-	struct lg_thread *th;
-	bool canary;
-	bool open_loop;
-	const struct ct_sched *sched;
-	uint32_t pool_size;
-	uint64_t per_flow;
-	/* A new 5-tuple per query without a socket per query: a pool of
-	 * unconnected sockets, each query sent from the next address of the
-	 * source range (IP_PKTINFO) over an AnyIP route. */
-	bool pktinfo;
-	uint64_t pk_next;
-	struct flow **pool;
-	uint32_t rr;
-	uint64_t k;                    /* open loop: this thread's next turn */
-	uint64_t stride, offset;       /* global schedule index = k * stride + offset */
-	uint32_t outstanding, limit;
-	uint64_t qnext;
-	struct event *send_ev;
-	bool finished;                 /* the schedule is over */
-	struct lg_counters cnt;
-	struct ct_hist hi, ha;         /* the whole run */
-	struct ct_hist lag;            /* actual minus intended send time */
-	struct ct_hist ihi, iha;       /* the current interval */
-};
-
-struct pub {
-	pthread_mutex_t lock;
-	uint64_t seq;                  /* intervals closed so far */
-	struct lg_totals load, canary; /* cumulative at the end of interval seq */
-	struct ct_hist hi, ha;         /* load latency during interval seq */
-	double t_s;
-};
-
-struct lg_thread {
-	struct lg_engine *e;
-	unsigned id;
-	pthread_t thread;
-	bool started;
-	struct event_base *base;
-	struct slot *slots;
-	/* free IDs as a FIFO: an ID comes back only after all others were
-	 * used, so a late answer to a timed-out query is unlikely to meet a
-	 * new query with its ID */
-	uint16_t *free_ids;
-	uint32_t nfree, free_head;
-	int32_t head, tail;
-	struct event *timeout_ev, *interval_ev, *end_ev;
-	struct stream load, canary;
-	bool has_canary;
-	uint64_t src_next;
-	bool stopping;                 /* no more sends: the run's time is up */
-	uint64_t interval_k;
-	struct pub pub;
-	_Atomic bool done;
-	/* --resolver cares: the channel and the events of its sockets */
-	ares_channel ares;
-	struct cares_fd {
-		ares_socket_t fd;
-		struct event *ev;
-	} afd[CARES_FDS];
-	struct event *ares_timer;
-	uint8_t sbuf[CT_DNS_HDRLEN + 2 + 512 + 64];
-	uint8_t rbuf[65536];             /* one TCP message */
-	struct mmsghdr rmsg[RECV_BATCH]; /* UDP answers, read in batches */
-	struct iovec riov[RECV_BATCH];
-	uint8_t rbatch[RECV_BATCH][RECV_MAX];
-};
-
-struct lg_engine {
-	struct lg_config cfg;
-	struct lg_thread **th;
-	uint64_t start_ns;
-	_Atomic uint64_t issued;
-	struct lg_totals *prev;        /* per thread: cumulative at the last collected interval */
-	uint64_t collected;
-	struct ct_sched canary_sched;
-};
 
 static void send_cb(evutil_socket_t fd, short what, void *arg);
 static void finish_if_drained(struct lg_thread *th);
@@ -178,158 +62,9 @@ static void list_remove(struct lg_thread *th, int32_t id)
 		th->tail = s->prev;
 }
 
-/* ---- flows ---- */
-
-static void flow_free(struct flow *f)
-{
-	if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
-		f->st->pool[f->pool_index] = NULL;
-	if (f->ev)
-		event_free(f->ev);
-	if (f->bev)
-		bufferevent_free(f->bev);
-	else if (f->fd >= 0)
-		close(f->fd);
-	free(f);
-}
-
-static void flow_retire(struct flow *f)
-{
-	if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
-		f->st->pool[f->pool_index] = NULL;
-	f->pool_index = NONE;
-	f->retired = true;
-	if (f->outstanding == 0)
-		flow_free(f);
-}
-
-/* Source address number k of this thread's share of the range (thread t
- * takes t, t + T, t + 2T, ...). */
-static void source_at(struct lg_thread *th, uint64_t nth, struct ct_sockaddr *src)
-{
-	const struct lg_src_range *r = &th->e->cfg.src;
-	uint64_t i = (nth * th->e->cfg.threads + th->id) % r->count;
-	*src = r->base;
-	if (src->ss.ss_family == AF_INET) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)&src->ss;
-		v4->sin_addr.s_addr = htonl(ntohl(v4->sin_addr.s_addr) + (uint32_t)i);
-	} else {
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&src->ss;
-		uint8_t *b = v6->sin6_addr.s6_addr;
-		uint64_t low = 0;
-		for (int k = 8; k < 16; k++)
-			low = low << 8 | b[k];
-		low += i;
-		for (int k = 15; k >= 8; k--, low >>= 8)
-			b[k] = (uint8_t)low;
-	}
-}
-
-/* The next source address for a new socket. */
-static void next_source(struct lg_thread *th, struct ct_sockaddr *src)
-{
-	source_at(th, th->src_next++, src);
-}
-
-static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
-static void tcp_read_cb(struct bufferevent *bev, void *arg);
-static void tcp_event_cb(struct bufferevent *bev, short events, void *arg);
-
-/* A new socket (a new 5-tuple toward the server), or NULL with the
- * errno counted. */
-static struct flow *flow_new(struct stream *st)
-{
-	struct lg_thread *th = st->th;
-	const struct lg_config *cfg = &th->e->cfg;
-	int type = cfg->proto == LG_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(cfg->server.ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct flow *f = NULL;
-	if (fd < 0)
-		goto fail;
-	if (cfg->src.count && !st->pktinfo) {
-		struct ct_sockaddr src;
-		int one = 1;
-		next_source(th, &src);
-		/* the runner may route a whole range locally (AnyIP) without
-		 * adding every address: FREEBIND lets us bind to any of them */
-		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0)
-			goto fail;
-	}
-	f = calloc(1, sizeof *f);
-	if (!f) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	f->th = th;
-	f->st = st;
-	f->fd = fd;
-	f->pool_index = NONE;
-	if (cfg->proto == LG_UDP) {
-		/* connected: the kernel filters strangers and reports ICMP
-		 * errors; pktinfo sockets stay open to every source address */
-		if (!st->pktinfo && connect(fd, (const struct sockaddr *)&cfg->server.ss, cfg->server.len) < 0)
-			goto fail;
-		f->ev = event_new(th->base, fd, EV_READ | EV_PERSIST, udp_read_cb, f);
-		if (!f->ev || event_add(f->ev, NULL) < 0) {
-			errno = ENOMEM;
-			goto fail;
-		}
-		f->connected = true;
-	} else {
-		f->bev = bufferevent_socket_new(th->base, fd, BEV_OPT_CLOSE_ON_FREE);
-		if (!f->bev) {
-			errno = ENOMEM;
-			goto fail;
-		}
-		fd = -1; /* the bufferevent owns it */
-		bufferevent_setcb(f->bev, tcp_read_cb, NULL, tcp_event_cb, f);
-		struct timeval tv = ct_timeval(cfg->timeout_ns);
-		bufferevent_set_timeouts(f->bev, NULL, &tv); /* the connect must finish in time */
-		bufferevent_enable(f->bev, EV_READ | EV_WRITE);
-		if (bufferevent_socket_connect(f->bev, (struct sockaddr *)&cfg->server.ss, (int)cfg->server.len) < 0) {
-			lg_add(&st->cnt, LG_TCP_CONNECT_FAILED, 1);
-			bufferevent_free(f->bev);
-			free(f);
-			return NULL;
-		}
-	}
-	if (!st->pktinfo)
-		lg_add(&st->cnt, LG_NEW_FLOWS, 1);
-	return f;
-fail:
-	lg_add(&st->cnt, lg_errno_counter(errno), 1);
-	if (f) {
-		if (f->ev)
-			event_free(f->ev);
-		free(f);
-	}
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
-/* The flow for the next query: the pool in turn, each flow replaced after
- * per_flow queries. */
-static struct flow *flow_for_query(struct stream *st)
-{
-	/* pktinfo: tuple j is socket j % P from address j / P, so all P x N
-	 * pairs come before any repeats */
-	uint32_t i = st->pktinfo ? (uint32_t)(st->pk_next % st->pool_size) : st->rr++ % st->pool_size;
-	struct flow *f = st->pool[i];
-	if (!f) {
-		f = flow_new(st);
-		if (!f)
-			return NULL;
-		f->pool_index = (int)i;
-		st->pool[i] = f;
-	}
-	return f;
-}
-
 /* ---- outcomes ---- */
 
-static void canary_log(struct stream *st, const struct slot *s, const char *outcome, int rcode, uint64_t now)
+void canary_log(struct stream *st, const struct slot *s, const char *outcome, int rcode, uint64_t now)
 {
 	FILE *log = st->th->e->cfg.canary_log;
 	if (!log)
@@ -345,7 +80,7 @@ static void canary_log(struct stream *st, const struct slot *s, const char *outc
 
 /* Ends a query: its slot is freed, its flow maybe closed, and a closed
  * loop sends the next one. */
-static void complete(struct lg_thread *th, int32_t id)
+void complete(struct lg_thread *th, int32_t id)
 {
 	struct slot *s = &th->slots[id];
 	struct stream *st = s->st;
@@ -365,7 +100,7 @@ static void complete(struct lg_thread *th, int32_t id)
 		finish_if_drained(th);
 }
 
-static void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const char *outcome)
+void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const char *outcome)
 {
 	struct slot *s = &th->slots[id];
 	lg_add(&s->st->cnt, LG_ERRORS, 1);
@@ -376,7 +111,7 @@ static void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, co
 	complete(th, id);
 }
 
-static void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
+void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
 {
 	struct slot *s = &th->slots[id];
 	struct stream *st = s->st;
@@ -396,7 +131,7 @@ static void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
 
 /* Matches one answer; true when it completed a query (which may have
  * freed the flow). */
-static bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
+bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
 {
 	struct lg_thread *th = f->th;
 	struct stream *st = f->st;
@@ -426,262 +161,7 @@ static bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
 	return true;
 }
 
-/* Every query outstanding on a flow fails (a TCP connection went away, a
- * per-query socket got an ICMP error). */
-static void fail_flow(struct flow *f, enum lg_counter why, const char *outcome)
-{
-	struct lg_thread *th = f->th;
-	f->retired = true;
-	if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
-		f->st->pool[f->pool_index] = NULL;
-	f->pool_index = NONE;
-	uint32_t n = f->outstanding;
-	if (n == 0) {
-		flow_free(f);
-		return;
-	}
-	for (int32_t id = th->head, next; id != NONE && n > 0; id = next) {
-		next = th->slots[id].next;
-		if (th->slots[id].flow != f)
-			continue;
-		n--;
-		/* the last one completed frees the flow */
-		fail_query(th, id, why, outcome);
-	}
-}
-
-static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct flow *f = arg;
-	struct lg_thread *th = f->th;
-	(void)what;
-	for (int round = 0; round < 4; round++) {
-		for (int i = 0; i < RECV_BATCH; i++) {
-			th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
-			th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
-		}
-		int n = recvmmsg(fd, th->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
-			/* an ICMP error on our connected socket */
-			lg_add(&f->st->cnt, lg_errno_counter(errno), 1);
-			if (f->st->per_flow == 1 && !f->st->pktinfo)
-				fail_flow(f, LG__COUNT, "refused"); /* the flow may be gone */
-			return;
-		}
-		for (int i = 0; i < n; i++) {
-			bool last = f->outstanding == 1 && f->retired;
-			if (th->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
-				lg_add(&f->st->cnt, LG_MALFORMED, 1);
-			else if (handle_answer(f, th->rbatch[i], th->rmsg[i].msg_len) && last)
-				return; /* the flow was freed with its last answer */
-		}
-		if (n < RECV_BATCH)
-			return;
-	}
-}
-
-static void tcp_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct flow *f = arg;
-	struct lg_thread *th = f->th;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	for (;;) {
-		uint8_t hdr[2];
-		size_t avail = evbuffer_get_length(in);
-		if (avail < 2 || evbuffer_copyout(in, hdr, 2) != 2)
-			return;
-		size_t len = ct_get16(hdr);
-		if (avail < 2 + len)
-			return;
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, th->rbuf, len);
-		bool last = f->outstanding == 1 && f->retired;
-		if (handle_answer(f, th->rbuf, len) && last)
-			return;
-	}
-}
-
-static void tcp_event_cb(struct bufferevent *bev, short events, void *arg)
-{
-	struct flow *f = arg;
-	(void)bev;
-	if (events & BEV_EVENT_CONNECTED) {
-		f->connected = true;
-		bufferevent_set_timeouts(f->bev, NULL, NULL); /* queries keep their own time */
-		return;
-	}
-	enum lg_counter why = LG_TCP_CLOSED;
-	const char *outcome = "tcp closed";
-	if (!f->connected && (events & BEV_EVENT_TIMEOUT)) {
-		why = LG_TCP_CONNECT_TIMEOUT;
-		outcome = "connect timeout";
-	} else if (!f->connected) {
-		why = LG_TCP_CONNECT_FAILED;
-		outcome = "connect failed";
-		lg_add(&f->st->cnt, lg_errno_counter(EVUTIL_SOCKET_ERROR()), 1);
-	}
-	if (f->outstanding == 0 && f->connected && why == LG_TCP_CLOSED) {
-		/* the server closed an idle connection: not an error */
-		f->retired = true;
-		if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
-			f->st->pool[f->pool_index] = NULL;
-		flow_free(f);
-		return;
-	}
-	fail_flow(f, why, outcome);
-}
-
-/* ---- --resolver cares: lookups as an application makes them ---- */
-
-static void cares_io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct lg_thread *th = arg;
-	ares_process_fd(th->ares, (what & EV_READ) ? fd : ARES_SOCKET_BAD, (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-}
-
-static void cares_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct lg_thread *th = arg;
-	(void)fd;
-	(void)what;
-	if (th->ares)
-		ares_process_fd(th->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* its retries and timeouts */
-}
-
-/* c-ares tells which of its sockets to watch; a socket first seen is a new flow. */
-static void cares_sock_cb(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct lg_thread *th = data;
-	struct cares_fd *slot = NULL, *empty = NULL;
-	for (int i = 0; i < CARES_FDS; i++) {
-		if (th->afd[i].ev && th->afd[i].fd == fd)
-			slot = &th->afd[i];
-		else if (!th->afd[i].ev && !empty)
-			empty = &th->afd[i];
-	}
-	if (slot) {
-		event_free(slot->ev);
-		slot->ev = NULL;
-	}
-	if (!readable && !writable)
-		return;
-	if (!slot) {
-		slot = empty;
-		lg_add(&th->load.cnt, LG_NEW_FLOWS, 1);
-	}
-	if (!slot)
-		return; /* more sockets than c-ares ever opens per server */
-	slot->fd = fd;
-	slot->ev = event_new(th->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST,
-			     cares_io_cb, th);
-	if (slot->ev)
-		event_add(slot->ev, NULL);
-}
-
-static void cares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-	struct slot *s = arg;
-	struct stream *st = s->st;
-	struct lg_thread *th = st->th;
-	int32_t id = (int32_t)(s - th->slots);
-	lg_add(&st->cnt, LG_RETRIES, (uint64_t)timeouts);
-	if (status == ARES_EDESTRUCTION) {
-		lg_add(&st->cnt, LG_ABANDONED, 1);
-		complete(th, id);
-	} else if (abuf && alen >= CT_DNS_HDRLEN && (abuf[2] & 0x80)) {
-		/* an answer, whatever its rcode (c-ares calls NXDOMAIN ENOTFOUND) */
-		record_answer(th, id, abuf[3] & 0xf, (abuf[2] & 0x02) != 0);
-	} else if (status == ARES_ETIMEOUT || status == ARES_ECANCELLED) {
-		lg_add(&st->cnt, LG_TIMEOUTS, 1);
-		complete(th, id);
-	} else {
-		fail_query(th, id, status == ARES_ECONNREFUSED ? LG_ERR_ECONNREFUSED : LG_ERR_OTHER, ares_strerror(status));
-	}
-}
-
-static int cares_init(struct lg_thread *th, char *err, size_t errlen)
-{
-	const struct lg_config *cfg = &th->e->cfg;
-	struct ares_options o = { 0 };
-	char servers[CT_ADDRSTRLEN];
-	o.flags = ARES_FLAG_NOCHECKRESP | (cfg->proto == LG_TCP ? ARES_FLAG_USEVC : 0);
-	o.timeout = (int)(cfg->timeout_ns / CT_NS_PER_MS);
-	o.tries = (int)cfg->cares_tries;
-	o.sock_state_cb = cares_sock_cb;
-	o.sock_state_cb_data = th;
-	int rc = ares_init_options(&th->ares, &o,
-				   ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
-	if (rc != ARES_SUCCESS)
-		return ct_err(err, errlen, "c-ares: %s", ares_strerror(rc));
-	rc = ares_set_servers_ports_csv(th->ares, ct_sockaddr_str(&cfg->server, servers, sizeof servers));
-	if (rc != ARES_SUCCESS)
-		return ct_err(err, errlen, "c-ares: server %s: %s", servers, ares_strerror(rc));
-	th->ares_timer = event_new(th->base, -1, EV_PERSIST, cares_timer_cb, th);
-	struct timeval tv = ct_timeval(CARES_TICK_NS);
-	if (!th->ares_timer || event_add(th->ares_timer, &tv) < 0)
-		return ct_err(err, errlen, "out of memory");
-	return 0;
-}
-
-static void cares_free(struct lg_thread *th)
-{
-	if (th->ares) {
-		ares_destroy(th->ares); /* pending lookups end as abandoned */
-		th->ares = NULL;
-	}
-	for (int i = 0; i < CARES_FDS; i++)
-		if (th->afd[i].ev) {
-			event_free(th->afd[i].ev);
-			th->afd[i].ev = NULL;
-		}
-	if (th->ares_timer) {
-		event_free(th->ares_timer);
-		th->ares_timer = NULL;
-	}
-}
-
 /* ---- sending ---- */
-
-/* Sends from the next source address: each (socket, address) pair is a
- * 5-tuple of its own, new until the pool wraps around the range. */
-static int send_pktinfo(struct stream *st, struct flow *f, const uint8_t *buf, size_t len)
-{
-	struct lg_thread *th = st->th;
-	const struct lg_config *cfg = &th->e->cfg;
-	struct ct_sockaddr src;
-	union {
-		size_t align;
-		uint8_t buf[64];
-	} ctl;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr m = { .msg_name = (void *)&cfg->server.ss, .msg_namelen = cfg->server.len, .msg_iov = &iov,
-			    .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
-	source_at(th, st->pk_next / st->pool_size, &src);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (src.ss.ss_family == AF_INET) {
-		struct in_pktinfo pi = { .ipi_spec_dst = ((struct sockaddr_in *)&src.ss)->sin_addr };
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof pi);
-		memcpy(CMSG_DATA(c), &pi, sizeof pi);
-		m.msg_controllen = CMSG_SPACE(sizeof pi);
-	} else {
-		struct in6_pktinfo pi = { .ipi6_addr = ((struct sockaddr_in6 *)&src.ss)->sin6_addr };
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof pi);
-		memcpy(CMSG_DATA(c), &pi, sizeof pi);
-		m.msg_controllen = CMSG_SPACE(sizeof pi);
-	}
-	if (sendmsg(f->fd, &m, 0) < 0)
-		return -1;
-	/* new until every pair of this thread's share has been used once */
-	if (st->pk_next++ < (uint64_t)st->pool_size * ((cfg->src.count + cfg->threads - 1) / cfg->threads))
-		lg_add(&st->cnt, LG_NEW_FLOWS, 1);
-	return 0;
-}
 
 /* Sends one query meant for intended_ns (monotonic). */
 static void send_query(struct stream *st, uint64_t intended_ns)

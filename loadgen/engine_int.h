@@ -1,0 +1,156 @@
+/* The load engine's insides, shared by engine.c (slots, sending, time,
+ * threads), flow.c (sockets and connections) and cares.c (c-ares). Not for
+ * other modules: they use engine.h. */
+#ifndef CT_LG_ENGINE_INT_H
+#define CT_LG_ENGINE_INT_H
+
+#include "clock.h"
+#include "dnswire.h"
+#include "engine.h"
+
+#include <ares.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+/* A query's slot index is its DNS ID: at most this many in flight per thread. */
+#define MAX_SLOTS 65536
+/* Sends per callback before the loop gets a turn (answers, timers). */
+#define SEND_BURST 256
+#define NONE (-1)
+#define START_DELAY_NS (20 * CT_NS_PER_MS)
+/* c-ares keeps a socket or two per server. */
+#define CARES_FDS 16
+#define PKTINFO_SOCKETS 64
+/* UDP answers read per recvmmsg, and the largest kept (bigger: malformed). */
+#define RECV_BATCH 32
+#define RECV_MAX 4096
+#define CARES_TICK_NS (5 * CT_NS_PER_MS)
+
+struct lg_thread;
+struct stream;
+
+struct flow {
+	struct lg_thread *th;
+	struct stream *st;
+	int fd;
+	struct event *ev;           /* UDP: readable */
+	struct bufferevent *bev;    /* TCP */
+	int pool_index;             /* where it sits in the stream's pool, or NONE */
+	uint64_t sent;
+	uint32_t outstanding;
+	bool retired;               /* takes no new queries; freed when none are left */
+	bool connected;
+};
+
+struct slot {
+	struct flow *flow;
+	struct stream *st;
+	uint64_t intended_ns, sent_ns; /* monotonic */
+	uint64_t seq;
+	uint32_t query;
+	int32_t prev, next;            /* the outstanding list, in send order */
+	bool busy;
+};
+
+struct stream {
+	struct lg_thread *th;
+	bool canary;
+	bool open_loop;
+	const struct ct_sched *sched;
+	uint32_t pool_size;
+	uint64_t per_flow;
+	/* A new 5-tuple per query without a socket per query: a pool of
+	 * unconnected sockets, each query sent from the next address of the
+	 * source range (IP_PKTINFO) over an AnyIP route. */
+	bool pktinfo;
+	uint64_t pk_next;
+	struct flow **pool;
+	uint32_t rr;
+	uint64_t k;                    /* open loop: this thread's next turn */
+	uint64_t stride, offset;       /* global schedule index = k * stride + offset */
+	uint32_t outstanding, limit;
+	uint64_t qnext;
+	struct event *send_ev;
+	bool finished;                 /* the schedule is over */
+	struct lg_counters cnt;
+	struct ct_hist hi, ha;         /* the whole run */
+	struct ct_hist lag;            /* actual minus intended send time */
+	struct ct_hist ihi, iha;       /* the current interval */
+};
+
+struct pub {
+	pthread_mutex_t lock;
+	uint64_t seq;                  /* intervals closed so far */
+	struct lg_totals load, canary; /* cumulative at the end of interval seq */
+	struct ct_hist hi, ha;         /* load latency during interval seq */
+	double t_s;
+};
+
+struct lg_thread {
+	struct lg_engine *e;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	struct event_base *base;
+	struct slot *slots;
+	/* free IDs as a FIFO: an ID comes back only after all others were
+	 * used, so a late answer to a timed-out query is unlikely to meet a
+	 * new query with its ID */
+	uint16_t *free_ids;
+	uint32_t nfree, free_head;
+	int32_t head, tail;
+	struct event *timeout_ev, *interval_ev, *end_ev;
+	struct stream load, canary;
+	bool has_canary;
+	uint64_t src_next;
+	bool stopping;                 /* no more sends: the run's time is up */
+	uint64_t interval_k;
+	struct pub pub;
+	_Atomic bool done;
+	/* --resolver cares: the channel and the events of its sockets */
+	ares_channel ares;
+	struct cares_fd {
+		ares_socket_t fd;
+		struct event *ev;
+	} afd[CARES_FDS];
+	struct event *ares_timer;
+	uint8_t sbuf[CT_DNS_HDRLEN + 2 + 512 + 64];
+	uint8_t rbuf[65536];             /* one TCP message */
+	struct mmsghdr rmsg[RECV_BATCH]; /* UDP answers, read in batches */
+	struct iovec riov[RECV_BATCH];
+	uint8_t rbatch[RECV_BATCH][RECV_MAX];
+};
+
+struct lg_engine {
+	struct lg_config cfg;
+	struct lg_thread **th;
+	uint64_t start_ns;
+	_Atomic uint64_t issued;
+	struct lg_totals *prev;        /* per thread: cumulative at the last collected interval */
+	uint64_t collected;
+	struct ct_sched canary_sched;
+};
+
+/* engine.c: outcomes */
+void complete(struct lg_thread *th, int32_t id);
+void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const char *outcome);
+void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc);
+bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len);
+void canary_log(struct stream *st, const struct slot *s, const char *outcome, int rcode, uint64_t now);
+
+/* flow.c */
+struct flow *flow_for_query(struct stream *st);
+void flow_free(struct flow *f);
+void flow_retire(struct flow *f);
+void fail_flow(struct flow *f, enum lg_counter why, const char *outcome);
+int send_pktinfo(struct stream *st, struct flow *f, const uint8_t *buf, size_t len);
+
+/* cares.c */
+int cares_init(struct lg_thread *th, char *err, size_t errlen);
+void cares_free(struct lg_thread *th);
+void cares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+
+#endif
