@@ -184,6 +184,22 @@ static void status_line(struct sampler *s, uint64_t now)
 		(unsigned long long)d.v[CT_ST_EARLY_DROP], (unsigned long long)s->sum.kmsg_table_full);
 }
 
+/* The kernel's numbers for one sample. */
+static int read_sample(struct sampler *s, struct ct_sample *x, uint64_t now, char *err, size_t errlen)
+{
+	if (now - s->slow_ns >= SLOW_PERIOD_NS) { /* slow_ns starts at 0: the first sample reads them */
+		s->slow_ns = now;
+		if (read_u64(s->fd_max, PROC_MAX, &s->max, err, errlen) < 0 ||
+		    read_u64(s->fd_buckets, PROC_BUCKETS, &s->buckets, err, errlen) < 0)
+			return -1;
+	}
+	x->max = s->max;
+	x->buckets = s->buckets;
+	if (read_u64(s->fd_count, PROC_COUNT, &x->count, err, errlen) < 0)
+		return -1;
+	return read_counters(s, x, err, errlen);
+}
+
 static void take_sample(struct sampler *s)
 {
 	char err[CT_ERRLEN];
@@ -191,18 +207,7 @@ static void take_sample(struct sampler *s)
 	uint64_t now = ct_now_ns();
 	x.t_s = (double)(now - s->start_ns) / 1e9;
 	x.wall_s = (double)ct_wall_ns() / 1e9;
-	bool slow = s->sum.samples == 0 || now - s->slow_ns >= SLOW_PERIOD_NS;
-	if (slow) {
-		s->slow_ns = now;
-		if (read_u64(s->fd_max, PROC_MAX, &s->max, err, sizeof err) < 0 ||
-		    read_u64(s->fd_buckets, PROC_BUCKETS, &s->buckets, err, sizeof err) < 0)
-			goto failed;
-	}
-	x.max = s->max;
-	x.buckets = s->buckets;
-	if (read_u64(s->fd_count, PROC_COUNT, &x.count, err, sizeof err) < 0 ||
-	    read_counters(s, &x, err, sizeof err) < 0) {
-failed:
+	if (read_sample(s, &x, now, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
 		s->failed = true;
 		event_base_loopbreak(s->base);
@@ -225,9 +230,11 @@ failed:
 	ct_summary_add(&s->sum, &x);
 	s->last = x;
 	s->have_last = true;
+	/* whole rows on disk soon, without a write per row at short intervals */
+	bool flush = s->cfg.interval >= 50 * CT_NS_PER_MS || s->sum.samples % 64 == 0;
 	if (s->csv) {
 		ct_csv_row(s->csv, &x);
-		if (s->cfg.interval >= 50 * CT_NS_PER_MS || s->sum.samples % 64 == 0)
+		if (flush)
 			fflush(s->csv);
 	}
 	if (s->jsonl) {
@@ -235,7 +242,7 @@ failed:
 		json_dumpf(j, s->jsonl, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		fputc('\n', s->jsonl);
 		json_decref(j);
-		if (s->cfg.interval >= 50 * CT_NS_PER_MS || s->sum.samples % 64 == 0)
+		if (flush)
 			fflush(s->jsonl);
 	}
 	write_prom_file(s, now, false);

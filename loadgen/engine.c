@@ -519,6 +519,10 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 		th->free_ids[i] = (uint16_t)((i + 1) % MAX_SLOTS);
 	th->nfree = MAX_SLOTS;
 	th->free_head = 0;
+	for (int i = 0; i < RECV_BATCH; i++) {
+		th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
+		th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
+	}
 	struct event_config *ec = event_config_new();
 	if (ec)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);

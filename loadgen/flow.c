@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "ct_err.h"
 #include "dnswire.h"
+#include "tcpframe.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -192,11 +193,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct flow *f = arg;
 	struct lg_thread *th = f->th;
 	(void)what;
+	/* the batch headers were set up once (thread_new): with no name and no
+	 * control buffer, recvmmsg changes nothing in them but the lengths */
 	for (int round = 0; round < 4; round++) {
-		for (int i = 0; i < RECV_BATCH; i++) {
-			th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
-			th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
-		}
 		int n = recvmmsg(fd, th->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -224,18 +223,10 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct flow *f = arg;
 	struct lg_thread *th = f->th;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	for (;;) {
-		uint8_t hdr[2];
-		size_t avail = evbuffer_get_length(in);
-		if (avail < 2 || evbuffer_copyout(in, hdr, 2) != 2)
-			return;
-		size_t len = ct_get16(hdr);
-		if (avail < 2 + len)
-			return;
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, th->rbuf, len);
+	ssize_t len;
+	while ((len = ct_tcp_frame_pull(in, th->rbuf)) >= 0) {
 		bool last = f->outstanding == 1 && f->retired;
-		if (handle_answer(f, th->rbuf, len) && last)
+		if (handle_answer(f, th->rbuf, (size_t)len) && last)
 			return;
 	}
 }

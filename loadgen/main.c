@@ -78,7 +78,7 @@ static const struct ct_opt options[] = {
 	{ "mode", 'm', CT_OPT_STR, OFF(mode), "udp", 0, 0, "udp|tcp", "transport", NULL },
 	{ "threads", 'T', CT_OPT_UINT, OFF(threads), "1", 1, 64, "N", "sending threads", NULL },
 	{ "stats-interval", 'S', CT_OPT_DURATION, OFF(interval), "1", 10 * CT_NS_PER_MS, 3600 * CT_NS_PER_SEC,
-	  "SECONDS", "length of the intervals in --json and the live line", NULL },
+	  "SECONDS", "length of the intervals in --json (the live line updates every second)", NULL },
 	{ "sockets", 0, CT_OPT_STR, OFF(sockets), NULL, 0, 0, "per-query|N",
 	  "per-query: a fresh socket (new source port) for every query, as stub resolvers do; N: a pool of N "
 	  "(same as -c)",
@@ -124,6 +124,7 @@ static const char about[] =
 
 struct app {
 	struct config cfg;
+	const struct lg_config *lc;  /* what the options became */
 	struct lg_engine *engine;
 	struct event_base *base;
 	struct event *poll_ev, *sigs[2];
@@ -293,7 +294,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 		lg_totals_sub(&d, &load, &a->last_peek);
 		double dt = (double)(now - a->last_peek_ns) / 1e9;
 		lg_status_line(stderr, (double)(now - lg_engine_start_ns(a->engine)) / 1e9,
-			       (double)a->cfg.duration / 1e9, &load, &d, dt, a->cfg.canary ? &canary : NULL);
+			       (double)a->lc->duration_ns / 1e9, &load, &d, dt, a->lc->canary_rate > 0 ? &canary : NULL);
 		a->last_peek = load;
 		a->last_peek_ns = now;
 	}
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
 		rc = ct_usage_error(err);
 		goto out;
 	}
-	a.cfg.duration = lc.duration_ns;
+	a.lc = &lc;
 	rc = CT_EXIT_FAIL;
 	if (lg_engine_new(&a.engine, &lc, err, sizeof err) < 0 || !(a.base = event_base_new())) {
 		ct_log_error("%s", a.engine ? "cannot create the event loop" : err);

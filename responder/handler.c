@@ -77,23 +77,19 @@ static size_t put_opt(uint8_t *p, uint16_t size, int rcode, uint16_t flags)
 	return OPT_RR_LEN;
 }
 
-/* The answer the database or the protocol gives a well-formed query. */
-static const struct ct_answer *choose(const struct ct_handler_cfg *cfg, const struct query *q,
-				      struct ct_answer *scratch)
+/* The rcode the protocol gives a well-formed query before any lookup,
+ * or -1: the zones answer it. */
+static int protocol_rcode(const struct query *q)
 {
-	int rcode = -1;
 	if (q->edns && q->edns_version != 0)
-		rcode = CT_RCODE_BADVERS;
-	else if (q->qtype == CT_TYPE_OPT)
-		rcode = CT_RCODE_FORMERR;
-	else if (q->qtype == CT_TYPE_MAILA || q->qtype == CT_TYPE_MAILB)
-		rcode = CT_RCODE_NOTIMP;
-	else if (q->qclass != CT_CLASS_IN || q->qtype == CT_TYPE_AXFR || q->qtype == CT_TYPE_IXFR)
-		rcode = CT_RCODE_REFUSED;
-	if (rcode < 0)
-		return ct_db_lookup(cfg->db, q->qname, q->qnamelen, q->qtype);
-	*scratch = (struct ct_answer){ .flags = (uint16_t)(rcode & 0xf) };
-	return scratch;
+		return CT_RCODE_BADVERS;
+	if (q->qtype == CT_TYPE_OPT)
+		return CT_RCODE_FORMERR;
+	if (q->qtype == CT_TYPE_MAILA || q->qtype == CT_TYPE_MAILB)
+		return CT_RCODE_NOTIMP;
+	if (q->qclass != CT_CLASS_IN || q->qtype == CT_TYPE_AXFR || q->qtype == CT_TYPE_IXFR)
+		return CT_RCODE_REFUSED;
+	return -1;
 }
 
 size_t ct_handle_query(const struct ct_handler_cfg *cfg, enum ct_transport tr, const uint8_t *pkt,
@@ -113,14 +109,17 @@ size_t ct_handle_query(const struct ct_handler_cfg *cfg, enum ct_transport tr, c
 	}
 
 	int rcode = parse_query(pkt, len, &q);
-	if (rcode != CT_RCODE_NOERROR) {
-		scratch = (struct ct_answer){ .flags = (uint16_t)rcode };
-		a = &scratch;
-		if (rcode == CT_RCODE_FORMERR)
-			q.edns = false; /* an OPT in a broken message is not to be trusted */
+	if (rcode == CT_RCODE_FORMERR)
+		q.edns = false; /* an OPT in a broken message is not to be trusted */
+	else if (rcode == CT_RCODE_NOERROR)
+		rcode = protocol_rcode(&q);
+	if (rcode < 0) {
+		a = ct_db_lookup(cfg->db, q.qname, q.qnamelen, q.qtype);
+		rcode = CT_RCODE(a->flags);
 	} else {
-		a = choose(cfg, &q, &scratch);
-		rcode = a == &scratch && q.edns && q.edns_version ? CT_RCODE_BADVERS : CT_RCODE(a->flags);
+		/* header and question only; BADVERS's high bits go in the OPT */
+		scratch = (struct ct_answer){ .flags = (uint16_t)(rcode & 0xf) };
+		a = &scratch;
 	}
 
 	/* Size limit: 512 without EDNS, else the smaller of the two offers. */

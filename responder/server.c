@@ -4,6 +4,7 @@
 #include "ct_err.h"
 #include "dnswire.h"
 #include "opt.h"
+#include "tcpframe.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -454,19 +455,13 @@ static void conn_process(struct tcp_conn *c)
 			c->paused = true;
 			return;
 		}
-		uint8_t hdr[2];
-		size_t avail = evbuffer_get_length(in);
-		if (avail < 2 || evbuffer_copyout(in, hdr, 2) != 2)
+		ssize_t flen = ct_tcp_frame_pull(in, w->tcp_in);
+		if (flen < 0)
 			return;
-		size_t flen = ct_get16(hdr);
-		if (avail < 2 + flen)
-			return;
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, w->tcp_in, flen);
 		ct_stats_add(&w->stats, CT_C_QUERIES_TCP, 1);
 
 		struct ct_handle_info info;
-		size_t len = ct_handle_query(w->srv->cfg.handler, CT_TCP, w->tcp_in, flen, w->tcp_out + 2,
+		size_t len = ct_handle_query(w->srv->cfg.handler, CT_TCP, w->tcp_in, (size_t)flen, w->tcp_out + 2,
 					     CT_MSG_MAX, &info);
 		ct_stats_count(&w->stats, &info);
 		if (len == 0)

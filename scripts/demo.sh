@@ -35,7 +35,7 @@ FREE=15
 QUERIES=60
 ct_pair seed000
 S=198.18.0.2
-for ns in "$CT_CLI" "$CT_SRV"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ct_pair_ipv4_only
 ct_start "$CT_SRV" "$CT_TMP/responder.log" "$B/responder/ctstorm-responder" --listen $S:53 \
 	--zone "$ROOT/tests/data/example.zone" --user root --quiet
 ct_wait_dns "$CT_CLI" $S 53 example.test || { cat "$CT_TMP/responder.log"; exit 1; }

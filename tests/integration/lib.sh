@@ -92,6 +92,14 @@ ct_pair() {
 	ip -n "$CT_SRV" link set "vs$$" up
 }
 
+# ct_pair_ipv4_only: no IPv6 in the pair. Its background packets (MLD,
+# router solicitations) are new flows, which a test counting conntrack
+# entries or drops exactly would see as noise.
+ct_pair_ipv4_only() {
+	local ns
+	for ns in "$CT_CLI" "$CT_SRV"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+}
+
 # ct_start NS LOGFILE COMMAND...: starts a process in a namespace, records its PID.
 ct_start() {
 	local ns=$1 log=$2

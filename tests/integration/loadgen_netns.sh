@@ -21,7 +21,7 @@ RESP=$BUILD/responder/ctstorm-responder
 
 ct_pair lg
 S=198.18.0.2
-for ns in "$CT_CLI" "$CT_SRV"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ct_pair_ipv4_only
 ct_start "$CT_SRV" "$CT_TMP/responder.log" "$RESP" --listen $S:53 --listen $S:5300,mode=drop \
 	--zone "$DATA/example.zone" --synthesize example.test. --user root --quiet
 ct_wait_dns "$CT_CLI" $S 53 example.test || { cat "$CT_TMP/responder.log"; exit 1; }

@@ -21,9 +21,7 @@ RESP=$BUILD/responder/ctstorm-responder
 
 ct_pair smp
 S=198.18.0.2
-# No IPv6 here: its background packets (MLD, router solicitations) would be
-# new flows dropped by the full table between our two readings.
-for ns in "$CT_CLI" "$CT_SRV"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ct_pair_ipv4_only
 # a stateful rule: conntrack tracks every flow into the server namespace
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 ip netns exec "$CT_SRV" iptables -A INPUT -p udp --dport 53 -j ACCEPT
