@@ -21,69 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-struct config {
-	struct ct_strlist listen;
-	struct ct_strlist zone;
-	struct ct_strlist synthesize;
-	uint64_t workers;
-	struct ct_mode mode;
-	const char *user;
-	const char *stats_json;
-	uint64_t tcp_idle;
-	uint64_t tcp_max_conns;
-	uint64_t edns_size;
-	uint64_t delay_queue;
-	bool quiet;
-};
-
-static int parse_mode(const char *text, void *field, char *err, size_t errlen)
-{
-	return ct_mode_parse(text, field, err, errlen);
-}
-
-#define OFF(f) offsetof(struct config, f)
-static const struct ct_opt options[] = {
-	{ "listen", 'l', CT_OPT_LIST, OFF(listen), NULL, 0, 0, "ADDR:PORT[,mode=M]",
-	  "address to serve on, UDP and TCP; IPv6 as [ADDR]:PORT; ',mode=' sets this listener's mode", NULL },
-	{ "zone", 'z', CT_OPT_LIST, OFF(zone), NULL, 0, 0, "FILE",
-	  "RFC 1035 zone file to serve; its SOA names the zone", NULL },
-	{ "workers", 'w', CT_OPT_UINT, OFF(workers), "1", 1, 64, "N",
-	  "worker threads, each with its own SO_REUSEPORT sockets", NULL },
-	{ "mode", 'm', CT_OPT_CUSTOM, OFF(mode), "answer", 0, 0, "MODE",
-	  "answer; drop (never reply, conntrack entries stay UNREPLIED); delay=MS (reply MS late)",
-	  parse_mode },
-	{ "synthesize", 's', CT_OPT_LIST, OFF(synthesize), NULL, 0, 0, "ZONE",
-	  "answer every nonexistent name under this loaded zone as its apex would (A, AAAA, TXT...; not SOA/NS), "
-	  "for random-label load",
-	  NULL },
-	{ "user", 'u', CT_OPT_STR, OFF(user), "nobody", 0, 0, "NAME",
-	  "started as root, switch to this user after binding ('root' keeps root)", NULL },
-	{ "stats-json", 'j', CT_OPT_STR, OFF(stats_json), NULL, 0, 0, "FILE",
-	  "write the counters as JSON here at exit and on SIGUSR1 (atomically)", NULL },
-	{ "tcp-idle-timeout", 0, CT_OPT_DURATION, OFF(tcp_idle), "10s", CT_NS_PER_MS, 3600 * CT_NS_PER_SEC,
-	  "DURATION", "close a TCP connection idle (or stalled mid-frame) this long", NULL },
-	{ "tcp-max-conns", 0, CT_OPT_UINT, OFF(tcp_max_conns), "4096", 1, 1000000, "N",
-	  "open TCP connections at most, over all workers; more are closed at once", NULL },
-	{ "edns-size", 0, CT_OPT_UINT, OFF(edns_size), "1232", 512, 4096, "BYTES",
-	  "largest UDP reply to EDNS clients (the smaller of theirs and this)", NULL },
-	{ "delay-queue", 0, CT_OPT_UINT, OFF(delay_queue), "8192", 16, 1 << 20, "N",
-	  "replies each UDP socket holds in delay mode; beyond it they are dropped and counted", NULL },
-	{ "quiet", 'q', CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL,
-	  "no status line or summary on the terminal", NULL },
-	CT_OPT_END,
-};
-
-static const char synopsis[] =
-	"--listen ADDR:PORT [--listen ...] --zone FILE [--zone ...] [--workers N]\n"
-	"       [--mode answer|drop|delay=MS] [--synthesize ZONE] [--user NAME] [--stats-json FILE]";
-static const char about[] =
-	"A minimal authoritative DNS server for conntrack experiments: answers from precomputed "
-	"wire data over UDP and TCP, runs in the foreground until SIGINT or SIGTERM, writes its "
-	"counters on SIGUSR1 and at exit. Exit status: 0 stopped cleanly, 1 runtime failure "
-	"(e.g. an address in use), 2 bad usage or bad input.";
+#include "responder_cli.h"
 
 struct app {
-	struct config cfg;
+	struct responder_cli cfg;
 	struct ct_server *srv;
 	struct event_base *base;
 	bool tty;
@@ -159,7 +100,7 @@ int main(int argc, char **argv)
 	struct event *sigs[3] = { NULL }, *status = NULL;
 	int rc = CT_EXIT_USAGE;
 
-	if (!ct_opt_main(options, &a.cfg, argc, argv, "ctstorm-responder", synopsis, about, &rc))
+	if (!ct_opt_main(responder_cli_options, &a.cfg, argc, argv, "ctstorm-responder", responder_cli_synopsis, responder_cli_about, &rc))
 		goto out;
 	if (a.cfg.listen.n == 0 || a.cfg.zone.n == 0) {
 		rc = ct_usage_error(a.cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
@@ -270,6 +211,6 @@ out:
 		ct_zone_free(&zones[i]);
 	free(zones);
 	free(listens);
-	ct_opt_free(options, &a.cfg);
+	ct_opt_free(responder_cli_options, &a.cfg);
 	return rc;
 }

@@ -123,43 +123,6 @@ struct ct_server {
 
 /* ---- modes and listen specs ---- */
 
-int ct_mode_parse(const char *text, struct ct_mode *mode, char *err, size_t errlen)
-{
-	char why[CT_ERRLEN];
-	memset(mode, 0, sizeof *mode);
-	if (strcmp(text, "answer") == 0) {
-		mode->kind = CT_MODE_ANSWER;
-	} else if (strcmp(text, "drop") == 0) {
-		mode->kind = CT_MODE_DROP;
-	} else if (strncmp(text, "delay=", 6) == 0) {
-		const char *v = text + 6;
-		size_t n = strlen(v);
-		char ms[64];
-		/* a bare number means milliseconds here, as the flag documents */
-		if (n > 0 && n < sizeof ms - 3 && strspn(v, "0123456789.") == n) {
-			snprintf(ms, sizeof ms, "%sms", v);
-			v = ms;
-		}
-		if (ct_parse_duration(v, &mode->delay_ns, why, sizeof why) < 0)
-			return ct_err(err, errlen, "mode '%s': %s", text, why);
-		if (mode->delay_ns == 0 || mode->delay_ns > 60 * CT_NS_PER_SEC)
-			return ct_err(err, errlen, "mode '%s': the delay must be above 0 and at most 60 s", text);
-		mode->kind = CT_MODE_DELAY;
-	} else {
-		return ct_err(err, errlen, "unknown mode '%s' (use answer, drop or delay=MS)", text);
-	}
-	return 0;
-}
-
-const char *ct_mode_str(const struct ct_mode *mode, char *buf, size_t buflen)
-{
-	if (mode->kind == CT_MODE_DELAY)
-		snprintf(buf, buflen, "delay=%.3gms", (double)mode->delay_ns / 1e6);
-	else
-		snprintf(buf, buflen, "%s", mode->kind == CT_MODE_DROP ? "drop" : "answer");
-	return buf;
-}
-
 int ct_listen_parse(const char *text, struct ct_listen *l, char *err, size_t errlen)
 {
 	char addr[CT_ADDRSTRLEN];

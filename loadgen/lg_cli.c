@@ -1,0 +1,78 @@
+#include "lg_cli.h"
+
+#include "clock.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OFF(f) offsetof(struct lg_cli, f)
+const struct ct_opt lg_cli_options[] = {
+	{ "server", 's', CT_OPT_STR, OFF(server), NULL, 0, 0, "ADDR", "the DNS server (address or name)", NULL },
+	{ "port", 'p', CT_OPT_UINT, OFF(port), "53", 1, 65535, "PORT", "its port", NULL },
+	{ "datafile", 'd', CT_OPT_STR, OFF(datafile), NULL, 0, 0, "FILE",
+	  "queries, one 'NAME TYPE' a line (dnsperf's format), sent in turn", NULL },
+	{ "qname", 0, CT_OPT_STR, OFF(qname), NULL, 0, 0, "NAME", "send this one name instead of -d", NULL },
+	{ "qtype", 0, CT_OPT_STR, OFF(qtype), "A", 0, 0, "TYPE", "the type for --qname", NULL },
+	{ "limit", 'l', CT_OPT_DURATION, OFF(duration), NULL, CT_NS_PER_MS, 24 * 3600 * CT_NS_PER_SEC, "SECONDS",
+	  "run this long (seconds, or with a unit: 500ms, 2m); default 10 s, or the rate profile's length: "
+	  "every run ends by itself",
+	  NULL },
+	{ "max-qps", 'Q', CT_OPT_STR, OFF(qps), NULL, 0, 0, "QPS",
+	  "open loop at this constant rate (keeps sending when answers stop)", NULL },
+	{ "rate-profile", 'R', CT_OPT_STR, OFF(rate_profile), NULL, 0, 0, "PROFILE",
+	  "open loop on a schedule: RATE@DUR and ramp:FROM-TO@DUR, comma separated "
+	  "(1000@10s,ramp:1000-50000@30s,50000@10s)",
+	  NULL },
+	{ "clients", 'c', CT_OPT_UINT, OFF(clients), "1", 1, 1000000, "N",
+	  "sockets (UDP) or connections (TCP) used in turn, as dnsperf -c", NULL },
+	{ "max-outstanding", 'q', CT_OPT_UINT, OFF(outstanding), NULL, 1, 65536 * 64, "N",
+	  "queries in flight at most; the closed loop keeps this many (default 100); open loop: 65536 per thread",
+	  NULL },
+	{ "timeout", 't', CT_OPT_DURATION, OFF(timeout), "5", CT_NS_PER_MS, 60 * CT_NS_PER_SEC, "SECONDS",
+	  "a query unanswered this long has timed out", NULL },
+	{ "mode", 'm', CT_OPT_STR, OFF(mode), "udp", 0, 0, "udp|tcp", "transport", NULL },
+	{ "threads", 'T', CT_OPT_UINT, OFF(threads), "1", 1, 64, "N", "sending threads", NULL },
+	{ "stats-interval", 'S', CT_OPT_DURATION, OFF(interval), "1", 10 * CT_NS_PER_MS, 3600 * CT_NS_PER_SEC,
+	  "SECONDS", "length of the intervals in --json (the live line updates every second)", NULL },
+	{ "sockets", 0, CT_OPT_STR, OFF(sockets), NULL, 0, 0, "per-query|N",
+	  "per-query: a fresh socket (new source port) for every query, as stub resolvers do; N: a pool of N "
+	  "(same as -c)",
+	  NULL },
+	{ "queries-per-flow", 'K', CT_OPT_UINT, OFF(per_flow), "0", 0, UINT32_MAX, "K",
+	  "replace a socket or connection after K queries (0: never); TCP with 1 is a connection per query", NULL },
+	{ "src-range", 0, CT_OPT_STR, OFF(src_range), NULL, 0, 0, "CIDR",
+	  "bind new sockets to the addresses of this range in turn (the range must route back to us)", NULL },
+	{ "canary", 0, CT_OPT_STR, OFF(canary), NULL, 0, 0, "RATE",
+	  "beside the load, fresh-socket queries at this rate, each logged: what a normal client sees", NULL },
+	{ "canary-log", 0, CT_OPT_STR, OFF(canary_log), NULL, 0, 0, "FILE",
+	  "one JSON line per canary query (seq, time, rcode and latency, or timeout)", NULL },
+	{ "resolver", 0, CT_OPT_STR, OFF(resolver), NULL, 0, 0, "cares",
+	  "resolve through c-ares as an application does: its own sockets, -t per attempt, --tries attempts; "
+	  "reports failed resolutions and the time to resolve including retries",
+	  NULL },
+	{ "tries", 0, CT_OPT_UINT, OFF(tries), "2", 1, 10, "N", "--resolver cares: attempts per lookup", NULL },
+	{ "json", 'j', CT_OPT_STR, OFF(json), NULL, 0, 0, "FILE",
+	  "one JSON line per interval, then the summary (schema in loadgen/README.md)", NULL },
+	{ "summary", 0, CT_OPT_STR, OFF(summary), NULL, 0, 0, "FILE",
+	  "the summary with the full latency histograms, as one JSON document (atomically)", NULL },
+	{ "max-queries", 'n', CT_OPT_UINT, OFF(max_queries), "0", 0, UINT64_MAX, "N",
+	  "stop after sending N queries (0: no limit but -l)", NULL },
+	{ "max-lag", 0, CT_OPT_DURATION, OFF(max_lag), "10ms", 1000, 10 * CT_NS_PER_SEC, "DURATION",
+	  "open loop: a query this far behind its slot is not sent (counted late): no bursts to catch up", NULL },
+	{ "edns", 'e', CT_OPT_UINT, OFF(edns), "0", 0, 65535, "SIZE",
+	  "add an OPT record advertising this UDP size (0: none)", NULL },
+	{ "no-rd", 0, CT_OPT_FLAG, OFF(no_rd), NULL, 0, 0, NULL, "clear the Recursion Desired bit", NULL },
+	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live line and no text summary", NULL },
+	CT_OPT_END,
+};
+
+const char lg_cli_synopsis[] =
+	"-s ADDR [-p PORT] -d FILE|--qname NAME [--qtype T] -l SECONDS [-Q QPS | --rate-profile P]\n"
+	"       [-c N] [-q N] [-t SECONDS] [-m udp|tcp] [-T N] [--sockets per-query|N]\n"
+	"       [--queries-per-flow K] [--src-range CIDR] [--canary RATE] [--resolver cares] [--json FILE]";
+const char lg_cli_about[] =
+	"DNS load for conntrack experiments. Closed loop (like dnsperf) unless -Q or --rate-profile "
+	"makes it open loop: sends on a fixed schedule whatever the answers, never bursts to catch up, "
+	"and measures latency from the intended send time as well as the actual one. Controls how many "
+	"new 5-tuples reach the server apart from the query rate. Exit status: 0 the run completed "
+	"(whatever it measured), 2 bad usage or bad input.";
