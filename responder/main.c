@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "responder_cli.h"
@@ -85,8 +86,18 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 	struct passwd *pw = getpwnam(user);
 	if (!pw)
 		return ct_err(err, errlen, "--user: no such user '%s'", user);
+	/* the kernel clears the parent-death signal on a change of
+	 * credentials: keep the one our parent (ctstorm run) asked for */
+	int deathsig = 0;
+	prctl(PR_GET_PDEATHSIG, &deathsig);
+	pid_t parent = getppid();
 	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		return ct_err(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
+	if (deathsig) {
+		prctl(PR_SET_PDEATHSIG, deathsig);
+		if (getppid() != parent) /* it died in between */
+			raise(deathsig);
+	}
 	return 0;
 }
 

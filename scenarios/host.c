@@ -1,0 +1,559 @@
+#include "host.h"
+
+#include "atomicfile.h"
+#include "ct_err.h"
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const host_node_names[H_NODES] = { "client", "server", "router" };
+
+/* Addresses: all from the benchmarking ranges (RFC 2544, RFC 5180). */
+#define PAIR_C4 "198.18.0.1"
+#define PAIR_S4 "198.18.0.2"
+#define PAIR_C6 "2001:2::1"
+#define PAIR_S6 "2001:2::2"
+#define RT_C4 "198.18.0.1"
+#define RT_RC4 "198.18.0.254"
+#define RT_RS4 "198.18.1.254"
+#define RT_S4 "198.18.1.2"
+#define RT_C6 "2001:2::1"
+#define RT_RC6 "2001:2::fe"
+#define RT_RS6 "2001:2:0:1::fe"
+#define RT_S6 "2001:2:0:1::2"
+
+static int init_fd = -1;
+
+void host_init(void)
+{
+	if (init_fd < 0)
+		init_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+static int enter(int fd)
+{
+	return fd < 0 ? 0 : setns(fd, CLONE_NEWNET);
+}
+
+static void leave(int fd)
+{
+	if (fd >= 0 && setns(init_fd, CLONE_NEWNET) < 0)
+		abort(); /* we must never go on in the wrong namespace */
+}
+
+int host_read_sysctl(int fd, const char *path, char *buf, size_t len)
+{
+	host_init();
+	if (enter(fd) < 0)
+		return -1;
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = f >= 0 ? read(f, buf, len - 1) : -1;
+	int e = errno;
+	if (f >= 0)
+		close(f);
+	leave(fd);
+	if (n < 0) {
+		errno = e;
+		return -1;
+	}
+	buf[n] = '\0';
+	/* one line; tabs (ip_local_port_range) as spaces */
+	for (char *p = buf; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int write_sysctl(int fd, const char *path, const char *value, char *err, size_t errlen)
+{
+	if (enter(fd) < 0)
+		return ct_err(err, errlen, "setns: %s", strerror(errno));
+	int f = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	size_t len = strlen(value);
+	bool ok = f >= 0 && write(f, value, len) == (ssize_t)len;
+	int e = errno;
+	if (f >= 0 && close(f) < 0 && ok) {
+		ok = false;
+		e = errno;
+	}
+	leave(fd);
+	if (!ok)
+		return ct_err(err, errlen, "%s = %s: %s", path + strlen("/proc/sys/"), value, strerror(e));
+	return 0;
+}
+
+static void applied(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void applied(struct host *h, const char *fmt, ...)
+{
+	if (!h->applied_f)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(h->applied_f, fmt, ap);
+	va_end(ap);
+}
+
+/* Runs a command in node n's namespace (-1: the initial one), logging it
+ * and its output; a failure carries the output. */
+static int cmd(struct host *h, int n, const char *input, char *err, size_t errlen, ...)
+{
+	char *argv[48];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, errlen);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && argc < 47)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	if (h->cmdlog) {
+		fprintf(h->cmdlog, "[%s]", n < 0 ? "host" : h->ns[n]);
+		for (int i = 0; i < argc; i++)
+			fprintf(h->cmdlog, " %s", argv[i]);
+		fputc('\n', h->cmdlog);
+		if (input)
+			fprintf(h->cmdlog, "%s%s", input, input[strlen(input) - 1] == '\n' ? "" : "\n");
+	}
+	char *out = NULL;
+	int rc = pr_cmd(n < 0 ? -1 : h->fd[n], argv, input, &out, 30000, err, errlen);
+	if (h->cmdlog && out && *out)
+		fprintf(h->cmdlog, "  -> %s", out);
+	if (h->cmdlog)
+		fflush(h->cmdlog);
+	if (rc > 0) {
+		char *nl;
+		while (out && (nl = strrchr(out, '\n')) && !nl[1])
+			*nl = '\0';
+		ct_err(err, errlen, "%s in %s failed (status %d): %s", argv[0], n < 0 ? "the host" : host_node_names[n], rc,
+		       out && *out ? out : "no output");
+		rc = -1;
+	}
+	free(out);
+	return rc;
+}
+
+static int add_netns(struct host *h, int n, const char *prefix, char *err, size_t errlen)
+{
+	snprintf(h->ns[n], sizeof h->ns[n], "%s-%s", prefix, host_node_names[n]);
+	if (jr_push_netns(h->j, h->ns[n], err, errlen) < 0)
+		return -1;
+	if (cmd(h, -1, NULL, err, errlen, "ip", "netns", "add", h->ns[n], NULL) < 0)
+		return -1;
+	char path[128];
+	snprintf(path, sizeof path, "/run/netns/%s", h->ns[n]);
+	h->fd[n] = open(path, O_RDONLY | O_CLOEXEC);
+	if (h->fd[n] < 0)
+		return ct_err(err, errlen, "%s: %s", path, strerror(errno));
+	/* IPv4-only labs stay quiet: no IPv6 background packets (MLD, router
+	 * solicitations) that would be new flows in a table counted exactly */
+	if (!h->ipv6) {
+		if (write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", err, errlen) < 0 ||
+		    write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", err, errlen) < 0)
+			return -1;
+	} else if (write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/accept_ra", "0", err, errlen) < 0 ||
+		   write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/router_solicitations", "0", err, errlen) < 0) {
+		return -1;
+	}
+	return cmd(h, n, NULL, err, errlen, "ip", "link", "set", "lo", "up", NULL);
+}
+
+static int link_pair(struct host *h, int a, const char *an, int b, const char *bn, char *err, size_t errlen)
+{
+	/* both ends are born inside their namespaces: nothing ever appears in the host's */
+	if (cmd(h, -1, NULL, err, errlen, "ip", "link", "add", an, "netns", h->ns[a], "type", "veth", "peer", "name", bn,
+		"netns", h->ns[b], NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int addr(struct host *h, int n, const char *dev, const char *a4, const char *a6, char *err, size_t errlen)
+{
+	char p4[64], p6[64];
+	snprintf(p4, sizeof p4, "%s/24", a4);
+	snprintf(p6, sizeof p6, "%s/64", a6);
+	if (cmd(h, n, NULL, err, errlen, "ip", "addr", "add", p4, "dev", dev, NULL) < 0)
+		return -1;
+	if (h->ipv6 && cmd(h, n, NULL, err, errlen, "ip", "addr", "add", p6, "dev", dev, "nodad", NULL) < 0)
+		return -1;
+	return cmd(h, n, NULL, err, errlen, "ip", "link", "set", dev, "up", NULL);
+}
+
+static int route(struct host *h, int n, const char *dst, const char *via4, const char *via6, char *err, size_t errlen)
+{
+	bool v6 = strchr(dst, ':') != NULL;
+	if (strcmp(dst, "default") == 0) {
+		if (cmd(h, n, NULL, err, errlen, "ip", "route", "add", "default", "via", via4, NULL) < 0)
+			return -1;
+		return h->ipv6 ? cmd(h, n, NULL, err, errlen, "ip", "-6", "route", "add", "default", "via", via6, NULL) : 0;
+	}
+	return cmd(h, n, NULL, err, errlen, "ip", v6 ? "-6" : "-4", "route", "add", dst, "via", v6 ? via6 : via4, NULL);
+}
+
+int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, struct journal *j, FILE *cmdlog,
+	       char *err, size_t errlen)
+{
+	host_init();
+	memset(h, 0, sizeof *h);
+	for (int n = 0; n < H_NODES; n++)
+		h->fd[n] = -1;
+	h->j = j;
+	h->cmdlog = cmdlog;
+	h->applied_f = open_memstream(&h->applied, &h->applied_len);
+	h->routed = strcmp(sc_value(r, "scenario", "topology", "pair"), "routed") == 0;
+	h->ipv6 = strcmp(sc_value(r, "scenario", "family", "ipv4"), "ipv6") == 0;
+	h->test = h->routed ? H_ROUTER : H_SERVER;
+	snprintf(h->src_range, sizeof h->src_range, "%s", sc_value(r, "load", "src-range", ""));
+	bool dnat = strcmp(sc_value(r, "scenario", "nat", "masquerade"), "dnat") == 0;
+
+	if (add_netns(h, H_CLIENT, prefix, err, errlen) < 0 || add_netns(h, H_SERVER, prefix, err, errlen) < 0 ||
+	    (h->routed && add_netns(h, H_ROUTER, prefix, err, errlen) < 0))
+		return -1;
+	if (!h->routed) {
+		if (link_pair(h, H_CLIENT, "veth-c", H_SERVER, "veth-s", err, errlen) < 0 ||
+		    addr(h, H_CLIENT, "veth-c", PAIR_C4, PAIR_C6, err, errlen) < 0 ||
+		    addr(h, H_SERVER, "veth-s", PAIR_S4, PAIR_S6, err, errlen) < 0)
+			return -1;
+		snprintf(h->listen[0], sizeof h->listen[0], "%s", PAIR_S4);
+		if (h->ipv6)
+			snprintf(h->listen[1], sizeof h->listen[1], "%s", PAIR_S6);
+		snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? PAIR_S6 : PAIR_S4);
+	} else {
+		if (link_pair(h, H_CLIENT, "veth-c", H_ROUTER, "veth-rc", err, errlen) < 0 ||
+		    link_pair(h, H_ROUTER, "veth-rs", H_SERVER, "veth-s", err, errlen) < 0 ||
+		    addr(h, H_CLIENT, "veth-c", RT_C4, RT_C6, err, errlen) < 0 ||
+		    addr(h, H_ROUTER, "veth-rc", RT_RC4, RT_RC6, err, errlen) < 0 ||
+		    addr(h, H_ROUTER, "veth-rs", RT_RS4, RT_RS6, err, errlen) < 0 ||
+		    addr(h, H_SERVER, "veth-s", RT_S4, RT_S6, err, errlen) < 0 ||
+		    write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) < 0 ||
+		    (h->ipv6 && write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv6/conf/all/forwarding", "1", err, errlen) < 0) ||
+		    route(h, H_CLIENT, "default", RT_RC4, RT_RC6, err, errlen) < 0 ||
+		    route(h, H_SERVER, "default", RT_RS4, RT_RS6, err, errlen) < 0)
+			return -1;
+		snprintf(h->listen[0], sizeof h->listen[0], "%s", RT_S4);
+		if (h->ipv6)
+			snprintf(h->listen[1], sizeof h->listen[1], "%s", RT_S6);
+		/* a port forward is asked at the router's address; masquerade passes through */
+		if (dnat)
+			snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? RT_RC6 : RT_RC4);
+		else
+			snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? RT_S6 : RT_S4);
+	}
+	if (*h->src_range) {
+		/* the client owns the whole range (an AnyIP route), the far side routes it back */
+		bool v6 = strchr(h->src_range, ':') != NULL;
+		if (cmd(h, H_CLIENT, NULL, err, errlen, "ip", v6 ? "-6" : "-4", "route", "add", "local", h->src_range, "dev",
+			"lo", NULL) < 0)
+			return -1;
+		if (route(h, h->routed ? H_ROUTER : H_SERVER, h->src_range, PAIR_C4, PAIR_C6, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- firewalls ---- */
+
+static const char preset_stateful[] =
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+	"-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+	"-A INPUT -p tcp -m tcp --dport 53 -j ACCEPT\n"
+	"-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+	"COMMIT\n";
+
+/* seed 004's last listing: filtering by port, no state, so conntrack never activates */
+static const char preset_stateless[] =
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -p icmp -j ACCEPT\n"
+	"-A INPUT -i lo -j ACCEPT\n"
+	"-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+	"-A INPUT -p tcp -m tcp --dport 53 -j ACCEPT\n"
+	"-A OUTPUT -p udp -j ACCEPT\n"
+	"-A OUTPUT -p tcp -j ACCEPT\n"
+	"COMMIT\n";
+
+/* seed 000's /etc/sysconfig/iptables, with the stateful rule its host had */
+static const char preset_notrack[] =
+	"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A PREROUTING -p tcp -m tcp --dport 53 -j NOTRACK\n"
+	"-A PREROUTING -p udp -m udp --dport 53 -j NOTRACK\n"
+	"-A PREROUTING -p tcp -m tcp --sport 53 -j NOTRACK\n"
+	"-A PREROUTING -p udp -m udp --sport 53 -j NOTRACK\n"
+	"-A OUTPUT -p tcp -m tcp --sport 53 -j NOTRACK\n"
+	"-A OUTPUT -p udp -m udp --sport 53 -j NOTRACK\n"
+	"-A OUTPUT -p tcp -m tcp --dport 53 -j NOTRACK\n"
+	"-A OUTPUT -p udp -m udp --dport 53 -j NOTRACK\n"
+	"COMMIT\n"
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+	"-A INPUT -p udp -m udp --sport 53 -j ACCEPT\n"
+	"-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+	"COMMIT\n";
+
+static const char preset_notrack_nft[] =
+	"table inet ctstorm_notrack {\n"
+	"\tchain raw_prerouting {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
+	"\t\tudp dport 53 notrack\n\t\ttcp dport 53 notrack\n\t\tudp sport 53 notrack\n\t\ttcp sport 53 notrack\n\t}\n"
+	"\tchain raw_output {\n\t\ttype filter hook output priority raw; policy accept;\n"
+	"\t\tudp sport 53 notrack\n\t\ttcp sport 53 notrack\n\t\tudp dport 53 notrack\n\t\ttcp dport 53 notrack\n\t}\n"
+	"\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n\t\tudp dport 53 accept\n\t\ttcp dport 53 accept\n\t}\n"
+	"}\n";
+
+static int iptables_restore(struct host *h, int n, const char *text, bool noflush, char *err, size_t errlen)
+{
+	const char *v4 = "iptables-restore", *v6 = "ip6tables-restore";
+	const char *flag = noflush ? "--noflush" : NULL;
+	if (cmd(h, n, text, err, errlen, v4, flag, NULL) < 0)
+		return -1;
+	if (h->ipv6 && cmd(h, n, text, err, errlen, v6, flag, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		ct_err(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&buf, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	return buf;
+}
+
+static int firewall(struct host *h, int n, const struct sc_resolved *r, char *err, size_t errlen)
+{
+	const char *sec = host_node_names[n];
+	const char *preset = sc_value(r, sec, "firewall", n == h->test && !h->routed ? "stateful" : "none");
+	const char *text = NULL;
+	bool nft = false;
+	if (strcmp(preset, "stateful") == 0)
+		text = preset_stateful;
+	else if (strcmp(preset, "stateless") == 0)
+		text = preset_stateless;
+	else if (strcmp(preset, "notrack-dns") == 0)
+		text = preset_notrack;
+	else if (strcmp(preset, "notrack-dns-nft") == 0)
+		text = preset_notrack_nft, nft = true;
+	applied(h, "## %s: firewall = %s\n", sec, preset);
+	if (text && (nft ? cmd(h, n, text, err, errlen, "nft", "-f", "-", NULL)
+			 : iptables_restore(h, n, text, false, err, errlen)) < 0)
+		return -1;
+	const char *ipt = sc_value(r, sec, "iptables", NULL), *nf = sc_value(r, sec, "nft", NULL);
+	if (ipt) {
+		char *t;
+		if (asprintf(&t, "%s\n", ipt) < 0)
+			abort();
+		applied(h, "## %s: iptables (scenario text)\n%s", sec, t);
+		int rc = iptables_restore(h, n, t, text != NULL, err, errlen);
+		free(t);
+		if (rc < 0)
+			return -1;
+	}
+	if (nf) {
+		char *t;
+		if (asprintf(&t, "%s\n", nf) < 0)
+			abort();
+		applied(h, "## %s: nft (scenario text)\n%s", sec, t);
+		int rc = cmd(h, n, t, err, errlen, "nft", "-f", "-", NULL);
+		free(t);
+		if (rc < 0)
+			return -1;
+	}
+	static const char *const file_keys[] = { "iptables-file", "nft-file" };
+	for (int k = 0; k < 2; k++) {
+		const char *v = sc_value(r, sec, file_keys[k], NULL);
+		if (!v)
+			continue;
+		char *path = sc_path(r->file, v), *t = read_text(path, err, errlen);
+		free(path);
+		if (!t)
+			return -1;
+		applied(h, "## %s: %s = %s\n%s\n", sec, file_keys[k], v, t);
+		int rc = k == 0 ? iptables_restore(h, n, t, text || ipt, err, errlen)
+				: cmd(h, n, t, err, errlen, "nft", "-f", "-", NULL);
+		free(t);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
+{
+	bool dnat = strcmp(sc_value(r, "scenario", "nat", "masquerade"), "dnat") == 0;
+	char rules[1024];
+	if (dnat)
+		snprintf(rules, sizeof rules,
+			 "*nat\n:PREROUTING ACCEPT [0:0]\n"
+			 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
+			 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
+			 "COMMIT\n",
+			 RT_S4, RT_S4);
+	else
+		snprintf(rules, sizeof rules, "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o veth-rs -j MASQUERADE\nCOMMIT\n");
+	applied(h, "## router: NAT (%s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", rules);
+	if (cmd(h, H_ROUTER, rules, err, errlen, "iptables-restore", "--noflush", NULL) < 0)
+		return -1;
+	if (h->ipv6) {
+		if (dnat)
+			snprintf(rules, sizeof rules,
+				 "*nat\n:PREROUTING ACCEPT [0:0]\n"
+				 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
+				 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
+				 "COMMIT\n",
+				 RT_S6, RT_S6);
+		if (cmd(h, H_ROUTER, rules, err, errlen, "ip6tables-restore", "--noflush", NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int global_sysctl(struct host *h, const char *key, const char *value, char *err, size_t errlen)
+{
+	char path[128], old[64], want[32];
+	snprintf(path, sizeof path, "/proc/sys/net/netfilter/%s", key);
+	if (host_read_sysctl(-1, path, old, sizeof old) < 0)
+		return ct_err(err, errlen, "%s: %s (is conntrack loaded on this host?)", path, strerror(errno));
+	if (strcmp(value, "formula") == 0) {
+		uint64_t max = sc_formula_max();
+		snprintf(want, sizeof want, "%" PRIu64, strcmp(key, "nf_conntrack_max") == 0 ? max : max / 8);
+		value = want;
+	}
+	applied(h, "net.netfilter.%s = %s (global; was %s)\n", key, value, old);
+	if (strcmp(old, value) == 0)
+		return 0;
+	/* The limit is the whole host's: each namespace's table is checked
+	 * against it. Lowering it below what the host's own table holds would
+	 * drop the host's new flows (its ssh, its DNS) while the run lasts. */
+	char count[64];
+	uint64_t want_n = strtoull(value, NULL, 10);
+	if (strcmp(key, "nf_conntrack_max") == 0 &&
+	    host_read_sysctl(-1, "/proc/sys/net/netfilter/nf_conntrack_count", count, sizeof count) == 0 &&
+	    strtoull(count, NULL, 10) > want_n / 2)
+		return ct_err(err, errlen,
+			      "nf_conntrack_max = %s: the host's own table holds %s entries; so low a limit would drop its new "
+			      "flows while the run lasts. Run this scenario on a test host (or a VM), where the host's table is "
+			      "near empty",
+			      value, count);
+	if (jr_push_sysctl(h->j, path, old, err, errlen) < 0)
+		return -1;
+	if (h->cmdlog)
+		fprintf(h->cmdlog, "[host] sysctl net.netfilter.%s=%s (was %s)\n", key, value, old);
+	return write_sysctl(-1, path, value, err, errlen);
+}
+
+int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
+{
+	for (int n = 0; n < H_NODES; n++) {
+		if (h->fd[n] < 0)
+			continue;
+		if (firewall(h, n, r, err, errlen) < 0)
+			return -1;
+		if (n == H_ROUTER && nat(h, r, err, errlen) < 0)
+			return -1;
+	}
+	/* the rules have loaded conntrack if anything needed it: now its sysctls exist */
+	for (int n = 0; n < H_NODES; n++) {
+		if (h->fd[n] < 0)
+			continue;
+		for (size_t i = 0; i < r->nset; i++) {
+			const struct sc_setting *s = r->set[i];
+			if (strcmp(s->section, host_node_names[n]) != 0)
+				continue;
+			if (strcmp(s->key, "nf_conntrack_max") == 0 || strcmp(s->key, "nf_conntrack_buckets") == 0) {
+				if (global_sysctl(h, s->key, s->value, err, errlen) < 0)
+					return -1;
+				continue;
+			}
+			char *path = sc_sysctl_path(s->key);
+			if (!path)
+				continue;
+			int rc = write_sysctl(h->fd[n], path, s->value, err, errlen);
+			if (rc == 0) {
+				applied(h, "%s: %s = %s\n", host_node_names[n], s->key, s->value);
+				if (h->cmdlog)
+					fprintf(h->cmdlog, "[%s] sysctl %s=%s\n", h->ns[n], s->key, s->value);
+			}
+			free(path);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int host_save_ruleset(struct host *h, const char *path, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return ct_err(err, errlen, "out of memory");
+	if (h->applied_f)
+		fflush(h->applied_f);
+	fprintf(m, "# The lab as applied. Topology: %s, %s.\n\n# What the scenario asked for\n%s\n",
+		h->routed ? "client <-> router <-> server" : "client <-> server", h->ipv6 ? "IPv4 and IPv6" : "IPv4 only",
+		h->applied ? h->applied : "");
+	static const char *const ct_keys[] = { "nf_conntrack_max", "nf_conntrack_buckets", "nf_conntrack_udp_timeout",
+					       "nf_conntrack_udp_timeout_stream", "nf_conntrack_tcp_timeout_time_wait",
+					       "nf_conntrack_tcp_timeout_established", "nf_conntrack_generic_timeout" };
+	for (int n = 0; n < H_NODES; n++) {
+		if (h->fd[n] < 0)
+			continue;
+		fprintf(m, "# %s (namespace %s)\n## nft list ruleset\n", host_node_names[n], h->ns[n]);
+		char *argv_nft[] = { "nft", "list", "ruleset", NULL }, *argv_ipt[] = { "iptables-save", NULL };
+		char *out = NULL, why[CT_ERRLEN];
+		pr_cmd(h->fd[n], argv_nft, NULL, &out, 10000, why, sizeof why);
+		fprintf(m, "%s\n", out && *out ? out : "(empty)\n");
+		free(out);
+		out = NULL;
+		fprintf(m, "## iptables-save\n");
+		pr_cmd(h->fd[n], argv_ipt, NULL, &out, 10000, why, sizeof why);
+		fprintf(m, "%s\n", out && *out ? out : "(empty)\n");
+		free(out);
+		fprintf(m, "## sysctls read back\n");
+		for (size_t i = 0; i < sizeof ct_keys / sizeof *ct_keys; i++) {
+			char p[128], v[128];
+			snprintf(p, sizeof p, "/proc/sys/net/netfilter/%s", ct_keys[i]);
+			if (host_read_sysctl(h->fd[n], p, v, sizeof v) == 0)
+				fprintf(m, "net.netfilter.%s = %s%s\n", ct_keys[i], v, i < 2 ? " (global)" : "");
+		}
+		fputc('\n', m);
+	}
+	fclose(m);
+	int rc = ct_write_atomic(path, text, len, err, errlen);
+	free(text);
+	return rc;
+}
+
+void host_release(struct host *h)
+{
+	for (int n = 0; n < H_NODES; n++)
+		if (h->fd[n] >= 0) {
+			close(h->fd[n]);
+			h->fd[n] = -1;
+		}
+	if (h->applied_f) {
+		fclose(h->applied_f);
+		h->applied_f = NULL;
+	}
+	free(h->applied);
+	h->applied = NULL;
+}

@@ -1,0 +1,54 @@
+/* The lab a variant runs in: namespaces, veths, addresses, routes, NAT,
+ * sysctls and firewalls, exactly as the scenario says. Every namespace and
+ * every global sysctl goes through the journal before it is made. */
+#ifndef SC_HOST_H
+#define SC_HOST_H
+
+#include "journal.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { H_CLIENT, H_SERVER, H_ROUTER, H_NODES };
+
+struct host {
+	char ns[H_NODES][64];     /* names under /run/netns ("" when absent) */
+	int fd[H_NODES];          /* open namespace fds, -1 when absent */
+	bool routed, ipv6;
+	int test;                 /* the namespace under test: H_SERVER, or H_ROUTER when routed */
+	char listen[2][64];       /* where the responder listens: v4, v6 ("" when none) */
+	char target[64];          /* what the loadgen queries */
+	char src_range[64];       /* the loadgen's --src-range, routed back */
+	FILE *cmdlog;             /* every command and its output */
+	struct journal *j;
+	/* what was applied, for ruleset.txt */
+	char *applied;
+	size_t applied_len;
+	FILE *applied_f;
+};
+
+extern const char *const host_node_names[H_NODES];
+
+/* Builds the topology for r in fresh namespaces named PREFIX-client,
+ * PREFIX-server (PREFIX-router). */
+int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, struct journal *j, FILE *cmdlog,
+	       char *err, size_t errlen);
+
+/* Firewalls, NAT, per-namespace and global sysctls. */
+int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_t errlen);
+
+/* ruleset.txt: every namespace's ruleset (nft and iptables views) and
+ * the sysctls as applied and as read back. */
+int host_save_ruleset(struct host *h, const char *path, char *err, size_t errlen);
+
+/* Closes the namespace fds (the journal removes the namespaces). */
+void host_release(struct host *h);
+
+/* Reads a sysctl in namespace fd (-1: the initial one). */
+int host_read_sysctl(int fd, const char *path, char *buf, size_t len);
+
+/* The initial namespace, as opened at start. */
+void host_init(void);
+
+#endif

@@ -1,0 +1,484 @@
+#include "journal.h"
+
+#include "atomicfile.h"
+#include "ct_err.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+
+const char *jr_state_dir(void)
+{
+	const char *d = getenv("CTSTORM_STATE_DIR");
+	return d && *d ? d : "/run/ctstorm";
+}
+
+uint64_t jr_proc_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after the command name (which may hold spaces and parentheses) */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	/* fields 3.. : state is field 3; starttime is field 22 */
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static void entry_free(struct jr_entry *e)
+{
+	free(e->a);
+	free(e->b);
+}
+
+/* What undo did goes to j->log (a run's commands.log) or, when repairing
+ * after someone else, to stderr; what it could not do, always to stderr. */
+static void report(struct journal *j, bool problem, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(struct journal *j, bool problem, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (j->log)
+		fprintf(j->log, "[undo] %s\n", msg);
+	if (problem || !j->log)
+		fprintf(stderr, "ctstorm: %s\n", msg);
+}
+#define say(j, ...) report(j, false, __VA_ARGS__)
+#define complain(j, ...) report(j, true, __VA_ARGS__)
+
+static int persist(struct journal *j, char *err, size_t errlen)
+{
+	char path[300], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return ct_err(err, errlen, "journal: out of memory");
+	fprintf(m, "owner %d %" PRIu64 " %s\n", (int)j->owner, j->owner_start, j->results);
+	for (size_t i = 0; i < j->n; i++) {
+		const struct jr_entry *e = &j->e[i];
+		if (e->kind == JR_SYSCTL)
+			fprintf(m, "sysctl %s %s\n", e->a, e->b);
+		else if (e->kind == JR_NETNS)
+			fprintf(m, "netns %s\n", e->a);
+		else
+			fprintf(m, "proc %d %" PRIu64 " %s\n", (int)e->pid, e->start, e->a);
+	}
+	fclose(m);
+	snprintf(path, sizeof path, "%s/journal", j->dir);
+	int rc = ct_write_atomic(path, text, len, err, errlen);
+	free(text);
+	return rc;
+}
+
+static void push(struct journal *j, struct jr_entry e)
+{
+	struct jr_entry *v = realloc(j->e, (j->n + 1) * sizeof *v);
+	if (!v)
+		abort();
+	j->e = v;
+	j->e[j->n++] = e;
+}
+
+static char *dup_or_die(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+int jr_push_sysctl(struct journal *j, const char *path, const char *old, char *err, size_t errlen)
+{
+	push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(path), .b = dup_or_die(old) });
+	return persist(j, err, errlen);
+}
+
+int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen)
+{
+	push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(name) });
+	return persist(j, err, errlen);
+}
+
+int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what, char *err, size_t errlen)
+{
+	push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(what), .pid = pid, .start = start });
+	return persist(j, err, errlen);
+}
+
+void jr_forget_proc(struct journal *j, pid_t pid)
+{
+	for (size_t i = j->n; i-- > 0;)
+		if (j->e[i].kind == JR_PROC && j->e[i].pid == pid) {
+			entry_free(&j->e[i]);
+			memmove(&j->e[i], &j->e[i + 1], (j->n - i - 1) * sizeof *j->e);
+			j->n--;
+			char err[CT_ERRLEN];
+			if (persist(j, err, sizeof err) < 0)
+				complain(j, "%s", err);
+			return;
+		}
+}
+
+/* ---- undo ---- */
+
+static bool wait_gone(pid_t pid, uint64_t start, int ms)
+{
+	for (int i = 0; i < ms / 5; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return true;
+		if (jr_proc_start(pid) != start)
+			return true;
+		usleep(5000);
+	}
+	return jr_proc_start(pid) != start;
+}
+
+static bool undo_proc(struct journal *j, const struct jr_entry *e)
+{
+	if (jr_proc_start(e->pid) != e->start)
+		return true; /* gone already (or the PID is someone else's now) */
+	kill(-e->pid, SIGKILL);
+	kill(e->pid, SIGKILL);
+	if (!wait_gone(e->pid, e->start, 3000)) {
+		complain(j, "process %d (%s) does not die", (int)e->pid, e->a);
+		return false;
+	}
+	say(j, "stopped %s (pid %d)", e->a, (int)e->pid);
+	return true;
+}
+
+/* Whatever still runs inside a namespace this run made is ours (our
+ * children's children): kill it, or the namespace would outlive us. */
+static void kill_netns_procs(struct journal *j, const struct stat *ns)
+{
+	for (int round = 0; round < 3; round++) {
+		DIR *d = opendir("/proc");
+		if (!d)
+			return;
+		int killed = 0;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+			if (*end || pid <= 1 || pid == getpid())
+				continue;
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+			if (stat(path, &st) == 0 && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev) {
+				kill((pid_t)pid, SIGKILL);
+				int status;
+				waitpid((pid_t)pid, &status, WNOHANG);
+				killed++;
+			}
+		}
+		closedir(d);
+		if (!killed)
+			return;
+		say(j, "killed %d leftover process%s in the namespace", killed, killed == 1 ? "" : "es");
+		usleep(50000);
+	}
+}
+
+static bool undo_netns(struct journal *j, const struct jr_entry *e)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, e->a);
+	if (stat(path, &st) < 0)
+		return true;
+	kill_netns_procs(j, &st);
+	/* as `ip netns del` does: detach the bind mount, remove the file */
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
+		complain(j, "cannot unmount %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		complain(j, "cannot remove %s: %s", path, strerror(errno));
+		return false;
+	}
+	say(j, "removed namespace %s", e->a);
+	return true;
+}
+
+static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
+{
+	int fd = open(e->a, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	size_t len = strlen(e->b);
+	bool ok = fd >= 0 && write(fd, e->b, len) == (ssize_t)len;
+	int err = errno;
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (!ok) {
+		complain(j, "cannot restore %s to %s: %s", e->a, e->b, strerror(err));
+		return false;
+	}
+	char name[256];
+	snprintf(name, sizeof name, "%s", e->a + strlen("/proc/sys/"));
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	say(j, "restored %s = %s", name, e->b);
+	return true;
+}
+
+size_t jr_undo_to(struct journal *j, size_t mark)
+{
+	size_t failed = 0;
+	while (j->n > mark) {
+		struct jr_entry *e = &j->e[j->n - 1];
+		bool ok = e->kind == JR_PROC ? undo_proc(j, e) : e->kind == JR_NETNS ? undo_netns(j, e) : undo_sysctl(j, e);
+		failed += !ok;
+		entry_free(e);
+		j->n--;
+		char err[CT_ERRLEN];
+		if (persist(j, err, sizeof err) < 0)
+			complain(j, "%s", err);
+	}
+	return failed;
+}
+
+/* ---- loading, locking ---- */
+
+static int load(struct journal *j, char *err, size_t errlen)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/journal", j->dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : ct_err(err, errlen, "%s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		char word[16], a[512];
+		int pid, off = 0;
+		uint64_t start;
+		if (sscanf(line, "%15s%n", word, &off) != 1)
+			continue;
+		const char *rest = line + off + (line[off] == ' ');
+		if (strcmp(word, "owner") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2) {
+			j->owner = pid;
+			j->owner_start = start;
+			snprintf(j->results, sizeof j->results, "%s", rest + off);
+		} else if (strcmp(word, "sysctl") == 0 && sscanf(rest, "%511s %n", a, &off) >= 1) {
+			push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(a), .b = dup_or_die(rest + off) });
+		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s", a) == 1) {
+			push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(a) });
+		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2) {
+			push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(rest + off), .pid = pid, .start = start });
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* A run that died left its results folder "running": say what it is. */
+static void mark_interrupted(struct journal *j)
+{
+	if (!*j->results)
+		return;
+	char path[600], err[CT_ERRLEN];
+	snprintf(path, sizeof path, "%s/manifest.json", j->results);
+	json_t *m = json_load_file(path, 0, NULL);
+	if (!m)
+		return;
+	const char *st = json_string_value(json_object_get(m, "status"));
+	if (st && strcmp(st, "running") == 0) {
+		json_object_set_new(m, "status", json_string("interrupted"));
+		json_object_set_new(m, "interrupted_by", json_string("the runner died (repaired from the journal)"));
+		if (ct_json_write_atomic(path, m, err, sizeof err) == 0)
+			say(j, "marked %s interrupted", j->results);
+	}
+	json_decref(m);
+}
+
+static int repair(struct journal *j, char *err, size_t errlen)
+{
+	if (load(j, err, errlen) < 0)
+		return -1;
+	if (j->n)
+		say(j, "repairing what run %d left behind (%zu change%s)", (int)j->owner, j->n, j->n == 1 ? "" : "s");
+	size_t failed = jr_undo_to(j, 0);
+	mark_interrupted(j);
+	char path[300];
+	snprintf(path, sizeof path, "%s/journal", j->dir);
+	if (failed)
+		return ct_err(err, errlen, "%zu change%s could not be undone: see %s", failed, failed == 1 ? "" : "s", path);
+	unlink(path);
+	return 0;
+}
+
+static int lock(struct journal *j, bool wait, char *err, size_t errlen)
+{
+	snprintf(j->dir, sizeof j->dir, "%s", jr_state_dir());
+	if (mkdir(j->dir, 0755) < 0 && errno != EEXIST)
+		return ct_err(err, errlen, "%s: %s", j->dir, strerror(errno));
+	char path[300];
+	snprintf(path, sizeof path, "%s/lock", j->dir);
+	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (j->lock_fd < 0)
+		return ct_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	struct journal other = { 0 };
+	snprintf(other.dir, sizeof other.dir, "%s", j->dir);
+	load(&other, err, errlen);
+	char who[600];
+	snprintf(who, sizeof who, "run %d%s%s", (int)other.owner, *other.results ? ", results in " : "", other.results);
+	for (size_t i = 0; i < other.n; i++)
+		entry_free(&other.e[i]);
+	free(other.e);
+	if (!wait) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+		return ct_err(err, errlen, "another ctstorm run holds the host (%s); wait for it, or give --wait", who);
+	}
+	say(j, "waiting for another ctstorm run to finish (%s)", who);
+	while (flock(j->lock_fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(j->lock_fd);
+			j->lock_fd = -1;
+			return ct_err(err, errlen, "%s: flock: %s", path, strerror(errno));
+		}
+	return 0;
+}
+
+int jr_open(struct journal *j, bool wait, const char *results, char *err, size_t errlen)
+{
+	memset(j, 0, sizeof *j);
+	if (lock(j, wait, err, errlen) < 0)
+		return -1;
+	if (repair(j, err, errlen) < 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+		return -1;
+	}
+	j->owner = getpid();
+	j->owner_start = jr_proc_start(j->owner);
+	snprintf(j->results, sizeof j->results, "%s", results ? results : "");
+	if (persist(j, err, errlen) < 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+size_t jr_close(struct journal *j)
+{
+	if (j->lock_fd < 0)
+		return 0;
+	size_t failed = jr_undo_to(j, 0);
+	char path[300];
+	snprintf(path, sizeof path, "%s/journal", j->dir);
+	if (!failed)
+		unlink(path);
+	free(j->e);
+	j->e = NULL;
+	close(j->lock_fd);
+	j->lock_fd = -1;
+	return failed;
+}
+
+int jr_cleanup(char *err, size_t errlen)
+{
+	struct journal j = { 0 };
+	if (lock(&j, false, err, errlen) < 0)
+		return -1;
+	int rc = repair(&j, err, errlen);
+	free(j.e);
+	close(j.lock_fd);
+	return rc;
+}
+
+int jr_status(FILE *out, bool json)
+{
+	struct journal j = { 0 };
+	char err[CT_ERRLEN];
+	snprintf(j.dir, sizeof j.dir, "%s", jr_state_dir());
+	char path[300];
+	snprintf(path, sizeof path, "%s/lock", j.dir);
+	bool running = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		running = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	if (load(&j, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+	static const char *const kinds[] = { "sysctl", "netns", "proc" };
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < j.n; i++) {
+			const struct jr_entry *e = &j.e[i];
+			json_t *o = json_pack("{s:s, s:s}", "kind", kinds[e->kind], "what", e->a);
+			if (e->kind == JR_SYSCTL)
+				json_object_set_new(o, "restore", json_string(e->b));
+			if (e->kind == JR_PROC)
+				json_object_set_new(o, "pid", json_integer(e->pid));
+			json_array_append_new(a, o);
+		}
+		json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "running", running, "owner",
+				      j.owner ? json_integer(j.owner) : json_null(), "results",
+				      *j.results ? json_string(j.results) : json_null(), "outstanding", a);
+		json_dumpf(o, out, JSON_INDENT(2));
+		fputc('\n', out);
+		json_decref(o);
+	} else {
+		if (running)
+			fprintf(out, "A run is in progress: pid %d%s%s\n", (int)j.owner, *j.results ? ", results in " : "",
+				j.results);
+		else if (j.n)
+			fprintf(out, "Run %d died without undoing its changes; `ctstorm cleanup` repairs them:\n", (int)j.owner);
+		else
+			fprintf(out, "No run in progress; nothing outstanding on this host.\n");
+		for (size_t i = 0; i < j.n; i++) {
+			const struct jr_entry *e = &j.e[i];
+			if (e->kind == JR_SYSCTL)
+				fprintf(out, "  sysctl   %s (to restore: %s)\n", e->a + strlen("/proc/sys/"), e->b);
+			else if (e->kind == JR_NETNS)
+				fprintf(out, "  netns    %s\n", e->a);
+			else
+				fprintf(out, "  process  %d (%s)%s\n", (int)e->pid, e->a,
+					jr_proc_start(e->pid) == e->start ? "" : " - gone");
+		}
+	}
+	int n = (int)j.n;
+	for (size_t i = 0; i < j.n; i++)
+		entry_free(&j.e[i]);
+	free(j.e);
+	return n;
+}

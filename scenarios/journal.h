@@ -1,0 +1,75 @@
+/* The host state journal and the run lock.
+ *
+ * Every change a run makes to the host is written here before it is made:
+ * a global sysctl with its old value, a namespace, a process (PID and
+ * start time, so a recycled PID is never killed). Undo runs in reverse
+ * order on every exit path; after a SIGKILL the next run, or
+ * `ctstorm cleanup`, undoes what is left. The journal is rewritten
+ * atomically after every change, so it always lists exactly what is
+ * outstanding. One run at a time holds the lock (flock: a dead holder
+ * releases it). */
+#ifndef SC_JOURNAL_H
+#define SC_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC };
+
+struct jr_entry {
+	enum jr_kind kind;
+	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is */
+	char *b;       /* sysctl: the value to restore */
+	pid_t pid;     /* proc */
+	uint64_t start; /* proc: start time in clock ticks since boot (/proc/PID/stat field 22) */
+};
+
+struct journal {
+	char dir[256];
+	int lock_fd;
+	struct jr_entry *e;
+	size_t n;
+	pid_t owner;
+	uint64_t owner_start;
+	char results[512]; /* the owner's results folder, to mark it interrupted */
+	FILE *log;         /* undo actions are reported here (NULL: stderr) */
+};
+
+/* The state folder: $CTSTORM_STATE_DIR or /run/ctstorm. */
+const char *jr_state_dir(void);
+
+/* Takes the lock (waiting when wait is set, else failing with who holds
+ * it), repairs what a dead run left, and starts an empty journal owned by
+ * us. */
+int jr_open(struct journal *j, bool wait, const char *results, char *err, size_t errlen);
+
+/* Records a change before it is made. */
+int jr_push_sysctl(struct journal *j, const char *path, const char *old, char *err, size_t errlen);
+int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen);
+int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what, char *err, size_t errlen);
+
+/* Forgets a process that has been reaped (it can no longer be undone). */
+void jr_forget_proc(struct journal *j, pid_t pid);
+
+/* Undoes every entry above mark, newest first. Returns the number of
+ * entries that could not be undone (reported). */
+size_t jr_undo_to(struct journal *j, size_t mark);
+
+/* Undoes everything, removes the journal, releases the lock. */
+size_t jr_close(struct journal *j);
+
+/* `ctstorm cleanup`: repairs without starting a run. 0 nothing to do or
+ * repaired; -1 with err (e.g. a live run holds the lock). */
+int jr_cleanup(char *err, size_t errlen);
+
+/* `ctstorm status`: prints the lock holder and the outstanding entries;
+ * returns the number of outstanding entries. */
+int jr_status(FILE *out, bool json);
+
+/* Start time of a process in clock ticks since boot, 0 if gone. */
+uint64_t jr_proc_start(pid_t pid);
+
+#endif

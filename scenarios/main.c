@@ -1,0 +1,246 @@
+/* ctstorm: runs scenario files on namespace labs and judges them. */
+#include "ct_err.h"
+#include "journal.h"
+#include "log.h"
+#include "opt.h"
+#include "run.h"
+#include "scenario.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cli {
+	bool quick, wait, quiet, json;
+	struct ct_strlist variant, set;
+	const char *out;
+};
+
+#define OFF(f) offsetof(struct cli, f)
+static const struct ct_opt options[] = {
+	{ "quick", 'q', CT_OPT_FLAG, OFF(quick), NULL, 0, 0, NULL,
+	  "the short forms of the variants (the scenario's [quick] overrides), as CI runs them", NULL },
+	{ "variant", 'v', CT_OPT_LIST, OFF(variant), NULL, 0, 0, "NAME", "run only this variant (repeatable)", NULL },
+	{ "set", 's', CT_OPT_LIST, OFF(set), NULL, 0, 0, "SECTION.KEY=VALUE",
+	  "override a key for every variant, after everything in the file (repeatable)", NULL },
+	{ "out", 'o', CT_OPT_STR, OFF(out), "results", 0, 0, "DIR", "where the results folder is made", NULL },
+	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
+	  "if another run holds the host, wait for it instead of refusing", NULL },
+	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
+	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, status: JSON output", NULL },
+	CT_OPT_END,
+};
+
+static const char synopsis[] =
+	"run FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]\n"
+	"       ctstorm check FILE.scn|NAME [--set SECTION.KEY=VALUE]...\n"
+	"       ctstorm list [--json]\n"
+	"       ctstorm status [--json]\n"
+	"       ctstorm cleanup";
+static const char about[] =
+	"Reproduces 'nf_conntrack: table full, dropping packet' incidents in network namespaces and "
+	"compares their mitigations. run: builds a lab per variant, applies the scenario's firewall and "
+	"sysctls (global ones saved and restored), runs responder, sampler and load, judges [expect], writes "
+	"a results folder and prints a comparison; the folder's path is the last line. check: parses and "
+	"validates, changes nothing. list: the catalogue. status: what a run holds or left behind. cleanup: "
+	"undoes what a killed run left (the next run does it too). Exit status: 0 every expectation held, "
+	"1 one did not or a variant failed, 2 bad usage or a bad scenario (nothing touched), 128+N a signal "
+	"N interrupted the run (what was measured is kept).";
+
+/* A path, or a catalogue name: "seed-000" -> DATA_DIR/seed-000.scn. */
+static char *scenario_path(const char *arg)
+{
+	char *p;
+	if (access(arg, F_OK) == 0 || strchr(arg, '/'))
+		p = strdup(arg);
+	else if (asprintf(&p, "%s/%s%s", run_data_dir(), arg, strstr(arg, ".scn") ? "" : ".scn") < 0)
+		p = NULL;
+	if (!p)
+		abort();
+	return p;
+}
+
+static int load_scenario(const char *arg, const struct cli *cl, struct sc_file *f)
+{
+	struct sc_errors e = { 0 };
+	char *path = scenario_path(arg);
+	int rc = sc_parse_file(path, f, &e);
+	free(path);
+	for (size_t i = 0; rc == 0 && i < cl->set.n; i++)
+		rc = sc_add_cli_set(f, cl->set.v[i], &e);
+	if (rc == 0)
+		rc = sc_validate(f, &e);
+	if (rc < 0) {
+		sc_errors_print(&e, "ctstorm");
+		fprintf(stderr, "ctstorm: nothing was changed on this host\n");
+	}
+	sc_errors_free(&e);
+	return rc;
+}
+
+static int cmd_list(const struct cli *cl)
+{
+	const char *dir = run_data_dir();
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "ctstorm: error: %s: %s\n", dir, strerror(errno));
+		return CT_EXIT_FAIL;
+	}
+	json_t *all = json_array();
+	int rc = CT_EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t len = strlen(nm);
+		if (len > 4 && strcmp(nm + len - 4, ".scn") == 0) {
+			char path[1024];
+			snprintf(path, sizeof path, "%s/%s", dir, nm);
+			struct sc_file f = { 0 };
+			struct sc_errors e = { 0 };
+			if (sc_parse_file(path, &f, &e) < 0 || sc_validate(&f, &e) < 0) {
+				sc_errors_print(&e, "ctstorm");
+				rc = CT_EXIT_USAGE;
+			} else {
+				struct sc_resolved r;
+				sc_resolve(&f, (size_t)-1, false, &r);
+				json_t *vars = json_array();
+				for (size_t v = 0; v < f.nvar; v++)
+					json_array_append_new(vars, json_string(f.var[v].name));
+				json_array_append_new(all, json_pack("{s:s%, s:s, s:s, s:o}", "name", nm, len - 4, "file", path,
+								     "description", sc_value(&r, "scenario", "description", ""),
+								     "variants", vars));
+				sc_resolved_free(&r);
+			}
+			sc_errors_free(&e);
+			sc_file_free(&f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (cl->json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	} else {
+		size_t i;
+		json_t *s;
+		json_array_foreach(all, i, s) {
+			printf("%-18s %s\n", json_string_value(json_object_get(s, "name")),
+			       json_string_value(json_object_get(s, "description")));
+			printf("%-18s variants:", "");
+			size_t k;
+			json_t *v;
+			json_array_foreach(json_object_get(s, "variants"), k, v)
+				printf(" %s", json_string_value(v));
+			printf("\n");
+		}
+		printf("\n%zu scenarios in %s; run one with: ctstorm run NAME [--quick]\n", json_array_size(all), dir);
+	}
+	json_decref(all);
+	return rc;
+}
+
+static bool need_root(const char *what)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "ctstorm: error: %s needs root (network namespaces, netfilter, sysctls)\n", what);
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	ct_log_init("ctstorm");
+	struct cli cl = { 0 };
+	char err[CT_ERRLEN];
+	int optind_out = 0, rc = CT_EXIT_USAGE;
+	if (argc < 2) {
+		ct_opt_usage(stderr, "ctstorm", synopsis, about, options);
+		return CT_EXIT_USAGE;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
+		return CT_EXIT_OK;
+	}
+	if (strcmp(sub, "--version") == 0) {
+		printf("ctstorm %s\n", CT_VERSION);
+		return CT_EXIT_OK;
+	}
+	static const char *const subs[] = { "run", "check", "list", "status", "cleanup" };
+	bool known = false;
+	for (size_t i = 0; i < 5; i++)
+		known |= strcmp(sub, subs[i]) == 0;
+	if (!known) {
+		const char *hint = ct_did_you_mean(sub, subs, 5);
+		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, list, status, cleanup)", sub,
+			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+		return ct_usage_error(err);
+	}
+	enum ct_opt_result pr = ct_opt_parse(options, &cl, argc - 1, argv + 1, &optind_out, err, sizeof err);
+	if (pr == CT_OPT_ERROR)
+		return ct_usage_error(err);
+	if (pr == CT_OPT_HELP) {
+		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
+		return CT_EXIT_OK;
+	}
+	if (pr == CT_OPT_VERSION) {
+		printf("ctstorm %s\n", CT_VERSION);
+		return CT_EXIT_OK;
+	}
+	int npos = argc - 1 - optind_out;
+	char **pos = argv + 1 + optind_out;
+	bool needs_file = strcmp(sub, "run") == 0 || strcmp(sub, "check") == 0;
+	if (needs_file ? npos != 1 : npos != 0) {
+		snprintf(err, sizeof err, needs_file ? "%s takes one scenario file (or a catalogue name)" : "%s takes no arguments",
+			 sub);
+		rc = ct_usage_error(err);
+		goto out;
+	}
+	if (strcmp(sub, "list") == 0) {
+		rc = cmd_list(&cl);
+	} else if (strcmp(sub, "status") == 0) {
+		rc = jr_status(stdout, cl.json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
+	} else if (strcmp(sub, "cleanup") == 0) {
+		if (!need_root("cleanup"))
+			goto out;
+		rc = jr_cleanup(err, sizeof err) < 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
+		if (rc)
+			fprintf(stderr, "ctstorm: error: %s\n", err);
+		else
+			fprintf(stderr, "ctstorm: nothing outstanding on this host\n");
+	} else {
+		struct sc_file f = { 0 };
+		if (load_scenario(pos[0], &cl, &f) < 0) {
+			sc_file_free(&f);
+			goto out;
+		}
+		size_t *sel = calloc(f.nvar ? f.nvar : 1, sizeof *sel), nsel = 0;
+		struct sc_errors e = { 0 };
+		if (!sel)
+			abort();
+		if (sc_select(&f, cl.variant.v, cl.variant.n, sel, &nsel, &e) < 0) {
+			sc_errors_print(&e, "ctstorm");
+		} else if (strcmp(sub, "check") == 0) {
+			printf("%s: valid, %zu variant%s:", f.path, f.nvar ? f.nvar : 1, f.nvar == 1 ? "" : "s");
+			for (size_t i = 0; i < nsel; i++)
+				printf(" %s", sc_variant_name(&f, sel[i]));
+			printf("\n");
+			rc = CT_EXIT_OK;
+		} else if (need_root("run")) {
+			struct run_opts o = { .quick = cl.quick, .wait = cl.wait, .quiet = cl.quiet, .out_dir = cl.out,
+					      .argc = argc, .argv = argv };
+			rc = run_scenario(&f, sel, nsel, &o);
+		}
+		sc_errors_free(&e);
+		free(sel);
+		sc_file_free(&f);
+	}
+out:
+	ct_opt_free(options, &cl);
+	return rc;
+}

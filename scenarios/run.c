@@ -1,0 +1,1013 @@
+#include "run.h"
+
+#include "atomicfile.h"
+#include "clock.h"
+#include "ct_err.h"
+#include "host.h"
+#include "journal.h"
+#include "lg_cli.h"
+#include "responder_cli.h"
+#include "sampler_cli.h"
+#include "opt.h"
+#include "proc.h"
+#include "schedule.h"
+#include "zone.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CT_DATA_DIR
+#define CT_DATA_DIR "/usr/share/ctstorm"
+#endif
+
+const char *run_data_dir(void)
+{
+	const char *d = getenv("CTSTORM_DATA_DIR");
+	return d && *d ? d : CT_DATA_DIR;
+}
+
+/* ---- signals: one signalfd; a second signal hurries the teardown ---- */
+
+static int sigfd = -1;
+static int stop_signal;
+static int stop_count;
+
+static void signals_setup(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void signals_read(void)
+{
+	struct signalfd_siginfo si;
+	while (sigfd >= 0 && read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (!stop_signal)
+			stop_signal = (int)si.ssi_signo;
+		stop_count++;
+	}
+}
+
+/* Sleeps up to ms, waking early for a signal (a child's exit included). */
+static void tick(int ms)
+{
+	struct pollfd p = { .fd = sigfd, .events = POLLIN };
+	if (ms > 0)
+		poll(&p, 1, ms);
+	signals_read();
+}
+
+static uint64_t now_ms(void)
+{
+	return ct_now_ns() / CT_NS_PER_MS;
+}
+
+/* ---- small helpers ---- */
+
+struct argvb {
+	char **v;
+	size_t n, cap;
+};
+
+static void av_add(struct argvb *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void av_add(struct argvb *a, const char *fmt, ...)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = realloc(a->v, a->cap * sizeof *a->v);
+		if (!a->v)
+			abort();
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&a->v[a->n++], fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	a->v[a->n] = NULL;
+}
+
+static void av_free(struct argvb *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* A section's keys as --key value (flags: --key when yes). */
+static void av_section(struct argvb *a, const struct sc_resolved *r, const char *section, const struct ct_opt *table,
+		       const char *const *skip, size_t nskip)
+{
+	for (size_t i = 0; i < r->nset; i++) {
+		const struct sc_setting *s = r->set[i];
+		if (strcmp(s->section, section) != 0)
+			continue;
+		bool skipped = false;
+		for (size_t k = 0; k < nskip; k++)
+			skipped |= strcmp(s->key, skip[k]) == 0;
+		const struct ct_opt *o = NULL;
+		for (const struct ct_opt *t = table; t && t->name; t++)
+			if (strcmp(t->name, s->key) == 0)
+				o = t;
+		if (skipped || (table && !o))
+			continue;
+		if (o && o->type == CT_OPT_FLAG) {
+			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
+				av_add(a, "--%s", s->key);
+		} else {
+			av_add(a, "--%s", s->key);
+			av_add(a, "%s", s->value);
+		}
+	}
+}
+
+/* The last complete line of a file that grows (a child's output). */
+static bool last_line(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)len ? size - (off_t)len : 0;
+	ssize_t n = pread(fd, buf, len - 1, from);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *end = strrchr(buf, '\n');
+	if (!end)
+		return false;
+	*end = '\0';
+	char *start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	memmove(buf, start, strlen(start) + 1);
+	return *buf != '\0';
+}
+
+static size_t count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = 0;
+	int c;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void utc_stamp(char *buf, size_t len, bool compact)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static char *command_output(char *const argv[])
+{
+	char *out = NULL, err[CT_ERRLEN];
+	if (pr_cmd(-1, argv, NULL, &out, 5000, err, sizeof err) < 0 || !out) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* ---- the run ---- */
+
+struct vresult {
+	char name[64];
+	char status[16];   /* pass, fail, error, interrupted, skipped */
+	char error[1400];
+	json_t *metrics;   /* loadgen, canary, sampler, responder */
+	double wall_s;
+};
+
+struct ctx {
+	const struct sc_file *f;
+	const struct run_opts *o;
+	struct journal j;
+	char id[16];
+	char dir[1024];
+	FILE *cmdlog;
+	bool tty;
+	json_t *manifest;
+	struct vresult *res;
+	size_t nres;
+	size_t total;
+	char binaries[3][512];
+};
+
+static const char *bin_responder(struct ctx *c)
+{
+	return pr_find_binary("ctstorm-responder", "responder", c->binaries[0], sizeof c->binaries[0]);
+}
+static const char *bin_sampler(struct ctx *c)
+{
+	return pr_find_binary("ctstorm-sampler", "analysis", c->binaries[1], sizeof c->binaries[1]);
+}
+static const char *bin_loadgen(struct ctx *c)
+{
+	return pr_find_binary("ctstorm-loadgen", "loadgen", c->binaries[2], sizeof c->binaries[2]);
+}
+
+static json_t *host_state(void)
+{
+	static const char *const keys[] = { "nf_conntrack_max", "nf_conntrack_buckets", "nf_conntrack_count" };
+	json_t *o = json_object();
+	for (size_t i = 0; i < 3; i++) {
+		char path[128], v[64];
+		snprintf(path, sizeof path, "/proc/sys/net/netfilter/%s", keys[i]);
+		if (host_read_sysctl(-1, path, v, sizeof v) == 0)
+			json_object_set_new(o, keys[i], json_integer(strtoll(v, NULL, 10)));
+		else
+			json_object_set_new(o, keys[i], json_null());
+	}
+	return o;
+}
+
+static void manifest_write(struct ctx *c)
+{
+	char path[1100], err[CT_ERRLEN];
+	snprintf(path, sizeof path, "%s/manifest.json", c->dir);
+	if (ct_json_write_atomic(path, c->manifest, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+}
+
+static void manifest_start(struct ctx *c)
+{
+	struct utsname u;
+	uname(&u);
+	char stamp[32];
+	utc_stamp(stamp, sizeof stamp, false);
+	json_t *cmdline = json_array();
+	for (int i = 0; i < c->o->argc; i++)
+		json_array_append_new(cmdline, json_string(c->o->argv[i]));
+	char *ipt_argv[] = { "iptables", "--version", NULL }, *nft_argv[] = { "nft", "--version", NULL };
+	char *ipt = command_output(ipt_argv), *nft = command_output(nft_argv);
+	c->manifest = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:b, s:s, s:n, s:{s:s, s:s, s:s}, s:{s:s, s:s?, s:s?},"
+				" s:{s:o}, s:[]}",
+				"status", "running", "run_id", c->id, "scenario", "name", "", "file", c->f->path, "text",
+				c->f->text, "command", cmdline, "quick", c->o->quick, "started", stamp, "ended", "kernel",
+				"sysname", u.sysname, "release", u.release, "version", u.version, "tools", "ctstorm",
+				CT_VERSION, "iptables", ipt, "nft", nft, "host", "before", host_state(), "variants");
+	free(ipt);
+	free(nft);
+	/* the scenario's name as resolved without variants */
+	struct sc_resolved r;
+	sc_resolve(c->f, (size_t)-1, c->o->quick, &r);
+	json_object_set_new(json_object_get(c->manifest, "scenario"), "name",
+			    json_string(sc_value(&r, "scenario", "name", "scenario")));
+	const char *seed = sc_value(&r, "scenario", "seed", NULL);
+	if (seed)
+		json_object_set_new(json_object_get(c->manifest, "scenario"), "seed", json_string(seed));
+	sc_resolved_free(&r);
+	manifest_write(c);
+}
+
+/* ---- metrics and verdicts ---- */
+
+static json_t *load_json(const char *dir, const char *file)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	return json_load_file(path, 0, NULL);
+}
+
+/* Everything [expect] can name: loadgen.*, canary.*, sampler.* (with the
+ * counters' totals and the kernel-log counts at the top: sampler.drop,
+ * sampler.kmsg_table_full) and responder.*. */
+static json_t *collect_metrics(const char *dir)
+{
+	json_t *m = json_object();
+	json_t *lg = load_json(dir, "loadgen.json");
+	if (lg) {
+		json_object_del(lg, "histogram_us");
+		json_t *canary = json_object_get(lg, "canary");
+		if (canary) {
+			json_object_del(canary, "histogram_us");
+			json_object_set(m, "canary", canary);
+			json_object_del(lg, "canary");
+		}
+		json_object_set_new(m, "loadgen", lg);
+	}
+	json_t *sm = load_json(dir, "sampler.json");
+	if (sm) {
+		const char *k;
+		json_t *v;
+		json_t *totals = json_object_get(sm, "totals");
+		json_object_foreach(totals, k, v)
+			if (!json_object_get(sm, k))
+				json_object_set(sm, k, v);
+		json_t *km = json_object_get(sm, "kmsg");
+		json_object_foreach(km, k, v) {
+			char name[64];
+			snprintf(name, sizeof name, "kmsg_%s", k);
+			json_object_set(sm, name, v);
+		}
+		json_object_set_new(m, "sampler", sm);
+	}
+	json_t *rs = load_json(dir, "responder.json");
+	if (rs)
+		json_object_set_new(m, "responder", rs);
+	return m;
+}
+
+static bool metric_get(json_t *m, const char *dotted, double *out)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", dotted);
+	json_t *cur = m;
+	for (char *save = NULL, *part = strtok_r(buf, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+		cur = json_object_get(cur, part);
+		if (!cur)
+			return false;
+	}
+	if (json_is_number(cur))
+		*out = json_number_value(cur);
+	else if (json_is_boolean(cur))
+		*out = json_is_true(cur);
+	else
+		return false;
+	return true;
+}
+
+static void write_verdict(struct ctx *c, const struct sc_resolved *r, const char *vdir, struct vresult *v)
+{
+	json_t *exps = json_array();
+	bool all = true;
+	bool judged = strcmp(v->status, "measured") == 0;
+	for (size_t i = 0; i < r->nexp; i++) {
+		const struct sc_expect *x = r->exp[i];
+		double val = 0;
+		bool have = v->metrics && metric_get(v->metrics, x->metric, &val);
+		bool pass = have && sc_expect_holds(x, val);
+		all &= pass;
+		json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "expect", x->text, "file", c->f->path, "line", x->line,
+				      "measured", have ? json_real(val) : json_null());
+		json_object_set_new(o, "pass", judged ? json_boolean(pass) : json_null());
+		if (!have)
+			json_object_set_new(o, "why", json_string("not measured in this run"));
+		json_array_append_new(exps, o);
+	}
+	if (judged)
+		snprintf(v->status, sizeof v->status, "%s", all ? "pass" : "fail");
+	json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:o}", "variant", v->name, "description", r->description, "status",
+			      v->status, "wall_s", v->wall_s, "expectations", exps);
+	if (*v->error)
+		json_object_set_new(o, "error", json_string(v->error));
+	json_object_set(o, "metrics", v->metrics ? v->metrics : json_null());
+	char path[1200], err[CT_ERRLEN];
+	snprintf(path, sizeof path, "%s/verdict.json", vdir);
+	if (ct_json_write_atomic(path, o, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+	json_decref(o);
+}
+
+/* ---- progress ---- */
+
+struct csv_cols {
+	int count, max, drop, kmsg;
+};
+
+static void csv_columns(const char *path, struct csv_cols *cc)
+{
+	cc->count = cc->max = cc->drop = cc->kmsg = -1;
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	if (!f)
+		return;
+	if (fgets(line, sizeof line, f)) {
+		int i = 0;
+		for (char *save = NULL, *t = strtok_r(line, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save), i++) {
+			if (strcmp(t, "count") == 0)
+				cc->count = i;
+			else if (strcmp(t, "max") == 0)
+				cc->max = i;
+			else if (strcmp(t, "drop") == 0)
+				cc->drop = i;
+			else if (strcmp(t, "kmsg_table_full") == 0)
+				cc->kmsg = i;
+		}
+	}
+	fclose(f);
+}
+
+static bool csv_field(const char *line, int col, double *out)
+{
+	if (col < 0)
+		return false;
+	const char *p = line;
+	for (int i = 0; i < col && p; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (!p || !*p || *p == ',')
+		return false;
+	*out = strtod(p, NULL);
+	return true;
+}
+
+struct progress {
+	char vdir[1100];
+	struct csv_cols cc;
+	bool have_cols;
+	double drop0;
+	bool have_drop0;
+	uint64_t next_ms;
+};
+
+static void progress_line(struct ctx *c, struct progress *p, size_t idx, const char *name, double t, double total)
+{
+	if (!c->tty || now_ms() < p->next_ms)
+		return;
+	p->next_ms = now_ms() + 250;
+	char path[1200], line[4096];
+	double sent = 0, answered = 0, timeouts = 0;
+	snprintf(path, sizeof path, "%s/loadgen.jsonl", p->vdir);
+	if (last_line(path, line, sizeof line)) {
+		json_t *j = json_loads(line, 0, NULL);
+		json_t *counts = json_object_get(j, "counts");
+		sent = json_number_value(json_object_get(counts, "sent"));
+		answered = json_number_value(json_object_get(counts, "answered"));
+		timeouts = json_number_value(json_object_get(counts, "timeouts"));
+		json_decref(j);
+	}
+	snprintf(path, sizeof path, "%s/sampler.csv", p->vdir);
+	if (!p->have_cols) {
+		csv_columns(path, &p->cc);
+		p->have_cols = p->cc.count >= 0;
+	}
+	double count = 0, max = 0, drop = 0, kmsg = 0;
+	bool have = last_line(path, line, sizeof line) && csv_field(line, p->cc.count, &count);
+	if (have) {
+		csv_field(line, p->cc.max, &max);
+		csv_field(line, p->cc.drop, &drop);
+		csv_field(line, p->cc.kmsg, &kmsg);
+		if (!p->have_drop0) {
+			p->drop0 = drop;
+			p->have_drop0 = true;
+		}
+	}
+	fprintf(stderr, "\r\033[K[%zu/%zu %s] %5.1f/%.0fs  sent %.0f/s  answered %.0f/s  timeouts %.0f", idx + 1, c->total,
+		name, t, total, sent, answered, timeouts);
+	if (have)
+		fprintf(stderr, "  conntrack %.0f/%.0f  drop %.0f  kmsg %.0f", count, max, drop - p->drop0, kmsg);
+	fflush(stderr);
+}
+
+/* ---- one variant ---- */
+
+static bool port53_ready(pid_t pid, bool ipv6)
+{
+	static const char *const files[] = { "udp", "tcp", "udp6", "tcp6" };
+	for (int i = 0; i < (ipv6 ? 4 : 2); i++) {
+		char path[64], line[512];
+		snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, files[i]);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return false;
+		bool found = false;
+		while (!found && fgets(line, sizeof line, f)) {
+			char local[128], st[8];
+			if (sscanf(line, "%*s %127s %*s %7s", local, st) == 2 && strlen(local) > 5 &&
+			    strcmp(local + strlen(local) - 5, ":0035") == 0)
+				found = i % 2 == 0 || strcmp(st, "0A") == 0;
+		}
+		fclose(f);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t load_duration_ms(const struct sc_resolved *r)
+{
+	uint64_t ns = 10 * CT_NS_PER_SEC;
+	const char *limit = sc_value(r, "load", "limit", NULL), *profile = sc_value(r, "load", "rate-profile", NULL);
+	char why[CT_ERRLEN];
+	uint64_t v;
+	struct ct_sched s;
+	if (profile && ct_sched_parse(profile, &s, why, sizeof why) == 0)
+		ns = s.total_ns;
+	if (limit && ct_parse_duration(limit, &v, why, sizeof why) == 0 && (!profile || v < ns))
+		ns = v;
+	return ns / CT_NS_PER_MS;
+}
+
+static uint64_t duration_ms(const struct sc_resolved *r, const char *sec, const char *key, const char *def)
+{
+	uint64_t v = 0;
+	char why[CT_ERRLEN];
+	ct_parse_duration(sc_value(r, sec, key, def), &v, why, sizeof why);
+	return v / CT_NS_PER_MS;
+}
+
+struct lab {
+	struct host h;
+	bool built;
+	struct pr_child resp, samp, load;
+};
+
+static int start_responder(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+			   size_t errlen)
+{
+	const char *kind = sc_value(r, "server", "responder", "ctstorm");
+	char *zone, defzone[1100];
+	snprintf(defzone, sizeof defzone, "%s/zones/example.test.zone", run_data_dir());
+	const char *zv = sc_value(r, "server", "zone", NULL);
+	zone = zv ? sc_path(c->f, zv) : strdup(defzone);
+	char zname[256] = "example.test.";
+	struct ct_zone z;
+	if (ct_zone_load(zone, &z, err, errlen) < 0) {
+		free(zone);
+		return -1;
+	}
+	ct_zone_name(&z, zname, sizeof zname);
+	ct_zone_free(&z);
+	struct argvb a = { 0 };
+	char log[1200], conf[1300];
+	snprintf(log, sizeof log, "%s/responder.log", vdir);
+	if (strcmp(kind, "ctstorm") == 0) {
+		av_add(&a, "%s", bin_responder(c));
+		for (int i = 0; i < 2; i++)
+			if (*L->h.listen[i])
+				av_add(&a, i ? "--listen=[%s]:53" : "--listen=%s:53", L->h.listen[i]);
+		av_add(&a, "--zone=%s", zone);
+		/* root in the lab namespace: it writes its counters into the results */
+		av_add(&a, "--user=root");
+		av_add(&a, "--quiet");
+		av_add(&a, "--stats-json=%s/responder.json", vdir);
+		av_section(&a, r, "server", responder_cli_options, NULL, 0);
+	} else {
+		char d[1200];
+		snprintf(d, sizeof d, "%s/%s", vdir, kind);
+		mkdir(d, 0755);
+		zname[strlen(zname) - (strlen(zname) > 1 && zname[strlen(zname) - 1] == '.')] = '\0';
+		FILE *f;
+		snprintf(conf, sizeof conf, "%s/%s.conf", d, kind);
+		if (!(f = fopen(conf, "w"))) {
+			free(zone);
+			return ct_err(err, errlen, "%s: %s", conf, strerror(errno));
+		}
+		if (strcmp(kind, "nsd") == 0) {
+			fprintf(f, "server:\n");
+			for (int i = 0; i < 2; i++)
+				if (*L->h.listen[i])
+					fprintf(f, "  ip-address: %s\n", L->h.listen[i]);
+			fprintf(f,
+				"  port: 53\n  server-count: 1\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"%s\"\n"
+				"  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n  xfrdfile: \"%s/xfrd.state\"\n"
+				"  zonelistfile: \"%s/zone.list\"\n  rrl-ratelimit: 0\n  tcp-count: 1000\n  verbosity: 1\n"
+				"remote-control:\n  control-enable: no\nzone:\n  name: %s\n  zonefile: \"%s\"\n",
+				d, d, d, d, zname, zone);
+			av_add(&a, "nsd");
+			av_add(&a, "-d");
+			av_add(&a, "-c");
+			av_add(&a, "%s", conf);
+		} else {
+			fprintf(f, "server:\n");
+			for (int i = 0; i < 2; i++)
+				if (*L->h.listen[i])
+					fprintf(f, "  listen: %s@53\n", L->h.listen[i]);
+			fprintf(f,
+				"  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n  rundir: \"%s\"\n"
+				"  user: root:root\ndatabase:\n  storage: \"%s\"\nlog:\n  - target: stderr\n    any: warning\n"
+				"zone:\n  - domain: %s\n    file: \"%s\"\n    journal-content: none\n    zonefile-load: whole\n",
+				d, d, zname, zone);
+			av_add(&a, "knotd");
+			av_add(&a, "-c");
+			av_add(&a, "%s", conf);
+		}
+		fclose(f);
+	}
+	free(zone);
+	int rc = pr_spawn(&L->resp, "responder", L->h.fd[H_SERVER], a.v, log, log, &c->j, err, errlen);
+	av_free(&a);
+	if (rc < 0)
+		return -1;
+	for (uint64_t deadline = now_ms() + 10000;;) {
+		if (port53_ready(L->resp.pid, L->h.ipv6))
+			return 0;
+		char why[128];
+		if (pr_exited(&L->resp, &c->j))
+			return ct_err(err, errlen, "the responder (%s) %s before it listened: see responder.log", kind,
+				      pr_describe(&L->resp, why, sizeof why));
+		if (now_ms() > deadline || stop_signal)
+			return ct_err(err, errlen, stop_signal ? "interrupted" : "the responder did not listen on port 53 in 10 s");
+		tick(20);
+	}
+}
+
+static int start_sampler(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+			 size_t errlen)
+{
+	struct argvb a = { 0 };
+	char log[1200], csv[1200];
+	snprintf(log, sizeof log, "%s/sampler.log", vdir);
+	snprintf(csv, sizeof csv, "%s/sampler.csv", vdir);
+	av_add(&a, "%s", bin_sampler(c));
+	av_add(&a, "--netns=/run/netns/%s", L->h.ns[L->h.test]);
+	av_add(&a, "--csv=%s", csv);
+	av_add(&a, "--summary=%s/sampler.json", vdir);
+	av_add(&a, "--kmsg-log=%s/kmsg.log", vdir);
+	av_add(&a, "--quiet");
+	av_section(&a, r, "sampler", sampler_cli_options, NULL, 0);
+	int rc = pr_spawn(&L->samp, "sampler", -1, a.v, log, log, &c->j, err, errlen);
+	av_free(&a);
+	if (rc < 0)
+		return -1;
+	/* ready once it has a sample (after a --fill, which takes a while) */
+	uint64_t fill = strtoull(sc_value(r, "sampler", "fill", "0"), NULL, 10);
+	for (uint64_t deadline = now_ms() + 10000 + fill / 20;;) {
+		if (count_lines(csv) >= 2)
+			return 0;
+		char why[128];
+		if (pr_exited(&L->samp, &c->j))
+			return ct_err(err, errlen, "the sampler %s before its first sample: see sampler.log",
+				      pr_describe(&L->samp, why, sizeof why));
+		if (now_ms() > deadline || stop_signal)
+			return ct_err(err, errlen, stop_signal ? "interrupted" : "the sampler took no sample in time");
+		tick(20);
+	}
+}
+
+static int start_loadgen(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+			 size_t errlen)
+{
+	struct argvb a = { 0 };
+	char log[1200];
+	snprintf(log, sizeof log, "%s/loadgen.log", vdir);
+	av_add(&a, "%s", bin_loadgen(c));
+	av_add(&a, "--server=%s", L->h.target);
+	av_add(&a, "--port=53");
+	av_add(&a, "--json=%s/loadgen.jsonl", vdir);
+	av_add(&a, "--summary=%s/loadgen.json", vdir);
+	av_add(&a, "--quiet");
+	const char *rate = sc_value(r, "canary", "rate", NULL);
+	if (rate) {
+		av_add(&a, "--canary=%s", rate);
+		av_add(&a, "--canary-log=%s/canary.jsonl", vdir);
+	}
+	if (!sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
+		av_add(&a, "--qname=www.example.test");
+	for (size_t i = 0; i < r->nset; i++) {
+		const struct sc_setting *s = r->set[i];
+		if (strcmp(s->section, "load") != 0)
+			continue;
+		bool flag = false;
+		for (const struct ct_opt *o = lg_cli_options; o->name; o++)
+			flag |= strcmp(o->name, s->key) == 0 && o->type == CT_OPT_FLAG;
+		if (flag) {
+			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
+				av_add(&a, "--%s", s->key);
+		} else if (strcmp(s->key, "datafile") == 0) {
+			char *p = sc_path(c->f, s->value);
+			av_add(&a, "--datafile=%s", p);
+			free(p);
+		} else {
+			av_add(&a, "--%s=%s", s->key, s->value);
+		}
+	}
+	int rc = pr_spawn(&L->load, "loadgen", L->h.fd[H_CLIENT], a.v, NULL, log, &c->j, err, errlen);
+	av_free(&a);
+	return rc;
+}
+
+static void stop_all(struct ctx *c, struct lab *L, bool hurry)
+{
+	/* in order: the load ends, the sampler writes its summary, the server its counters */
+	pr_stop(&L->load, SIGINT, hurry ? 0 : 5000, &c->j);
+	pr_stop(&L->samp, SIGINT, hurry ? 0 : 30000, &c->j);
+	pr_stop(&L->resp, SIGTERM, hurry ? 0 : 5000, &c->j);
+}
+
+static bool child_failed(struct lab *L, struct vresult *v)
+{
+	struct pr_child *kids[] = { &L->resp, &L->samp };
+	static const char *const logs[] = { "responder.log", "sampler.log" };
+	for (int i = 0; i < 2; i++) {
+		if (kids[i]->pid && !kids[i]->running) {
+			char why[128];
+			snprintf(v->error, sizeof v->error, "the %s %s during the load: see %s", kids[i]->name,
+				 pr_describe(kids[i], why, sizeof why), logs[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
+{
+	struct sc_resolved r;
+	sc_resolve(c->f, vi, c->o->quick, &r);
+	snprintf(v->name, sizeof v->name, "%s", r.name);
+	snprintf(v->status, sizeof v->status, "error");
+	char vdir[1100], prefix[64], err[CT_ERRLEN] = "";
+	snprintf(vdir, sizeof vdir, "%s/%s", c->dir, r.name);
+	snprintf(prefix, sizeof prefix, "cts-%s-%zu", c->id, idx + 1);
+	uint64_t t0 = now_ms();
+	struct lab L = { 0 };
+	size_t mark = c->j.n;
+	uint64_t load_ms = load_duration_ms(&r);
+	struct progress prog = { 0 };
+	snprintf(prog.vdir, sizeof prog.vdir, "%s", vdir);
+	if (!c->tty)
+		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, r.name, r.description);
+	if (mkdir(vdir, 0755) < 0) {
+		snprintf(v->error, sizeof v->error, "%s: %s", vdir, strerror(errno));
+		goto teardown;
+	}
+	if (c->cmdlog)
+		fprintf(c->cmdlog, "# variant %s\n", r.name);
+	L.built = true;
+	if (host_build(&L.h, &r, prefix, &c->j, c->cmdlog, err, sizeof err) < 0 ||
+	    host_configure(&L.h, &r, err, sizeof err) < 0) {
+		snprintf(v->error, sizeof v->error, "building the lab: %s", err);
+		goto teardown;
+	}
+	char path[1200];
+	snprintf(path, sizeof path, "%s/ruleset.txt", vdir);
+	if (host_save_ruleset(&L.h, path, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+	if (start_responder(c, &r, &L, vdir, err, sizeof err) < 0 || start_sampler(c, &r, &L, vdir, err, sizeof err) < 0) {
+		snprintf(v->error, sizeof v->error, "%s", err);
+		goto teardown;
+	}
+	for (uint64_t until = now_ms() + duration_ms(&r, "scenario", "settle", "500ms"); now_ms() < until && !stop_signal;)
+		tick((int)(until - now_ms()));
+	if (stop_signal)
+		goto teardown;
+	if (start_loadgen(c, &r, &L, vdir, err, sizeof err) < 0) {
+		snprintf(v->error, sizeof v->error, "%s", err);
+		goto teardown;
+	}
+	uint64_t started = now_ms();
+	uint64_t timeout_ms = duration_ms(&r, "load", "timeout", "5");
+	uint64_t deadline = started + load_ms + timeout_ms + 15000;
+	while (!pr_exited(&L.load, &c->j) && !stop_signal) {
+		if (child_failed(&L, v))
+			goto teardown;
+		if (now_ms() > deadline) {
+			snprintf(v->error, sizeof v->error, "the loadgen ran past its time (%.0f s): stopped",
+				 (double)(deadline - started) / 1e3);
+			goto teardown;
+		}
+		double t = (double)(now_ms() - started) / 1e3;
+		progress_line(c, &prog, idx, r.name, t < (double)load_ms / 1e3 ? t : (double)load_ms / 1e3,
+			      (double)load_ms / 1e3);
+		tick(50);
+	}
+	if (stop_signal)
+		goto teardown;
+	if (!pr_ok(&L.load)) {
+		char why[128];
+		snprintf(v->error, sizeof v->error, "the loadgen %s: see loadgen.log", pr_describe(&L.load, why, sizeof why));
+		goto teardown;
+	}
+	/* the table after the load: entries expire, the GC catches up */
+	for (uint64_t until = now_ms() + duration_ms(&r, "scenario", "tail", "1s"); now_ms() < until && !stop_signal;) {
+		if (child_failed(&L, v))
+			goto teardown;
+		tick((int)(until - now_ms() < 100 ? until - now_ms() : 100));
+	}
+	if (stop_signal)
+		goto teardown;
+	if (child_failed(&L, v))
+		goto teardown;
+	stop_all(c, &L, false);
+	if (!pr_ok(&L.samp)) {
+		char why[128];
+		snprintf(v->error, sizeof v->error, "the sampler %s: see sampler.log", pr_describe(&L.samp, why, sizeof why));
+		goto teardown;
+	}
+	snprintf(v->status, sizeof v->status, "measured");
+teardown:
+	if (c->tty)
+		fputs("\r\033[K", stderr);
+	if (stop_signal) {
+		snprintf(v->status, sizeof v->status, "interrupted");
+		snprintf(v->error, sizeof v->error, "interrupted by %s", strsignal(stop_signal));
+	}
+	/* a first signal still lets the children write what they measured */
+	stop_all(c, &L, stop_count > 1);
+	if (L.built) {
+		host_release(&L.h);
+		if (jr_undo_to(&c->j, mark))
+			fprintf(stderr, "ctstorm: some changes could not be undone: `ctstorm status` lists them\n");
+	}
+	v->wall_s = (double)(now_ms() - t0) / 1e3;
+	v->metrics = collect_metrics(vdir);
+	struct stat st;
+	if (stat(vdir, &st) == 0)
+		write_verdict(c, &r, vdir, v);
+	double sent = 0, answered = 0, drop = 0;
+	metric_get(v->metrics, "loadgen.sent", &sent);
+	metric_get(v->metrics, "loadgen.answered", &answered);
+	metric_get(v->metrics, "sampler.drop", &drop);
+	fprintf(stderr, "[%zu/%zu] %s: %s  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1, c->total,
+		r.name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
+	sc_resolved_free(&r);
+}
+
+/* ---- the comparison table ---- */
+
+static void fmt_metric(json_t *m, const char *key, int decimals, double scale, char *buf, size_t len)
+{
+	double v;
+	if (m && metric_get(m, key, &v))
+		snprintf(buf, len, "%.*f", decimals, v * scale);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void print_table(struct ctx *c, FILE *out)
+{
+	static const char *const head[] = { "variant", "sent", "answered", "lost %", "canary lost %", "p99 ms",
+					    "peak / max", "drop", "early_drop", "kmsg lines", "verdict" };
+	enum { NCOL = 11 };
+	char cell[64][NCOL][80];
+	size_t rows = c->nres < 64 ? c->nres : 64;
+	int w[NCOL];
+	for (int k = 0; k < NCOL; k++)
+		w[k] = (int)strlen(head[k]);
+	for (size_t i = 0; i < rows; i++) {
+		json_t *m = c->res[i].metrics;
+		snprintf(cell[i][0], 80, "%s", c->res[i].name);
+		fmt_metric(m, "loadgen.sent", 0, 1, cell[i][1], 80);
+		fmt_metric(m, "loadgen.answered", 0, 1, cell[i][2], 80);
+		fmt_metric(m, "loadgen.loss_pct", 1, 1, cell[i][3], 80);
+		fmt_metric(m, "canary.loss_pct", 1, 1, cell[i][4], 80);
+		fmt_metric(m, "loadgen.latency_us.actual.p99", 2, 1e-3, cell[i][5], 80);
+		char a[24], b[24];
+		fmt_metric(m, "sampler.peak_count", 0, 1, a, sizeof a);
+		fmt_metric(m, "sampler.max", 0, 1, b, sizeof b);
+		snprintf(cell[i][6], 80, "%s / %s", a, b);
+		fmt_metric(m, "sampler.drop", 0, 1, cell[i][7], 80);
+		fmt_metric(m, "sampler.early_drop", 0, 1, cell[i][8], 80);
+		fmt_metric(m, "sampler.kmsg_table_full", 0, 1, cell[i][9], 80);
+		snprintf(cell[i][10], 80, "%s", c->res[i].status);
+		for (int k = 0; k < NCOL; k++)
+			if ((int)strlen(cell[i][k]) > w[k])
+				w[k] = (int)strlen(cell[i][k]);
+	}
+	fputc('\n', out);
+	for (int k = 0; k < NCOL; k++)
+		fprintf(out, k ? "  %*s" : "%-*s", w[k], head[k]);
+	fputc('\n', out);
+	for (size_t i = 0; i < rows; i++) {
+		for (int k = 0; k < NCOL; k++)
+			fprintf(out, k ? "  %*s" : "%-*s", w[k], cell[i][k]);
+		fputc('\n', out);
+	}
+	/* the expectations that failed, with what was measured */
+	for (size_t i = 0; i < rows; i++) {
+		char path[1200];
+		snprintf(path, sizeof path, "%s/%s/verdict.json", c->dir, c->res[i].name);
+		json_t *vj = json_load_file(path, 0, NULL);
+		size_t k;
+		json_t *x;
+		json_array_foreach(json_object_get(vj, "expectations"), k, x) {
+			if (json_is_false(json_object_get(x, "pass"))) {
+				json_t *mv = json_object_get(x, "measured");
+				fprintf(out, "  %s: expected %s, measured %s%g (%s:%d)\n", c->res[i].name,
+					json_string_value(json_object_get(x, "expect")), json_is_null(mv) ? "nothing" : "",
+					json_is_null(mv) ? 0.0 : json_number_value(mv), c->f->path,
+					(int)json_integer_value(json_object_get(x, "line")));
+			}
+		}
+		json_decref(vj);
+	}
+}
+
+int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, const struct run_opts *o)
+{
+	struct ctx c = { .f = f, .o = o, .total = n };
+	char err[CT_ERRLEN];
+	host_init();
+	signals_setup();
+	c.tty = isatty(STDERR_FILENO) && !o->quiet;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+		rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	snprintf(c.id, sizeof c.id, "%06x", rnd & 0xffffff);
+
+	struct sc_resolved r0;
+	sc_resolve(f, (size_t)-1, o->quick, &r0);
+	char stamp[32];
+	utc_stamp(stamp, sizeof stamp, true);
+	const char *out = o->out_dir ? o->out_dir : "results";
+	snprintf(c.dir, sizeof c.dir, "%s/%s-%s", out, sc_value(&r0, "scenario", "name", "scenario"), stamp);
+	sc_resolved_free(&r0);
+	for (int k = 2; access(c.dir, F_OK) == 0 && k < 100; k++) {
+		size_t len = strlen(c.dir);
+		if (k > 2)
+			c.dir[strrchr(c.dir, '-') - c.dir] = '\0', len = strlen(c.dir);
+		snprintf(c.dir + len, sizeof c.dir - len, "-%d", k);
+	}
+	if (mkdirs(c.dir) < 0) {
+		fprintf(stderr, "ctstorm: error: cannot create %s: %s\n", c.dir, strerror(errno));
+		return CT_EXIT_USAGE;
+	}
+	char path[1200];
+	snprintf(path, sizeof path, "%s/commands.log", c.dir);
+	c.cmdlog = fopen(path, "w");
+	if (c.cmdlog)
+		setvbuf(c.cmdlog, NULL, _IOLBF, 0);
+
+	if (jr_open(&c.j, o->wait, c.dir, err, sizeof err) < 0) {
+		fprintf(stderr, "ctstorm: error: %s\n", err);
+		if (c.cmdlog)
+			fclose(c.cmdlog);
+		return CT_EXIT_FAIL;
+	}
+	c.j.log = c.cmdlog;
+	manifest_start(&c);
+	c.res = calloc(n, sizeof *c.res);
+	if (!c.res)
+		abort();
+	int rc = CT_EXIT_OK;
+	for (size_t i = 0; i < n && !stop_signal; i++) {
+		run_variant(&c, variants[i], i, &c.res[i]);
+		c.nres = i + 1;
+		json_t *vs = json_object_get(c.manifest, "variants");
+		json_array_append_new(vs, json_pack("{s:s, s:s, s:s, s:f}", "name", c.res[i].name, "dir", c.res[i].name,
+						    "status", c.res[i].status, "wall_s", c.res[i].wall_s));
+		if (strcmp(c.res[i].status, "pass") != 0)
+			rc = CT_EXIT_FAIL;
+		manifest_write(&c);
+	}
+	size_t failed = jr_close(&c.j);
+	json_object_set_new(c.manifest, "host", json_pack("{s:O, s:o}", "before",
+							  json_object_get(json_object_get(c.manifest, "host"), "before"),
+							  "after", host_state()));
+	utc_stamp(stamp, sizeof stamp, false);
+	json_object_set_new(c.manifest, "ended", json_string(stamp));
+	const char *status = stop_signal ? "interrupted" : failed ? "failed" : "complete";
+	json_object_set_new(c.manifest, "status", json_string(status));
+	if (stop_signal)
+		json_object_set_new(c.manifest, "interrupted_by", json_string(strsignal(stop_signal)));
+	if (failed)
+		json_object_set_new(c.manifest, "undo_failures", json_integer((json_int_t)failed));
+	manifest_write(&c);
+	if (c.nres)
+		print_table(&c, stdout);
+	if (stop_signal) {
+		fprintf(stdout, "\nInterrupted by %s after %zu of %zu variants; what was measured is kept.\n",
+			strsignal(stop_signal), c.nres, n);
+		rc = 128 + stop_signal;
+	}
+	if (failed)
+		rc = CT_EXIT_FAIL;
+	fprintf(stdout, "\nResults: %s\n", c.dir);
+	fflush(stdout);
+	for (size_t i = 0; i < c.nres; i++)
+		json_decref(c.res[i].metrics);
+	free(c.res);
+	json_decref(c.manifest);
+	if (c.cmdlog)
+		fclose(c.cmdlog);
+	return rc;
+}
