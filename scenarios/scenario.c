@@ -173,6 +173,7 @@ struct parse {
 	bool too_long;
 	/* what the last handler call set, for continuations */
 	struct sc_setting *last;
+	char last_name[256]; /* as written: "server.iptables" in a variant */
 	int last_line;
 	char cur_section[128];
 	struct sc_variant *cur_var;
@@ -272,6 +273,12 @@ static int split_override(struct parse *p, const char *name, char *section, size
 	return -1;
 }
 
+static void remember(struct parse *p, const char *name)
+{
+	snprintf(p->last_name, sizeof p->last_name, "%s", name);
+	p->last_line = p->line;
+}
+
 static bool looks_like_expectation(const char *name, const char *value)
 {
 	size_t n = strlen(name);
@@ -332,7 +339,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
 	/* an indented line continues the previous key's text (iptables, nft, description) */
 	if (p->indented) {
-		if (p->last && value && strcmp(p->last->key, name) == 0 && p->last_line == p->line - 1) {
+		if (p->last && value && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
 			size_t a = strlen(p->last->value), b = strlen(value);
 			p->last->value = xrealloc(p->last->value, a + b + 2);
 			if (a)
@@ -383,7 +390,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 1;
 		}
 		p->last = push_setting(&p->cur_var->set, &p->cur_var->nset, sec, key, value, p->line);
-		p->last_line = p->line;
+		remember(p, name);
 		return 1;
 	}
 	if (!value) {
@@ -402,7 +409,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 1;
 		}
 		p->last = push_setting(&p->f->quick, &p->f->nquick, sec, key, value, p->line);
-		p->last_line = p->line;
+		remember(p, name);
 		return 1;
 	}
 	const struct sc_setting *d = find_dup(p->f->set, p->f->nset, section, name);
@@ -411,7 +418,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	p->last = push_setting(&p->f->set, &p->f->nset, section, name, value, p->line);
-	p->last_line = p->line;
+	remember(p, name);
 	return 1;
 }
 
