@@ -230,6 +230,16 @@ static bool undo_netns(struct journal *j, const struct jr_entry *e)
 	return true;
 }
 
+/* "/proc/sys/net/netfilter/nf_conntrack_max" -> "net.netfilter.nf_conntrack_max" */
+static const char *sysctl_name(const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strncmp(path, "/proc/sys/", 10) == 0 ? path + 10 : path);
+	for (char *p = buf; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	return buf;
+}
+
 static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
 {
 	int fd = open(e->a, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -243,11 +253,7 @@ static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
 		return false;
 	}
 	char name[256];
-	snprintf(name, sizeof name, "%s", e->a + strlen("/proc/sys/"));
-	for (char *p = name; *p; p++)
-		if (*p == '/')
-			*p = '.';
-	say(j, "restored %s = %s", name, e->b);
+	say(j, "restored %s = %s", sysctl_name(e->a, name, sizeof name), e->b);
 	return true;
 }
 
@@ -440,6 +446,7 @@ int jr_status(FILE *out, bool json)
 	if (load(&j, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
 	static const char *const kinds[] = { "sysctl", "netns", "proc" };
+	char name[256];
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < j.n; i++) {
@@ -468,7 +475,7 @@ int jr_status(FILE *out, bool json)
 		for (size_t i = 0; i < j.n; i++) {
 			const struct jr_entry *e = &j.e[i];
 			if (e->kind == JR_SYSCTL)
-				fprintf(out, "  sysctl   %s (to restore: %s)\n", e->a + strlen("/proc/sys/"), e->b);
+				fprintf(out, "  sysctl   %s (to restore: %s)\n", sysctl_name(e->a, name, sizeof name), e->b);
 			else if (e->kind == JR_NETNS)
 				fprintf(out, "  netns    %s\n", e->a);
 			else

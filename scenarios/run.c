@@ -724,12 +724,12 @@ static void stop_all(struct ctx *c, struct lab *L, bool hurry)
 	pr_stop(&L->resp, SIGTERM, hurry ? 0 : 5000, &c->j);
 }
 
-static bool child_failed(struct lab *L, struct vresult *v)
+static bool child_failed(struct ctx *c, struct lab *L, struct vresult *v)
 {
 	struct pr_child *kids[] = { &L->resp, &L->samp };
 	static const char *const logs[] = { "responder.log", "sampler.log" };
 	for (int i = 0; i < 2; i++) {
-		if (kids[i]->pid && !kids[i]->running) {
+		if (kids[i]->pid && pr_exited(kids[i], &c->j)) {
 			char why[128];
 			snprintf(v->error, sizeof v->error, "the %s %s during the load: see %s", kids[i]->name,
 				 pr_describe(kids[i], why, sizeof why), logs[i]);
@@ -788,7 +788,7 @@ static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
 	uint64_t timeout_ms = duration_ms(&r, "load", "timeout", "5");
 	uint64_t deadline = started + load_ms + timeout_ms + 15000;
 	while (!pr_exited(&L.load, &c->j) && !stop_signal) {
-		if (child_failed(&L, v))
+		if (child_failed(c, &L, v))
 			goto teardown;
 		if (now_ms() > deadline) {
 			snprintf(v->error, sizeof v->error, "the loadgen ran past its time (%.0f s): stopped",
@@ -809,13 +809,13 @@ static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
 	}
 	/* the table after the load: entries expire, the GC catches up */
 	for (uint64_t until = now_ms() + duration_ms(&r, "scenario", "tail", "1s"); now_ms() < until && !stop_signal;) {
-		if (child_failed(&L, v))
+		if (child_failed(c, &L, v))
 			goto teardown;
 		tick((int)(until - now_ms() < 100 ? until - now_ms() : 100));
 	}
 	if (stop_signal)
 		goto teardown;
-	if (child_failed(&L, v))
+	if (child_failed(c, &L, v))
 		goto teardown;
 	stop_all(c, &L, false);
 	if (!pr_ok(&L.samp)) {

@@ -7,6 +7,7 @@
 #include "sampler_cli.h"
 #include "zone.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -170,6 +171,7 @@ struct parse {
 	size_t pos;
 	int line;           /* the line being parsed */
 	bool indented;      /* it starts with whitespace: a continuation */
+	int section_line;   /* where the current [section] header is */
 	bool too_long;
 	/* what the last handler call set, for continuations */
 	struct sc_setting *last;
@@ -179,6 +181,56 @@ struct parse {
 	struct sc_variant *cur_var;
 	bool section_bad;   /* an unknown section: its keys are not reported again */
 };
+
+static bool is_override_section(const char *s)
+{
+	for (size_t i = 0; i < N_PLAIN; i++)
+		if (strcmp(s, plain_sections[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Called by the reader at every [section] line, so that a section with no
+ * keys (an empty variant) exists too. */
+static void begin_section(struct parse *p, const char *section)
+{
+	snprintf(p->cur_section, sizeof p->cur_section, "%s", section);
+	p->cur_var = NULL;
+	p->last = NULL;
+	p->section_bad = false;
+	if (strncmp(section, "variant ", 8) == 0) {
+		const char *vn = section + 8;
+		while (*vn == ' ')
+			vn++;
+		bool ok = *vn != '\0';
+		for (const char *c = vn; *c; c++)
+			ok &= isalnum((unsigned char)*c) || *c == '-' || *c == '_';
+		if (!ok) {
+			sc_error(p->e, "%s:%d: [%s]: a variant's name is letters, digits, '-' and '_'", p->name,
+				 p->section_line, section);
+			p->section_bad = true;
+			return;
+		}
+		for (size_t i = 0; i < p->f->nvar; i++)
+			if (strcmp(p->f->var[i].name, vn) == 0) {
+				sc_error(p->e, "%s:%d: [variant %s] appears twice (first at line %d)", p->name,
+					 p->section_line, vn, p->f->var[i].line);
+				p->section_bad = true;
+				return;
+			}
+		p->f->var = xrealloc(p->f->var, (p->f->nvar + 1) * sizeof *p->f->var);
+		p->cur_var = &p->f->var[p->f->nvar++];
+		memset(p->cur_var, 0, sizeof *p->cur_var);
+		p->cur_var->name = xstrdup(vn);
+		p->cur_var->line = p->section_line;
+	} else if (!is_override_section(section) && strcmp(section, "expect") != 0 &&
+		   strcmp(section, "quick") != 0) {
+		const char *hint = ct_did_you_mean(section, all_sections, sizeof all_sections / sizeof *all_sections);
+		sc_error(p->e, "%s:%d: unknown section [%s]%s%s%s", p->name, p->section_line, section,
+			 hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
+		p->section_bad = true;
+	}
+}
 
 static char *reader(char *str, int num, void *stream)
 {
@@ -199,16 +251,24 @@ static char *reader(char *str, int num, void *stream)
 	}
 	memcpy(str, s, len);
 	str[len] = '\0';
+	/* " #" starts an inline comment, on every line alike (continuations too) */
+	for (char *c = str + 1; *c; c++)
+		if (*c == '#' && (c[-1] == ' ' || c[-1] == '\t')) {
+			c[0] = '\n';
+			c[1] = '\0';
+			break;
+		}
+	const char *first = str + strspn(str, " \t");
+	const char *close = *first == '[' ? strchr(first, ']') : NULL;
+	if (close) {
+		char name[sizeof p->cur_section];
+		snprintf(name, sizeof name, "%.*s", (int)(close - first - 1), first + 1);
+		p->section_line = p->line;
+		begin_section(p, name);
+	}
 	return str;
 }
 
-static bool is_override_section(const char *s)
-{
-	for (size_t i = 0; i < N_PLAIN; i++)
-		if (strcmp(s, plain_sections[i]) == 0)
-			return true;
-	return false;
-}
 
 static struct sc_setting *push_setting(struct sc_setting **v, size_t *n, const char *section, const char *key,
 				       const char *value, int line)
@@ -292,54 +352,25 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct parse *p = user;
 	if (p->too_long)
 		return 1;
-	if (strcmp(section, p->cur_section) != 0) {
-		snprintf(p->cur_section, sizeof p->cur_section, "%s", section);
-		p->cur_var = NULL;
-		p->last = NULL;
-		p->section_bad = false;
-		if (strncmp(section, "variant ", 8) == 0) {
-			const char *vn = section + 8;
-			while (*vn == ' ')
-				vn++;
-			bool ok = *vn != '\0';
-			for (const char *c = vn; *c; c++)
-				ok &= isalnum((unsigned char)*c) || *c == '-' || *c == '_';
-			if (!ok) {
-				sc_error(p->e, "%s:%d: [%s]: a variant's name is letters, digits, '-' and '_'", p->name, p->line,
-					 section);
-				p->section_bad = true;
-				return 1;
-			}
-			for (size_t i = 0; i < p->f->nvar; i++)
-				if (strcmp(p->f->var[i].name, vn) == 0) {
-					sc_error(p->e, "%s:%d: [variant %s] appears twice (first at line %d)", p->name, p->line, vn,
-						 p->f->var[i].line);
-					p->section_bad = true;
-					return 1;
-				}
-			p->f->var = xrealloc(p->f->var, (p->f->nvar + 1) * sizeof *p->f->var);
-			p->cur_var = &p->f->var[p->f->nvar++];
-			memset(p->cur_var, 0, sizeof *p->cur_var);
-			p->cur_var->name = xstrdup(vn);
-			p->cur_var->line = p->line;
-		} else if (!is_override_section(section) && strcmp(section, "expect") != 0 &&
-			   strcmp(section, "quick") != 0) {
-			const char *hint = ct_did_you_mean(section, all_sections, sizeof all_sections / sizeof *all_sections);
-			if (!*section)
-				sc_error(p->e, "%s:%d: '%s' comes before any [section]", p->name, p->line, name);
-			else
-				sc_error(p->e, "%s:%d: unknown section [%s]%s%s%s", p->name, p->line, section,
-					 hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
-			p->section_bad = true;
-			return 1;
-		}
+	if (!*section) {
+		sc_error(p->e, "%s:%d: '%s' comes before any [section]", p->name, p->line, name);
+		return 1;
 	}
 	if (p->section_bad)
 		return 1;
 
 	/* an indented line continues the previous key's text (iptables, nft, description) */
 	if (p->indented) {
-		if (p->last && value && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
+		bool text_key = p->last && (strcmp(p->last->key, "iptables") == 0 || strcmp(p->last->key, "nft") == 0 ||
+					    strcmp(p->last->key, "description") == 0);
+		if (p->last && !text_key && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
+			sc_error(p->e, "%s:%d: an indented line continues '%s' from line %d; only iptables and nft texts "
+				       "span lines",
+				 p->name, p->line, name, p->last_line);
+			p->last_line = p->line;
+			return 1;
+		}
+		if (text_key && value && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
 			size_t a = strlen(p->last->value), b = strlen(value);
 			p->last->value = xrealloc(p->last->value, a + b + 2);
 			if (a)
@@ -434,10 +465,11 @@ int sc_parse_string(const char *text, const char *name, struct sc_file *f, struc
 	}
 	if (!f->text)
 		f->text = xstrdup(text);
-	struct parse p = { .f = f, .e = e, .name = name, .text = text };
+	struct parse p = { .f = f, .e = e, .name = name, .text = text, .cur_section = "\001" };
 	/* Debian's libinih takes these at run time: no-value lines are our
 	 * expectations; long lines grow a heap buffer; '#' and ';' start
-	 * comments at the start of a line, ' #' inline (nft uses ';'). */
+	 * comments at the start of a line; ' #' inline comments are the
+	 * reader's (inih would keep them on continuation lines; nft uses ';'). */
 	ini_allow_no_value = true;
 	ini_allow_multiline = true;
 	ini_use_stack = false;
@@ -445,8 +477,7 @@ int sc_parse_string(const char *text, const char *name, struct sc_file *f, struc
 	ini_max_line = LINE_MAX_LEN;
 	ini_initial_alloc = LINE_MAX_LEN;
 	ini_stop_on_first_error = false;
-	ini_allow_inline_comments = true;
-	ini_inline_comment_prefixes = "#";
+	ini_allow_inline_comments = false; /* the reader strips " #" comments */
 	int rc = ini_parse_stream(reader, &p, handler, &p);
 	if (rc > 0 && e->n + e->dropped == before)
 		sc_error(e, "%s:%d: syntax error: expected [section], KEY = VALUE or an expectation", name, rc);
@@ -618,11 +649,16 @@ char *sc_path(const struct sc_file *f, const char *value)
 	return out;
 }
 
+uint64_t sc_formula(uint64_t ram_bytes, unsigned pointer_bits)
+{
+	return ram_bytes / 16384 / (pointer_bits / 32 ? pointer_bits / 32 : 1);
+}
+
 uint64_t sc_formula_max(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-	return ram / 16384 / (sizeof(void *) * 8 / 32);
+	return sc_formula(ram, (unsigned)sizeof(void *) * 8);
 }
 
 /* ---- validation ---- */
@@ -768,8 +804,11 @@ static void check_node(const struct vctx *c, const struct sc_setting *s, bool gl
 	}
 	if (strcmp(s->key, "iptables-file") == 0 || strcmp(s->key, "nft-file") == 0) {
 		char *path = sc_path(c->f, s->value);
-		if (access(path, R_OK) != 0)
+		struct stat st;
+		if (stat(path, &st) < 0 || access(path, R_OK) != 0)
 			bad(c, s, "%s: %s", path, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			bad(c, s, "%s: not a regular file", path);
 		free(path);
 		return;
 	}
@@ -834,7 +873,12 @@ static void check_setting(const struct vctx *c, const struct sc_setting *s, void
 			char *path = sc_path(c->f, s->value);
 			struct ct_zone z;
 			char why[CT_ERRLEN];
-			if (ct_zone_load(path, &z, why, sizeof why) < 0)
+			struct stat st;
+			if (stat(path, &st) < 0)
+				bad(c, s, "%s: %s", path, strerror(errno));
+			else if (!S_ISREG(st.st_mode))
+				bad(c, s, "%s: not a regular file", path);
+			else if (ct_zone_load(path, &z, why, sizeof why) < 0)
 				bad(c, s, "%s", why);
 			else
 				ct_zone_free(&z);
@@ -868,6 +912,40 @@ static void check_setting(const struct vctx *c, const struct sc_setting *s, void
 	}
 }
 
+/* The lab's rule: sources from the benchmarking ranges, never the links. */
+static const char *src_range_problem(const char *cidr)
+{
+	char addr[64];
+	const char *slash = strchr(cidr, '/');
+	if (!slash || (size_t)(slash - cidr) >= sizeof addr)
+		return "not ADDR/PREFIX";
+	snprintf(addr, sizeof addr, "%.*s", (int)(slash - cidr), cidr);
+	char *end;
+	long prefix = strtol(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || prefix < 0)
+		return "bad prefix length";
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		uint32_t a = ntohl(a4.s_addr), size = prefix >= 32 ? 1 : 1u << (32 - prefix);
+		uint32_t lo = prefix ? a & ~(size - 1) : 0, hi = lo + (size - 1);
+		if (prefix > 32 || prefix < 15 || lo < 0xC6120000u || hi > 0xC613FFFFu)
+			return "outside 198.18.0.0/15, the benchmarking range the lab uses";
+		if (lo <= 0xC61201FFu && hi >= 0xC6120000u)
+			return "overlaps the lab's links 198.18.0.0/24 and 198.18.1.0/24 (use 198.19.0.0/16)";
+		return NULL;
+	}
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		static const uint8_t lab[6] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0x00 };
+		if (prefix > 128 || prefix < 64 || memcmp(a6.s6_addr, lab, 6) != 0)
+			return "outside 2001:2::/48, the benchmarking range the lab uses (or shorter than /64)";
+		if (a6.s6_addr[6] == 0 && a6.s6_addr[7] <= 1)
+			return "overlaps the lab's links 2001:2::/64 and 2001:2:0:1::/64 (use 2001:2:0:100::/64)";
+		return NULL;
+	}
+	return "not an IPv4 or IPv6 address";
+}
+
 /* Checks across keys of one resolved variant. */
 static void check_resolved(const struct vctx *c)
 {
@@ -899,6 +977,10 @@ static void check_resolved(const struct vctx *c)
 	}
 	if (!sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile") && sc_get(r, "load", "qtype"))
 		bad(c, sc_get(r, "load", "qtype"), "qtype without qname");
+	const struct sc_setting *src = sc_get(r, "load", "src-range");
+	const char *why = src ? src_range_problem(src->value) : NULL;
+	if (why)
+		bad(c, src, "'%s': %s", src->value, why);
 	bool canary = sc_get(r, "canary", "rate") != NULL;
 	for (size_t i = 0; i < r->nexp; i++) {
 		const struct sc_expect *x = r->exp[i];

@@ -124,6 +124,7 @@ const char *sc_variant_name(const struct sc_file *f, size_t vi);
 
 /* "formula" for nf_conntrack_max: RAM / 16384 / (pointer bits / 32), as
  * seed 004; for nf_conntrack_buckets: that max / 8. */
+uint64_t sc_formula(uint64_t ram_bytes, unsigned pointer_bits);
 uint64_t sc_formula_max(void);
 
 /* "canary.loss_pct > 20" -> expectation; returns -1 with why. */

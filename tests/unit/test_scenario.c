@@ -1,0 +1,241 @@
+/* Scenario files: parsing, variants, precedence, validation, expectations.
+ * Every bad input must give an error naming file:line (or --set) and the
+ * key, as the user would read it. */
+#include "scenario.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define GOOD                                                                                                   \
+	"[scenario]\nname = t\ndescription = a test\n"                                                         \
+	"[server]\nnf_conntrack_max = 15\nfirewall = stateful\n"                                               \
+	"[load]\nmax-qps = 20\nlimit = 3s\nsockets = per-query\n"                                              \
+	"[canary]\nrate = 5\n"                                                                                 \
+	"[expect]\nloadgen.sent >= 1\n"                                                                        \
+	"[quick]\nload.limit = 1s\n"                                                                           \
+	"[variant base]\ndescription = the baseline\nsampler.drop > 0\ncanary.loss_pct > 20\n"                \
+	"[variant notrack]\nserver.firewall = notrack-dns\nloadgen.timeouts == 0\nsampler.peak_count <= 15\n"
+
+/* Parses and validates; returns the joined errors ("" when none). */
+static char *check(const char *text, const char *const *sets, size_t nsets, struct sc_file *f)
+{
+	struct sc_errors e = { 0 };
+	memset(f, 0, sizeof *f);
+	int rc = sc_parse_string(text, "t.scn", f, &e);
+	for (size_t i = 0; rc == 0 && i < nsets; i++)
+		rc = sc_add_cli_set(f, sets[i], &e);
+	if (rc == 0)
+		sc_validate(f, &e);
+	size_t len = 1;
+	for (size_t i = 0; i < e.n; i++)
+		len += strlen(e.msg[i]) + 1;
+	char *out = calloc(1, len);
+	for (size_t i = 0; i < e.n; i++) {
+		strcat(out, e.msg[i]);
+		strcat(out, "\n");
+	}
+	sc_errors_free(&e);
+	return out;
+}
+
+static void test_good_file(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	char *err = check(GOOD, NULL, 0, &f);
+	assert_string_equal(err, "");
+	assert_int_equal(f.nvar, 2);
+	assert_string_equal(f.var[0].name, "base");
+	assert_string_equal(f.var[0].description, "the baseline");
+	assert_int_equal(f.var[0].nexp, 2);
+	assert_string_equal(f.var[0].exp[1].text, "canary.loss_pct > 20");
+	assert_int_equal(f.var[1].exp[1].op, SC_LE);
+	assert_true(f.var[1].exp[1].value == 15);
+	assert_int_equal(f.nexp, 1);
+	assert_int_equal(f.exp[0].line, 14);
+	free(err);
+	sc_file_free(&f);
+}
+
+static void test_precedence(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	const char *sets[] = { "server.nf_conntrack_max=99" };
+	char *err = check(GOOD, sets, 1, &f);
+	assert_string_equal(err, "");
+	struct sc_resolved r;
+	/* base, then the variant */
+	sc_resolve(&f, 1, false, &r);
+	assert_string_equal(sc_value(&r, "server", "firewall", ""), "notrack-dns");
+	assert_string_equal(sc_value(&r, "load", "limit", ""), "3s");
+	assert_string_equal(sc_value(&r, "server", "nf_conntrack_max", ""), "99"); /* --set last */
+	assert_int_equal(r.nexp, 3); /* [expect] and the variant's two */
+	sc_resolved_free(&r);
+	/* [quick] under --quick; the variant's description */
+	sc_resolve(&f, 0, true, &r);
+	assert_string_equal(sc_value(&r, "load", "limit", ""), "1s");
+	assert_string_equal(sc_value(&r, "server", "firewall", ""), "stateful");
+	assert_string_equal(r.description, "the baseline");
+	sc_resolved_free(&r);
+	free(err);
+	sc_file_free(&f);
+}
+
+static void test_continuation(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	char *err = check("[scenario]\nname = t\n[load]\nlimit = 1s\n[variant a]\nserver.iptables =\n\t*raw\n"
+			  "\t-A PREROUTING -p udp -j NOTRACK # inline comment\n\tCOMMIT\n",
+			  NULL, 0, &f);
+	assert_string_equal(err, "");
+	struct sc_resolved r;
+	sc_resolve(&f, 0, false, &r);
+	assert_string_equal(sc_value(&r, "server", "iptables", ""), "*raw\n-A PREROUTING -p udp -j NOTRACK\nCOMMIT");
+	sc_resolved_free(&r);
+	free(err);
+	sc_file_free(&f);
+}
+
+struct bad_case {
+	const char *what;
+	const char *text;
+	const char *set;      /* a --set, or NULL */
+	const char *expect;   /* a substring of the error */
+};
+
+#define HEAD "[scenario]\nname = t\n[load]\nlimit = 1s\n"
+
+static const struct bad_case bad[] = {
+	{ "unknown section", "[scenari]\nname = t\n[load]\nlimit = 1s\n", NULL, "t.scn:1: unknown section [scenari] (did you mean [scenario]?)" },
+	{ "no [scenario]", "[load]\nlimit = 1s\n", NULL, "no [scenario] section" },
+	{ "no [load]", "[scenario]\nname = t\n", NULL, "no [load] section" },
+	{ "key before any section", "name = t\n", NULL, "t.scn:1: 'name' comes before any [section]" },
+	{ "loadgen typo", HEAD "max-qsp = 10\n", NULL, "t.scn:5: [load] max-qsp: not an option of ctstorm-loadgen (did you mean 'max-qps'?)" },
+	{ "loadgen bad value", HEAD "clients = lots\n", NULL, "t.scn:5: [load] clients:" },
+	{ "loadgen duration", HEAD "timeout = 5 parsecs\n", NULL, "t.scn:5: [load] timeout:" },
+	{ "runner-owned key", HEAD "server = 1.2.3.4\n", NULL, "t.scn:5: [load] server: set by the runner" },
+	{ "sampler typo", HEAD "[sampler]\nintervall = 1s\n", NULL, "t.scn:6: [sampler] intervall: not an option of ctstorm-sampler (did you mean 'interval'?)" },
+	{ "firewall preset typo", HEAD "[server]\nfirewall = notrack\n", NULL, "did you mean 'notrack-dns'" },
+	{ "max not a number", HEAD "[server]\nnf_conntrack_max = many\n", NULL, "t.scn:6: [server] nf_conntrack_max: 'many' is neither a number" },
+	{ "global sysctl on the client", HEAD "[client]\nnf_conntrack_max = 10\n", NULL, "global to the host" },
+	{ "no such sysctl", HEAD "[server]\nnet.ipv4.no_such_thing = 1\n", NULL, "no such sysctl" },
+	{ "unknown server key", HEAD "[server]\nfirewal = none\n", NULL, "did you mean 'firewall'" },
+	{ "responder kind", HEAD "[server]\nresponder = bind\n", NULL, "'bind' is not a responder" },
+	{ "topology", "[scenario]\nname = t\ntopology = star\n[load]\nlimit = 1s\n", NULL, "t.scn:3: [scenario] topology: 'star' is neither pair nor routed" },
+	{ "router in a pair", HEAD "[router]\nnf_conntrack_max = 100\n", NULL, "[router] applies to topology = routed only" },
+	{ "bad name", "[scenario]\nname = a b\n[load]\nlimit = 1s\n", NULL, "a name is letters" },
+	{ "duplicate key", HEAD "limit = 2s\n", NULL, "t.scn:5: [load] 'limit' is set twice (first at line 4)" },
+	{ "duplicate variant", HEAD "[variant a]\n[variant a]\nserver.firewall = none\n", NULL, "[variant a] appears twice" },
+	{ "bad variant name", HEAD "[variant a/b]\nserver.firewall = none\n", NULL, "a variant's name is letters" },
+	{ "override without section", HEAD "[variant a]\nfirewall = none\n", NULL, "t.scn:6: [variant a] 'firewall': overrides are SECTION.KEY = VALUE" },
+	{ "override section typo", HEAD "[variant a]\nserverr.firewall = none\n", NULL, "did you mean 'server'" },
+	{ "expectation metric root", HEAD "[expect]\nloadgn.sent > 1\n", NULL, "t.scn:6: [expect] 'loadgn.sent': metrics are loadgen.*" },
+	{ "expectation without number", HEAD "[expect]\nsampler.drop > lots\n", NULL, "expected a number after '>'" },
+	{ "expectation without operator", HEAD "[expect]\nsampler.drop\n", NULL, "expected a comparison" },
+	{ "expectation in a plain section", HEAD "sampler.drop > 0\n", NULL, "t.scn:5: [load] 'sampler.drop > 0': expected KEY = VALUE (expectations go in [expect] or a [variant])" },
+	{ "canary metric without canary", HEAD "[expect]\ncanary.loss_pct > 1\n", NULL, "no canary in this variant" },
+	{ "stray indented line", HEAD "\tstray\n", NULL, "t.scn:5: an indented line continues 'limit' from line 4" },
+	{ "indented line after a section", "[scenario]\n\tname = t\n[load]\nlimit = 1s\n", NULL, "t.scn:2: an indented line continues a multi-line value" },
+	{ "src-range outside the lab", HEAD "src-range = 10.0.0.0/8\n", NULL, "outside 198.18.0.0/15" },
+	{ "src-range on the links", HEAD "src-range = 198.18.0.0/16\n", NULL, "overlaps the lab's links" },
+	{ "nat in a pair", "[scenario]\nname = t\nnat = dnat\n[load]\nlimit = 1s\n", NULL, "applies to topology = routed only" },
+	{ "quick typo", HEAD "[quick]\nload.limt = 1s\n", NULL, "t.scn:6: [load] limt: not an option of ctstorm-loadgen (did you mean 'limit'?) (--quick)" },
+	{ "--set without a dot", HEAD, "limit=3s", "--set 'limit=3s': expected SECTION.KEY=VALUE" },
+	{ "--set bad value", HEAD, "load.clients=x", "--set load.clients: [load] clients:" },
+	{ "--set unknown section", HEAD, "laod.limit=3s", "did you mean 'load'" },
+	{ "zone file missing", HEAD "[server]\nzone = /nonexistent.zone\n", NULL, "/nonexistent.zone" },
+	{ "responder option for nsd", HEAD "[server]\nresponder = nsd\nworkers = 2\n", NULL, "an option of ctstorm-responder, but responder = nsd" },
+	{ "a flag's value", HEAD "no-rd = maybe\n", NULL, "a flag is yes or no" },
+	{ "syntax", HEAD "[unterminated\n", NULL, "t.scn:5:" },
+};
+
+static void test_bad_inputs(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct sc_file f;
+		const char *sets[1] = { bad[i].set };
+		char *err = check(bad[i].text, sets, bad[i].set ? 1 : 0, &f);
+		if (!strstr(err, bad[i].expect))
+			fail_msg("%s: expected an error containing\n  %s\ngot\n  %s", bad[i].what, bad[i].expect,
+				 *err ? err : "(no error)");
+		free(err);
+		sc_file_free(&f);
+	}
+}
+
+static void test_expectations(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		double measured;
+		bool holds;
+	} cases[] = {
+		{ "sampler.drop > 0", 1, true },      { "sampler.drop > 0", 0, false },
+		{ "loadgen.timeouts == 0", 0, true }, { "loadgen.timeouts==0", 3, false },
+		{ "canary.loss_pct >= 20", 20, true }, { "canary.loss_pct<20", 20, false },
+		{ "sampler.peak_count <= 15", 15, true }, { "x.y != 2", 2, false },
+		{ "responder.queries.udp != 2.5", 2, true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct sc_expect x;
+		char why[256];
+		int rc = sc_expect_parse(cases[i].text, &x, why, sizeof why);
+		if (strncmp(cases[i].text, "x.", 2) == 0) {
+			assert_int_equal(rc, -1); /* not a metric root */
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(sc_expect_holds(&x, cases[i].measured), cases[i].holds);
+		free(x.metric);
+		free(x.text);
+	}
+}
+
+static void test_select(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	char *err = check(GOOD, NULL, 0, &f);
+	size_t out[4], n;
+	struct sc_errors e = { 0 };
+	const char *names[] = { "notrack" };
+	assert_int_equal(sc_select(&f, names, 1, out, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0], 1);
+	const char *typo[] = { "notrak" };
+	assert_int_equal(sc_select(&f, typo, 1, out, &n, &e), -1);
+	assert_non_null(strstr(e.msg[0], "did you mean 'notrack'"));
+	sc_errors_free(&e);
+	free(err);
+	sc_file_free(&f);
+}
+
+static void test_formula(void **state)
+{
+	(void)state;
+	/* seed 004's worked example: 64 GB on 64 bits -> 2097152, buckets max/8 = 262144 */
+	assert_int_equal(sc_formula(64ull << 30, 64), 2097152);
+	assert_int_equal(sc_formula(64ull << 30, 64) / 8, 262144);
+	/* 32 bits: no division by the word size */
+	assert_int_equal(sc_formula(4ull << 30, 32), 262144);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file), cmocka_unit_test(test_precedence), cmocka_unit_test(test_continuation),
+		cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_expectations), cmocka_unit_test(test_select),
+		cmocka_unit_test(test_formula),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
