@@ -83,13 +83,17 @@ static struct flow *flow_new(struct stream *st)
 	struct flow *f = NULL;
 	if (fd < 0)
 		goto fail;
+	if (cfg->src.count) {
+		/* the runner may route a whole range locally (AnyIP) without
+		 * adding every address: FREEBIND lets us bind to any of them,
+		 * and lets IPv6 take any of them as IPV6_PKTINFO source (IPv4
+		 * accepts a locally routed one as it is) */
+		int one = 1;
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+	}
 	if (cfg->src.count && !st->pktinfo) {
 		struct ct_sockaddr src;
-		int one = 1;
 		next_source(th, &src);
-		/* the runner may route a whole range locally (AnyIP) without
-		 * adding every address: FREEBIND lets us bind to any of them */
-		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
 		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0)
 			goto fail;
 	}

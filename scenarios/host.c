@@ -5,6 +5,8 @@
 #include "proc.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -159,9 +161,19 @@ static int add_netns(struct host *h, int n, const char *prefix, char *err, size_
 		if (write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", err, errlen) < 0 ||
 		    write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", err, errlen) < 0)
 			return -1;
-	} else if (write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/accept_ra", "0", err, errlen) < 0 ||
-		   write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/router_solicitations", "0", err, errlen) < 0) {
-		return -1;
+	} else {
+		/* no router discovery, and no duplicate address detection: a
+		 * tentative link-local address would hold up neighbour discovery
+		 * (and the first queries) for a second */
+		static const char *const v6[][2] = {
+			{ "/proc/sys/net/ipv6/conf/default/accept_ra", "0" },
+			{ "/proc/sys/net/ipv6/conf/default/router_solicitations", "0" },
+			{ "/proc/sys/net/ipv6/conf/default/accept_dad", "0" },
+			{ "/proc/sys/net/ipv6/conf/all/accept_dad", "0" },
+		};
+		for (size_t i = 0; i < sizeof v6 / sizeof *v6; i++)
+			if (write_sysctl(h->fd[n], v6[i][0], v6[i][1], err, errlen) < 0)
+				return -1;
 	}
 	return cmd(h, n, NULL, err, errlen, "ip", "link", "set", "lo", "up", NULL);
 }
@@ -196,6 +208,34 @@ static int route(struct host *h, int n, const char *dst, const char *via4, const
 		return h->ipv6 ? cmd(h, n, NULL, err, errlen, "ip", "-6", "route", "add", "default", "via", via6, NULL) : 0;
 	}
 	return cmd(h, n, NULL, err, errlen, "ip", v6 ? "-6" : "-4", "route", "add", dst, "via", v6 ? via6 : via4, NULL);
+}
+
+/* A fresh IPv6 link loses its first neighbour solicitation: the first
+ * packets would wait a second (the retransmit timer). Resolve each hop's
+ * neighbour before any rule exists, so nothing is tracked and the load's
+ * first queries go out at once. */
+static int ipv6_neighbour(struct host *h, int n, const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	inet_pton(AF_INET6, addr, &sa.sin6_addr);
+	for (int i = 0; i < 50; i++) {
+		if (enter(h->fd[n]) < 0)
+			return ct_err(err, errlen, "setns: %s", strerror(errno));
+		int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
+			close(fd);
+		}
+		leave(h->fd[n]);
+		usleep(100000);
+		char *argv[] = { "ip", "-6", "neigh", "show", (char *)addr, NULL }, *out = NULL, why[CT_ERRLEN];
+		pr_cmd(h->fd[n], argv, NULL, &out, 5000, why, sizeof why);
+		bool known = out && strstr(out, "lladdr");
+		free(out);
+		if (known)
+			return 0;
+	}
+	return ct_err(err, errlen, "%s: no IPv6 neighbour %s after 5 s", host_node_names[n], addr);
 }
 
 int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, struct journal *j, FILE *cmdlog,
@@ -247,6 +287,12 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		else
 			snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? RT_S6 : RT_S4);
 	}
+	if (h->ipv6 && (h->routed ? ipv6_neighbour(h, H_CLIENT, RT_RC6, err, errlen) < 0 ||
+					    ipv6_neighbour(h, H_ROUTER, RT_S6, err, errlen) < 0 ||
+					    ipv6_neighbour(h, H_SERVER, RT_RS6, err, errlen) < 0
+				  : ipv6_neighbour(h, H_CLIENT, PAIR_S6, err, errlen) < 0 ||
+					    ipv6_neighbour(h, H_SERVER, PAIR_C6, err, errlen) < 0))
+		return -1;
 	if (*h->src_range) {
 		/* the client owns the whole range (an AnyIP route), the far side routes it back */
 		bool v6 = strchr(h->src_range, ':') != NULL;

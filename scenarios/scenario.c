@@ -979,8 +979,11 @@ static void check_resolved(const struct vctx *c)
 		bad(c, sc_get(r, "load", "qtype"), "qtype without qname");
 	const struct sc_setting *src = sc_get(r, "load", "src-range");
 	const char *why = src ? src_range_problem(src->value) : NULL;
+	bool lab6 = strcmp(sc_value(r, "scenario", "family", "ipv4"), "ipv6") == 0;
 	if (why)
 		bad(c, src, "'%s': %s", src->value, why);
+	else if (src && lab6 != (strchr(src->value, ':') != NULL))
+		bad(c, src, "'%s': the lab is %s (scenario family)", src->value, lab6 ? "IPv6" : "IPv4");
 	bool canary = sc_get(r, "canary", "rate") != NULL;
 	for (size_t i = 0; i < r->nexp; i++) {
 		const struct sc_expect *x = r->exp[i];
