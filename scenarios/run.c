@@ -145,29 +145,6 @@ static void av_section(struct argvb *a, const struct sc_resolved *r, const char 
 	}
 }
 
-/* The last complete line of a file that grows (a child's output). */
-static bool last_line(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	off_t size = lseek(fd, 0, SEEK_END);
-	off_t from = size > (off_t)len ? size - (off_t)len : 0;
-	ssize_t n = pread(fd, buf, len - 1, from);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *end = strrchr(buf, '\n');
-	if (!end)
-		return false;
-	*end = '\0';
-	char *start = strrchr(buf, '\n');
-	start = start ? start + 1 : buf;
-	memmove(buf, start, strlen(start) + 1);
-	return *buf != '\0';
-}
-
 static size_t count_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -411,29 +388,6 @@ struct csv_cols {
 	int count, max, drop, kmsg;
 };
 
-static void csv_columns(const char *path, struct csv_cols *cc)
-{
-	cc->count = cc->max = cc->drop = cc->kmsg = -1;
-	FILE *f = fopen(path, "r");
-	char line[2048];
-	if (!f)
-		return;
-	if (fgets(line, sizeof line, f)) {
-		int i = 0;
-		for (char *save = NULL, *t = strtok_r(line, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save), i++) {
-			if (strcmp(t, "count") == 0)
-				cc->count = i;
-			else if (strcmp(t, "max") == 0)
-				cc->max = i;
-			else if (strcmp(t, "drop") == 0)
-				cc->drop = i;
-			else if (strcmp(t, "kmsg_table_full") == 0)
-				cc->kmsg = i;
-		}
-	}
-	fclose(f);
-}
-
 static bool csv_field(const char *line, int col, double *out)
 {
 	if (col < 0)
@@ -450,51 +404,114 @@ static bool csv_field(const char *line, int col, double *out)
 	return true;
 }
 
+/* The live line reads what the children write, as they write it: new
+ * complete lines of loadgen.jsonl and sampler.csv since the last look. */
+struct tail {
+	off_t off;
+	char part[4096];  /* an incomplete last line */
+	size_t plen;
+};
+
+static void tail_lines(const char *path, struct tail *t, void (*line)(void *, char *), void *arg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[65536];
+	ssize_t n;
+	while ((n = pread(fd, buf, sizeof buf, t->off)) > 0) {
+		t->off += n;
+		for (ssize_t k = 0; k < n; k++) {
+			if (buf[k] != '\n') {
+				if (t->plen < sizeof t->part - 1)
+					t->part[t->plen++] = buf[k];
+				continue;
+			}
+			t->part[t->plen] = '\0';
+			line(arg, t->part);
+			t->plen = 0;
+		}
+	}
+	close(fd);
+}
+
 struct progress {
 	char vdir[1100];
+	struct tail lg, sm;
 	struct csv_cols cc;
-	bool have_cols;
-	double drop0;
-	bool have_drop0;
+	bool header;
+	double sent, answered, timeouts, rate_sent, rate_answered;
+	double count, max, drop0, drop, kmsg;
+	bool have_sample;
 	uint64_t next_ms;
 };
+
+static void progress_lg(void *arg, char *line)
+{
+	struct progress *p = arg;
+	json_t *j = json_loads(line, 0, NULL);
+	json_t *counts = json_object_get(j, "counts");
+	double len = json_number_value(json_object_get(j, "len_s"));
+	if (counts && len > 0) {
+		double sent = json_number_value(json_object_get(counts, "sent"));
+		double answered = json_number_value(json_object_get(counts, "answered"));
+		p->sent += sent;
+		p->answered += answered;
+		p->timeouts += json_number_value(json_object_get(counts, "timeouts"));
+		p->rate_sent = sent / len;
+		p->rate_answered = answered / len;
+	}
+	json_decref(j);
+}
+
+static void progress_sm(void *arg, char *line)
+{
+	struct progress *p = arg;
+	if (!p->header) {
+		/* the header names the columns */
+		p->cc.count = p->cc.max = p->cc.drop = p->cc.kmsg = -1;
+		int i = 0;
+		for (char *save = NULL, *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), i++) {
+			if (strcmp(t, "count") == 0)
+				p->cc.count = i;
+			else if (strcmp(t, "max") == 0)
+				p->cc.max = i;
+			else if (strcmp(t, "drop") == 0)
+				p->cc.drop = i;
+			else if (strcmp(t, "kmsg_table_full") == 0)
+				p->cc.kmsg = i;
+		}
+		p->header = true;
+		return;
+	}
+	double kmsg = 0, drop = 0;
+	if (!csv_field(line, p->cc.count, &p->count))
+		return;
+	csv_field(line, p->cc.max, &p->max);
+	if (csv_field(line, p->cc.drop, &drop)) {
+		if (!p->have_sample)
+			p->drop0 = drop;
+		p->drop = drop - p->drop0;
+	}
+	if (csv_field(line, p->cc.kmsg, &kmsg))
+		p->kmsg += kmsg; /* lines seen in this interval */
+	p->have_sample = true;
+}
 
 static void progress_line(struct ctx *c, struct progress *p, size_t idx, const char *name, double t, double total)
 {
 	if (!c->tty || now_ms() < p->next_ms)
 		return;
 	p->next_ms = now_ms() + 250;
-	char path[1200], line[4096];
-	double sent = 0, answered = 0, timeouts = 0;
+	char path[1200];
 	snprintf(path, sizeof path, "%s/loadgen.jsonl", p->vdir);
-	if (last_line(path, line, sizeof line)) {
-		json_t *j = json_loads(line, 0, NULL);
-		json_t *counts = json_object_get(j, "counts");
-		sent = json_number_value(json_object_get(counts, "sent"));
-		answered = json_number_value(json_object_get(counts, "answered"));
-		timeouts = json_number_value(json_object_get(counts, "timeouts"));
-		json_decref(j);
-	}
+	tail_lines(path, &p->lg, progress_lg, p);
 	snprintf(path, sizeof path, "%s/sampler.csv", p->vdir);
-	if (!p->have_cols) {
-		csv_columns(path, &p->cc);
-		p->have_cols = p->cc.count >= 0;
-	}
-	double count = 0, max = 0, drop = 0, kmsg = 0;
-	bool have = last_line(path, line, sizeof line) && csv_field(line, p->cc.count, &count);
-	if (have) {
-		csv_field(line, p->cc.max, &max);
-		csv_field(line, p->cc.drop, &drop);
-		csv_field(line, p->cc.kmsg, &kmsg);
-		if (!p->have_drop0) {
-			p->drop0 = drop;
-			p->have_drop0 = true;
-		}
-	}
-	fprintf(stderr, "\r\033[K[%zu/%zu %s] %5.1f/%.0fs  sent %.0f/s  answered %.0f/s  timeouts %.0f", idx + 1, c->total,
-		name, t, total, sent, answered, timeouts);
-	if (have)
-		fprintf(stderr, "  conntrack %.0f/%.0f  drop %.0f  kmsg %.0f", count, max, drop - p->drop0, kmsg);
+	tail_lines(path, &p->sm, progress_sm, p);
+	fprintf(stderr, "\r\033[K[%zu/%zu %s] %4.1f/%.*fs  %.0f qps sent, %.0f answered  timeouts %.0f/%.0f", idx + 1,
+		c->total, name, t, total < 10 ? 1 : 0, total, p->rate_sent, p->rate_answered, p->timeouts, p->sent);
+	if (p->have_sample)
+		fprintf(stderr, "  conntrack %.0f/%.0f  drop %.0f  kmsg %.0f", p->count, p->max, p->drop, p->kmsg);
 	fflush(stderr);
 }
 
@@ -693,6 +710,8 @@ static int start_loadgen(struct ctx *c, const struct sc_resolved *r, struct lab 
 	}
 	if (!sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
 		av_add(&a, "--qname=www.example.test");
+	if (!sc_get(r, "load", "stats-interval"))
+		av_add(&a, "--stats-interval=500ms");
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
 		if (strcmp(s->section, "load") != 0)
