@@ -238,6 +238,15 @@ static int ipv6_neighbour(struct host *h, int n, const char *addr, char *err, si
 	return ct_err(err, errlen, "%s: no IPv6 neighbour %s after 5 s", host_node_names[n], addr);
 }
 
+/* Where the responder listens, and what the loadgen asks. */
+static void endpoints(struct host *h, const char *listen4, const char *listen6, const char *target4,
+		      const char *target6)
+{
+	snprintf(h->listen[0], sizeof h->listen[0], "%s", listen4);
+	snprintf(h->listen[1], sizeof h->listen[1], "%s", h->ipv6 ? listen6 : "");
+	snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? target6 : target4);
+}
+
 int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, struct journal *j, FILE *cmdlog,
 	       char *err, size_t errlen)
 {
@@ -262,10 +271,7 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		    addr(h, H_CLIENT, "veth-c", PAIR_C4, PAIR_C6, err, errlen) < 0 ||
 		    addr(h, H_SERVER, "veth-s", PAIR_S4, PAIR_S6, err, errlen) < 0)
 			return -1;
-		snprintf(h->listen[0], sizeof h->listen[0], "%s", PAIR_S4);
-		if (h->ipv6)
-			snprintf(h->listen[1], sizeof h->listen[1], "%s", PAIR_S6);
-		snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? PAIR_S6 : PAIR_S4);
+		endpoints(h, PAIR_S4, PAIR_S6, PAIR_S4, PAIR_S6);
 	} else {
 		if (link_pair(h, H_CLIENT, "veth-c", H_ROUTER, "veth-rc", err, errlen) < 0 ||
 		    link_pair(h, H_ROUTER, "veth-rs", H_SERVER, "veth-s", err, errlen) < 0 ||
@@ -278,14 +284,11 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		    route(h, H_CLIENT, "default", RT_RC4, RT_RC6, err, errlen) < 0 ||
 		    route(h, H_SERVER, "default", RT_RS4, RT_RS6, err, errlen) < 0)
 			return -1;
-		snprintf(h->listen[0], sizeof h->listen[0], "%s", RT_S4);
-		if (h->ipv6)
-			snprintf(h->listen[1], sizeof h->listen[1], "%s", RT_S6);
 		/* a port forward is asked at the router's address; masquerade passes through */
 		if (dnat)
-			snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? RT_RC6 : RT_RC4);
+			endpoints(h, RT_S4, RT_S6, RT_RC4, RT_RC6);
 		else
-			snprintf(h->target, sizeof h->target, "%s", h->ipv6 ? RT_S6 : RT_S4);
+			endpoints(h, RT_S4, RT_S6, RT_S4, RT_S6);
 	}
 	if (h->ipv6 && (h->routed ? ipv6_neighbour(h, H_CLIENT, RT_RC6, err, errlen) < 0 ||
 					    ipv6_neighbour(h, H_ROUTER, RT_S6, err, errlen) < 0 ||

@@ -16,6 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+static bool (*hurry)(void);
+
+void pr_set_hurry(bool (*fn)(void))
+{
+	hurry = fn;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -129,18 +136,24 @@ bool pr_exited(struct pr_child *c, struct journal *j)
 		return true;
 	if (!c->running)
 		return true;
-	int st;
-	pid_t r = waitpid(c->pid, &st, WNOHANG);
-	if (r == c->pid || (r < 0 && errno == ECHILD)) {
-		c->status = r == c->pid ? st : 0;
-		c->running = false;
-		/* its group may hold children of its own (nsd forks) */
+	/* look without reaping: while it is a zombie its PID (and so its
+	 * process group's id) cannot be reused, so the group kill below
+	 * reaches only what it left (nsd's children) */
+	siginfo_t si = { 0 };
+	int w = waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	if (w == 0 && si.si_pid == 0)
+		return false;
+	if (w == 0)
 		kill(-c->pid, SIGKILL);
-		if (j)
-			jr_forget_proc(j, c->pid);
-		return true;
-	}
-	return false;
+	int st = 0;
+	pid_t r;
+	while ((r = waitpid(c->pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	c->status = r == c->pid ? st : 0;
+	c->running = false;
+	if (j)
+		jr_forget_proc(j, c->pid);
+	return true;
 }
 
 void pr_stop(struct pr_child *c, int sig, int grace_ms, struct journal *j)
@@ -150,7 +163,7 @@ void pr_stop(struct pr_child *c, int sig, int grace_ms, struct journal *j)
 	kill(c->pid, sig);
 	uint64_t deadline = now_ms() + (uint64_t)grace_ms;
 	while (!pr_exited(c, j)) {
-		if (now_ms() >= deadline) {
+		if (now_ms() >= deadline || (hurry && hurry())) {
 			kill(-c->pid, SIGKILL);
 			kill(c->pid, SIGKILL);
 			int st;

@@ -32,6 +32,9 @@ bool pr_exited(struct pr_child *c, struct journal *j);
 /* Sends sig, waits up to grace_ms, then SIGKILLs its process group; reaps. */
 void pr_stop(struct pr_child *c, int sig, int grace_ms, struct journal *j);
 
+/* fn() true: pr_stop stops waiting out the grace and kills (a second ^C). */
+void pr_set_hurry(bool (*fn)(void));
+
 /* "exited with status 3", "killed by signal 9" */
 const char *pr_describe(const struct pr_child *c, char *buf, size_t len);
 bool pr_ok(const struct pr_child *c);

@@ -72,6 +72,13 @@ static void signals_read(void)
 	}
 }
 
+/* A second signal: stop waiting for children to finish writing. */
+static bool hurry(void)
+{
+	signals_read();
+	return stop_count > 1;
+}
+
 /* Sleeps up to ms, waking early for a signal (a child's exit included). */
 static void tick(int ms)
 {
@@ -143,6 +150,14 @@ static void av_section(struct argvb *a, const struct sc_resolved *r, const char 
 			av_add(a, "%s", s->value);
 		}
 	}
+}
+
+static size_t count_lines(const char *path);
+
+/* A sampler is ready once its CSV holds a sample (after a --fill). */
+static bool has_sample(const void *csv)
+{
+	return count_lines(csv) >= 2;
 }
 
 static size_t count_lines(const char *path)
@@ -517,8 +532,18 @@ static void progress_line(struct ctx *c, struct progress *p, size_t idx, const c
 
 /* ---- one variant ---- */
 
-static bool port53_ready(pid_t pid, bool ipv6)
+struct listening {
+	pid_t pid;
+	bool ipv6;
+};
+
+/* The responder's sockets on port 53 (UDP, and TCP listening), as its
+ * namespace's /proc/PID/net shows them: nsd and knot alike. */
+static bool port53_ready(const void *arg)
 {
+	const struct listening *l = arg;
+	pid_t pid = l->pid;
+	bool ipv6 = l->ipv6;
 	static const char *const files[] = { "udp", "tcp", "udp6", "tcp6" };
 	for (int i = 0; i < (ipv6 ? 4 : 2); i++) {
 		char path[64], line[512];
@@ -560,6 +585,27 @@ static uint64_t duration_ms(const struct sc_resolved *r, const char *sec, const 
 	char why[CT_ERRLEN];
 	ct_parse_duration(sc_value(r, sec, key, def), &v, why, sizeof why);
 	return v / CT_NS_PER_MS;
+}
+
+/* Waits until ready(arg) while the child lives; a failure names the child
+ * and its log. */
+static int wait_ready(struct ctx *c, struct pr_child *k, bool (*ready)(const void *), const void *arg, uint64_t ms,
+		      const char *what, char *err, size_t errlen)
+{
+	for (uint64_t deadline = now_ms() + ms;;) {
+		if (ready(arg))
+			return 0;
+		char why[128];
+		if (pr_exited(k, &c->j))
+			return ct_err(err, errlen, "the %s %s before %s: see %s.log", k->name,
+				      pr_describe(k, why, sizeof why), what, k->name);
+		if (stop_signal)
+			return ct_err(err, errlen, "interrupted");
+		if (now_ms() > deadline)
+			return ct_err(err, errlen, "the %s was not %s after %.0f s: see %s.log", k->name, what,
+				      (double)ms / 1e3, k->name);
+		tick(20);
+	}
 }
 
 struct lab {
@@ -645,17 +691,8 @@ static int start_responder(struct ctx *c, const struct sc_resolved *r, struct la
 	av_free(&a);
 	if (rc < 0)
 		return -1;
-	for (uint64_t deadline = now_ms() + 10000;;) {
-		if (port53_ready(L->resp.pid, L->h.ipv6))
-			return 0;
-		char why[128];
-		if (pr_exited(&L->resp, &c->j))
-			return ct_err(err, errlen, "the responder (%s) %s before it listened: see responder.log", kind,
-				      pr_describe(&L->resp, why, sizeof why));
-		if (now_ms() > deadline || stop_signal)
-			return ct_err(err, errlen, stop_signal ? "interrupted" : "the responder did not listen on port 53 in 10 s");
-		tick(20);
-	}
+	struct listening l = { L->resp.pid, L->h.ipv6 };
+	return wait_ready(c, &L->resp, port53_ready, &l, 10000, "listening on port 53", err, errlen);
 }
 
 static int start_sampler(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
@@ -678,17 +715,7 @@ static int start_sampler(struct ctx *c, const struct sc_resolved *r, struct lab 
 		return -1;
 	/* ready once it has a sample (after a --fill, which takes a while) */
 	uint64_t fill = strtoull(sc_value(r, "sampler", "fill", "0"), NULL, 10);
-	for (uint64_t deadline = now_ms() + 10000 + fill / 20;;) {
-		if (count_lines(csv) >= 2)
-			return 0;
-		char why[128];
-		if (pr_exited(&L->samp, &c->j))
-			return ct_err(err, errlen, "the sampler %s before its first sample: see sampler.log",
-				      pr_describe(&L->samp, why, sizeof why));
-		if (now_ms() > deadline || stop_signal)
-			return ct_err(err, errlen, stop_signal ? "interrupted" : "the sampler took no sample in time");
-		tick(20);
-	}
+	return wait_ready(c, &L->samp, has_sample, csv, 10000 + fill / 20, "sampling", err, errlen);
 }
 
 static int start_loadgen(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
@@ -947,6 +974,7 @@ int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, cons
 	char err[CT_ERRLEN];
 	host_init();
 	signals_setup();
+	pr_set_hurry(hurry);
 	c.tty = isatty(STDERR_FILENO) && !o->quiet;
 	uint32_t rnd = 0;
 	if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
@@ -966,8 +994,14 @@ int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, cons
 			c.dir[strrchr(c.dir, '-') - c.dir] = '\0', len = strlen(c.dir);
 		snprintf(c.dir + len, sizeof c.dir - len, "-%d", k);
 	}
+	/* the host first: a run refused for the lock leaves no folder */
+	if (jr_open(&c.j, o->wait, c.dir, err, sizeof err) < 0) {
+		fprintf(stderr, "ctstorm: error: %s\n", err);
+		return CT_EXIT_FAIL;
+	}
 	if (mkdirs(c.dir) < 0) {
 		fprintf(stderr, "ctstorm: error: cannot create %s: %s\n", c.dir, strerror(errno));
+		jr_close(&c.j);
 		return CT_EXIT_USAGE;
 	}
 	char path[1200];
@@ -975,13 +1009,6 @@ int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, cons
 	c.cmdlog = fopen(path, "w");
 	if (c.cmdlog)
 		setvbuf(c.cmdlog, NULL, _IOLBF, 0);
-
-	if (jr_open(&c.j, o->wait, c.dir, err, sizeof err) < 0) {
-		fprintf(stderr, "ctstorm: error: %s\n", err);
-		if (c.cmdlog)
-			fclose(c.cmdlog);
-		return CT_EXIT_FAIL;
-	}
 	c.j.log = c.cmdlog;
 	manifest_start(&c);
 	c.res = calloc(n, sizeof *c.res);
