@@ -1,8 +1,10 @@
 /* ctstorm: runs scenario files on namespace labs and judges them. */
+#include "clock.h"
 #include "ct_err.h"
 #include "journal.h"
 #include "log.h"
 #include "opt.h"
+#include "plan_cmd.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -17,8 +19,10 @@
 
 struct cli {
 	bool quick, wait, quiet, json;
-	struct ct_strlist variant, set;
+	struct ct_strlist variant, set, flow;
 	const char *out;
+	const char *ram;
+	uint64_t headroom, gc_lag;
 };
 
 #define OFF(f) offsetof(struct cli, f)
@@ -32,13 +36,23 @@ static const struct ct_opt options[] = {
 	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
 	  "if another run holds the host, wait for it instead of refusing", NULL },
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
-	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, status: JSON output", NULL },
+	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, status, plan: JSON output", NULL },
+	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
+	  "plan: new flows per second and the state their entries end in (repeatable); timeouts from this host "
+	  "unless given",
+	  NULL },
+	{ "ram", 0, CT_OPT_STR, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
+	  NULL },
+	{ "headroom", 0, CT_OPT_UINT, OFF(headroom), "25", 0, 1000, "PERCENT", "plan: above the peak", NULL },
+	{ "gc-lag", 0, CT_OPT_DURATION, OFF(gc_lag), "2s", 0, 600 * CT_NS_PER_SEC, "DURATION",
+	  "plan: how long expired entries may wait for the kernel's collector", NULL },
 	CT_OPT_END,
 };
 
 static const char synopsis[] =
 	"run FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]\n"
 	"       ctstorm check FILE.scn|NAME [--set SECTION.KEY=VALUE]...\n"
+	"       ctstorm plan --flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]\n"
 	"       ctstorm list [--json]\n"
 	"       ctstorm status [--json]\n"
 	"       ctstorm cleanup";
@@ -47,7 +61,8 @@ static const char about[] =
 	"compares their mitigations. run: builds a lab per variant, applies the scenario's firewall and "
 	"sysctls (global ones saved and restored), runs responder, sampler and load, judges [expect], writes "
 	"a results folder and prints a comparison; the folder's path is the last line. check: parses and "
-	"validates, changes nothing. list: the catalogue. status: what a run holds or left behind. cleanup: "
+	"validates, changes nothing. plan: nf_conntrack_max and buckets for given flows by Little's law, beside "
+	"seed 004's formula and the kernel's default. list: the catalogue. status: what a run holds or left behind. cleanup: "
 	"undoes what a killed run left (the next run does it too). Exit status: 0 every expectation held, "
 	"1 one did not or a variant failed, 2 bad usage or a bad scenario (nothing touched), 128+N a signal "
 	"N interrupted the run (what was measured is kept).";
@@ -171,13 +186,13 @@ int main(int argc, char **argv)
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
-	static const char *const subs[] = { "run", "check", "list", "status", "cleanup" };
+	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan" };
 	bool known = false;
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		known |= strcmp(sub, subs[i]) == 0;
 	if (!known) {
-		const char *hint = ct_did_you_mean(sub, subs, 5);
-		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, list, status, cleanup)", sub,
+		const char *hint = ct_did_you_mean(sub, subs, 6);
+		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, plan, list, status, cleanup)", sub,
 			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
 		return ct_usage_error(err);
 	}
@@ -203,6 +218,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(sub, "list") == 0) {
 		rc = cmd_list(&cl);
+	} else if (strcmp(sub, "plan") == 0) {
+		struct plan_cmd pc = { .flows = cl.flow.v, .nflows = cl.flow.n, .ram = cl.ram, .headroom_pct = cl.headroom,
+				       .gc_lag_s = (double)cl.gc_lag / 1e9, .json = cl.json };
+		rc = cmd_plan(&pc);
 	} else if (strcmp(sub, "status") == 0) {
 		rc = jr_status(stdout, cl.json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
 	} else if (strcmp(sub, "cleanup") == 0) {

@@ -1,0 +1,139 @@
+#include "plan.h"
+
+#include "ct_err.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const tcp_states[] = { "syn_sent", "syn_recv",  "established", "fin_wait", "close_wait",
+					  "last_ack", "time_wait", "close",       "retrans",  "unacknowledged" };
+
+static int parse_positive(const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || !(v > 0) || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen)
+{
+	memset(f, 0, sizeof *f);
+	char buf[128], *field[5];
+	int n = 0;
+	snprintf(buf, sizeof buf, "%s", text);
+	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 5; t = strtok_r(NULL, ":", &save))
+		field[n++] = t;
+	if (n < 2 || (strcmp(field[0], "udp") != 0 && strcmp(field[0], "tcp") != 0))
+		return ct_err(err, errlen, "--flow %s: expected udp:RATE[:TIMEOUT] or tcp:RATE:STATE[:TIMEOUT]", text);
+	f->proto = strcmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;
+	if (parse_positive(field[1], &f->rate) < 0)
+		return ct_err(err, errlen, "--flow %s: '%s' is not a rate (new flows per second)", text, field[1]);
+	int next = 2;
+	if (f->proto == PLAN_TCP) {
+		if (n < 3)
+			return ct_err(err, errlen, "--flow %s: TCP needs the state its entries end in (time_wait for short "
+						   "connections, established for long ones)",
+				      text);
+		bool known = false;
+		for (size_t i = 0; i < sizeof tcp_states / sizeof *tcp_states; i++)
+			known |= strcmp(field[2], tcp_states[i]) == 0;
+		if (!known)
+			return ct_err(err, errlen, "--flow %s: '%s' is not a TCP state (syn_sent, syn_recv, established, "
+						   "fin_wait, close_wait, last_ack, time_wait, close)",
+				      text, field[2]);
+		snprintf(f->state, sizeof f->state, "%s", field[2]);
+		next = 3;
+	} else if (n >= 3 && strcmp(field[2], "stream") == 0) {
+		snprintf(f->state, sizeof f->state, "stream");
+		next = 3;
+	}
+	if (n > next) {
+		if (n > next + 1 || parse_positive(field[next], &f->timeout_s) < 0)
+			return ct_err(err, errlen, "--flow %s: '%s' is not a timeout in seconds", text, field[next]);
+		f->timeout_given = true;
+	}
+	return 0;
+}
+
+void plan_timeout_key(const struct plan_flow *f, char *buf, size_t len)
+{
+	if (f->proto == PLAN_UDP)
+		snprintf(buf, len, "nf_conntrack_udp_timeout%s", *f->state ? "_stream" : "");
+	else
+		snprintf(buf, len, "nf_conntrack_tcp_timeout_%s", f->state);
+}
+
+uint64_t plan_kernel_buckets(uint64_t ram_bytes, unsigned pointer_bits)
+{
+	uint64_t b = ram_bytes / 16384 / (pointer_bits / 8);
+	if (pointer_bits >= 64 && ram_bytes > (4ull << 30))
+		b = 262144;
+	else if (ram_bytes > (1ull << 30))
+		b = 65536;
+	return b < 1024 ? 1024 : b;
+}
+
+static void sizing(struct plan_sizing *s, uint64_t max, uint64_t buckets, uint64_t entry)
+{
+	s->max = max;
+	s->buckets = buckets;
+	s->memory_bytes = max * entry + buckets * PLAN_BUCKET_BYTES;
+}
+
+void plan_compute(const struct plan_input *in, struct plan_result *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < in->n; i++) {
+		double e = in->flows[i].rate * in->flows[i].timeout_s;
+		if (i < sizeof out->per_flow / sizeof *out->per_flow)
+			out->per_flow[i] = e;
+		out->steady += e;
+		out->gc_extra += in->flows[i].rate * in->gc_lag_s;
+	}
+	out->peak = (out->steady + out->gc_extra) * (1 + in->headroom);
+	/* a round figure: the next multiple of 1024 entries. The buckets as
+	 * the kernel sizes its own default (max = buckets): each entry hangs
+	 * in two chains, so a full table keeps chains of two on average */
+	uint64_t max = (uint64_t)ceil(out->peak / 1024.0) * 1024;
+	if (max < 1024)
+		max = 1024;
+	sizing(&out->plan, max, max, in->entry_bytes);
+	uint64_t fmax = in->ram_bytes / 16384 / (in->pointer_bits / 32 ? in->pointer_bits / 32 : 1);
+	sizing(&out->formula, fmax, fmax / 8, in->entry_bytes);
+	out->formula_buckets_max = fmax / 2;
+	uint64_t kb = plan_kernel_buckets(in->ram_bytes, in->pointer_bits);
+	sizing(&out->kernel, kb, kb, in->entry_bytes);
+}
+
+int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	uint64_t mult = 1;
+	if (*end == 'K' || *end == 'k')
+		mult = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ull << 30;
+	else if (*end == 'T' || *end == 't')
+		mult = 1ull << 40;
+	if (mult > 1)
+		end++;
+	if (*end == 'i' && mult > 1)
+		end++;
+	if (*end == 'B')
+		end++;
+	if (errno || end == text || *end || !(v > 0) || v * (double)mult > 1e18)
+		return ct_err(err, errlen, "--ram %s: expected a size such as 64G, 512M or a number of bytes", text);
+	*bytes = (uint64_t)(v * (double)mult);
+	return 0;
+}

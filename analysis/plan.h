@@ -1,0 +1,72 @@
+/* Capacity planning for the conntrack table (`ctstorm plan`).
+ *
+ * Little's law: the entries a table holds in steady state are the new
+ * flows per second times the seconds each entry lives (its state's
+ * timeout). Expired entries are freed only when the kernel's garbage
+ * collector reaches them, so the peak adds the flows of that lag; then a
+ * headroom. The recommendation sits beside seed 004's classic formula
+ * (RAM / 16384 / (bits / 32), buckets max/8 .. max/2) and the kernel's own
+ * default for the same RAM. Pure arithmetic: the caller reads the host. */
+#ifndef CT_PLAN_H
+#define CT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum plan_proto { PLAN_UDP, PLAN_TCP };
+
+struct plan_flow {
+	enum plan_proto proto;
+	double rate;             /* new flows per second */
+	char state[24];          /* udp: "" (one-shot, never assured) or "stream"; tcp: time_wait, established, ... */
+	double timeout_s;        /* seconds each entry lives */
+	bool timeout_given;      /* on the command line; else from the host (plan_timeout_key) */
+};
+
+/* "udp:5000", "udp:5000:10", "udp:200:stream", "tcp:2000:time_wait",
+ * "tcp:100:established:3600". */
+int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen);
+
+/* The sysctl (under /proc/sys/net/netfilter) that sets a flow's timeout. */
+void plan_timeout_key(const struct plan_flow *f, char *buf, size_t len);
+
+struct plan_input {
+	const struct plan_flow *flows;
+	size_t n;
+	uint64_t ram_bytes;
+	unsigned pointer_bits;   /* 64 */
+	double headroom;         /* 0.25: 25% above the peak */
+	double gc_lag_s;         /* seconds an expired entry may wait for the collector */
+	uint64_t entry_bytes;    /* one entry's slab object */
+};
+
+struct plan_sizing {
+	uint64_t max, buckets;
+	uint64_t memory_bytes;   /* max entries and the bucket array */
+};
+
+struct plan_result {
+	double per_flow[64];     /* entries of each flow: rate x timeout */
+	double steady;           /* their sum */
+	double gc_extra;         /* rate x GC lag, summed */
+	double peak;             /* (steady + gc_extra) x (1 + headroom) */
+	struct plan_sizing plan;         /* recommended */
+	struct plan_sizing formula;      /* seed 004: RAM/16384/(bits/32), buckets max/8 */
+	uint64_t formula_buckets_max;    /* seed 004's upper bound: max/2 */
+	struct plan_sizing kernel;       /* the kernel's default for this RAM */
+};
+
+#define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
+
+void plan_compute(const struct plan_input *in, struct plan_result *out);
+
+/* The kernel's nf_conntrack_htable_size when none is given (and max,
+ * with its factor of 1): RAM/16384/pointer size, 262144 above 4 GiB on 64
+ * bits, 65536 above 1 GiB, at least 1024. */
+uint64_t plan_kernel_buckets(uint64_t ram_bytes, unsigned pointer_bits);
+
+/* "64G", "512M", "17179869184" -> bytes. */
+int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen);
+
+#endif

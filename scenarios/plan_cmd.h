@@ -1,0 +1,20 @@
+/* `ctstorm plan`: recommended nf_conntrack_max and buckets for given flows. */
+#ifndef SC_PLAN_CMD_H
+#define SC_PLAN_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct plan_cmd {
+	const char *const *flows;  /* --flow texts */
+	size_t nflows;
+	const char *ram;           /* --ram SIZE, or NULL: this host's */
+	uint64_t headroom_pct;
+	double gc_lag_s;
+	bool json;
+};
+
+int cmd_plan(const struct plan_cmd *o);
+
+#endif

@@ -1,0 +1,133 @@
+/* ctstorm plan's arithmetic, checked by hand. */
+#include "plan.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void test_flow_parse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int rc;
+		enum plan_proto proto;
+		double rate, timeout;
+		const char *key;
+	} cases[] = {
+		{ "udp:5000", 0, PLAN_UDP, 5000, 0, "nf_conntrack_udp_timeout" },
+		{ "udp:5000:10", 0, PLAN_UDP, 5000, 10, "nf_conntrack_udp_timeout" },
+		{ "udp:200:stream", 0, PLAN_UDP, 200, 0, "nf_conntrack_udp_timeout_stream" },
+		{ "tcp:2000:time_wait", 0, PLAN_TCP, 2000, 0, "nf_conntrack_tcp_timeout_time_wait" },
+		{ "tcp:10.5:established:3600", 0, PLAN_TCP, 10.5, 3600, "nf_conntrack_tcp_timeout_established" },
+		{ "udp:0", -1 },
+		{ "udp:-3", -1 },
+		{ "udp:lots", -1 },
+		{ "tcp:5", -1 },
+		{ "tcp:5:timewait", -1 },
+		{ "icmp:5", -1 },
+		{ "udp:5:10:20", -1 },
+		{ "udp:5:x", -1 },
+		{ "udp", -1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct plan_flow f;
+		char err[256] = "";
+		int rc = plan_flow_parse(cases[i].text, &f, err, sizeof err);
+		if (rc != cases[i].rc)
+			fail_msg("%s: rc %d, want %d (%s)", cases[i].text, rc, cases[i].rc, err);
+		if (rc < 0) {
+			assert_non_null(strstr(err, cases[i].text)); /* names what was wrong */
+			continue;
+		}
+		assert_int_equal(f.proto, cases[i].proto);
+		assert_true(f.rate == cases[i].rate);
+		assert_int_equal(f.timeout_given, cases[i].timeout > 0);
+		if (cases[i].timeout > 0)
+			assert_true(f.timeout_s == cases[i].timeout);
+		char key[64];
+		plan_timeout_key(&f, key, sizeof key);
+		assert_string_equal(key, cases[i].key);
+	}
+}
+
+static void test_little(void **state)
+{
+	(void)state;
+	struct plan_flow flows[2];
+	char err[256];
+	assert_int_equal(plan_flow_parse("udp:5000:30", &flows[0], err, sizeof err), 0);
+	assert_int_equal(plan_flow_parse("tcp:2000:time_wait:120", &flows[1], err, sizeof err), 0);
+	struct plan_input in = { .flows = flows, .n = 2, .ram_bytes = 64ull << 30, .pointer_bits = 64,
+				 .headroom = 0.25, .gc_lag_s = 2, .entry_bytes = 320 };
+	struct plan_result r;
+	plan_compute(&in, &r);
+	/* 5000 x 30 = 150000; 2000 x 120 = 240000 */
+	assert_true(r.per_flow[0] == 150000 && r.per_flow[1] == 240000);
+	assert_true(r.steady == 390000);
+	/* (5000 + 2000) x 2 s */
+	assert_true(r.gc_extra == 14000);
+	/* (390000 + 14000) x 1.25 */
+	assert_true(r.peak == 505000);
+	/* the next multiple of 1024: 494 x 1024 */
+	assert_int_equal(r.plan.max, 505856);
+	assert_int_equal(r.plan.buckets, 505856);
+	assert_int_equal(r.plan.memory_bytes, 505856ull * 320 + 505856ull * 8);
+	/* seed 004's example: 64 GB, 64 bits -> 2097152, buckets 262144 .. 1048576 */
+	assert_int_equal(r.formula.max, 2097152);
+	assert_int_equal(r.formula.buckets, 262144);
+	assert_int_equal(r.formula_buckets_max, 1048576);
+	/* the kernel's default above 4 GiB on 64 bits */
+	assert_int_equal(r.kernel.max, 262144);
+	assert_int_equal(r.kernel.buckets, 262144);
+}
+
+static void test_kernel_default(void **state)
+{
+	(void)state;
+	assert_int_equal(plan_kernel_buckets(64ull << 30, 64), 262144);
+	assert_int_equal(plan_kernel_buckets(2ull << 30, 64), 65536);
+	/* 512 MiB / 16384 / 8 */
+	assert_int_equal(plan_kernel_buckets(512ull << 20, 64), 4096);
+	/* 32 bits, 3 GiB: above 1 GiB */
+	assert_int_equal(plan_kernel_buckets(3ull << 30, 32), 65536);
+	/* the floor */
+	assert_int_equal(plan_kernel_buckets(8ull << 20, 64), 1024);
+}
+
+static void test_small_and_sizes(void **state)
+{
+	(void)state;
+	struct plan_flow f;
+	char err[256];
+	assert_int_equal(plan_flow_parse("udp:10:5", &f, err, sizeof err), 0);
+	struct plan_input in = { .flows = &f, .n = 1, .ram_bytes = 1ull << 30, .pointer_bits = 64,
+				 .headroom = 0, .gc_lag_s = 0, .entry_bytes = 256 };
+	struct plan_result r;
+	plan_compute(&in, &r);
+	assert_true(r.peak == 50);
+	assert_int_equal(r.plan.max, 1024); /* never below 1024 */
+	uint64_t b;
+	assert_int_equal(plan_parse_size("64G", &b, err, sizeof err), 0);
+	assert_int_equal(b, 68719476736ull);
+	assert_int_equal(plan_parse_size("512MiB", &b, err, sizeof err), 0);
+	assert_int_equal(b, 536870912ull);
+	assert_int_equal(plan_parse_size("1.5G", &b, err, sizeof err), 0);
+	assert_int_equal(b, 1610612736ull);
+	assert_int_equal(plan_parse_size("12x", &b, err, sizeof err), -1);
+	assert_int_equal(plan_parse_size("-1G", &b, err, sizeof err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flow_parse),
+		cmocka_unit_test(test_little),
+		cmocka_unit_test(test_kernel_default),
+		cmocka_unit_test(test_small_and_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
