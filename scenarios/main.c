@@ -5,6 +5,7 @@
 #include "log.h"
 #include "opt.h"
 #include "plan_cmd.h"
+#include "ct_report.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -32,7 +33,10 @@ static const struct ct_opt options[] = {
 	{ "variant", 'v', CT_OPT_LIST, OFF(variant), NULL, 0, 0, "NAME", "run only this variant (repeatable)", NULL },
 	{ "set", 's', CT_OPT_LIST, OFF(set), NULL, 0, 0, "SECTION.KEY=VALUE",
 	  "override a key for every variant, after everything in the file (repeatable)", NULL },
-	{ "out", 'o', CT_OPT_STR, OFF(out), "results", 0, 0, "DIR", "where the results folder is made", NULL },
+	{ "out", 'o', CT_OPT_STR, OFF(out), NULL, 0, 0, "DIR",
+	  "run: where the results folder is made (default: results); report: where report.* go (default: the last "
+	  "folder given)",
+	  NULL },
 	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
 	  "if another run holds the host, wait for it instead of refusing", NULL },
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
@@ -52,6 +56,7 @@ static const struct ct_opt options[] = {
 static const char synopsis[] =
 	"run FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]\n"
 	"       ctstorm check FILE.scn|NAME [--set SECTION.KEY=VALUE]...\n"
+	"       ctstorm report RESULTS_DIR... [--out DIR]\n"
 	"       ctstorm plan --flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]\n"
 	"       ctstorm list [--json]\n"
 	"       ctstorm status [--json]\n"
@@ -65,7 +70,8 @@ static const char about[] =
 	"seed 004's formula and the kernel's default. list: the catalogue. status: what a run holds or left behind. cleanup: "
 	"undoes what a killed run left (the next run does it too). Exit status: 0 every expectation held, "
 	"1 one did not or a variant failed, 2 bad usage or a bad scenario (nothing touched), 128+N a signal "
-	"N interrupted the run (what was measured is kept).";
+	"N interrupted the run (what was measured is kept). report: tables and plots of results folders "
+	"(report.md, a self-contained report.html); with several, the last against the first.";
 
 /* A path, or a catalogue name: "seed-000" -> DATA_DIR/seed-000.scn. */
 static char *scenario_path(const char *arg)
@@ -186,13 +192,13 @@ int main(int argc, char **argv)
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
-	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan" };
+	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan", "report" };
 	bool known = false;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < 7; i++)
 		known |= strcmp(sub, subs[i]) == 0;
 	if (!known) {
-		const char *hint = ct_did_you_mean(sub, subs, 6);
-		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, plan, list, status, cleanup)", sub,
+		const char *hint = ct_did_you_mean(sub, subs, 7);
+		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, report, plan, list, status, cleanup)", sub,
 			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
 		return ct_usage_error(err);
 	}
@@ -210,13 +216,27 @@ int main(int argc, char **argv)
 	int npos = argc - 1 - optind_out;
 	char **pos = argv + 1 + optind_out;
 	bool needs_file = strcmp(sub, "run") == 0 || strcmp(sub, "check") == 0;
-	if (needs_file ? npos != 1 : npos != 0) {
-		snprintf(err, sizeof err, needs_file ? "%s takes one scenario file (or a catalogue name)" : "%s takes no arguments",
+	bool report = strcmp(sub, "report") == 0;
+	if (report ? npos < 1 : needs_file ? npos != 1 : npos != 0) {
+		snprintf(err, sizeof err,
+			 report ? "%s takes one or more results folders"
+			 : needs_file ? "%s takes one scenario file (or a catalogue name)"
+				      : "%s takes no arguments",
 			 sub);
 		rc = ct_usage_error(err);
 		goto out;
 	}
-	if (strcmp(sub, "list") == 0) {
+	if (report) {
+		struct ct_report_opts ro = { .runs = (const char *const *)pos, .nruns = (size_t)npos,
+					     .out = cl.out ? cl.out : pos[npos - 1], .table_out = stdout };
+		if (ct_report(&ro, err, sizeof err) < 0) {
+			fprintf(stderr, "ctstorm: error: %s\n", err);
+			rc = CT_EXIT_USAGE;
+		} else {
+			printf("\nReport: %s/report.html\n", ro.out);
+			rc = CT_EXIT_OK;
+		}
+	} else if (strcmp(sub, "list") == 0) {
 		rc = cmd_list(&cl);
 	} else if (strcmp(sub, "plan") == 0) {
 		struct plan_cmd pc = { .flows = cl.flow.v, .nflows = cl.flow.n, .ram = cl.ram, .headroom_pct = cl.headroom,

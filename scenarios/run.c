@@ -10,6 +10,7 @@
 #include "sampler_cli.h"
 #include "opt.h"
 #include "proc.h"
+#include "ct_report.h"
 #include "schedule.h"
 #include "zone.h"
 
@@ -291,6 +292,8 @@ static void manifest_start(struct ctx *c)
 	sc_resolve(c->f, (size_t)-1, c->o->quick, &r);
 	json_object_set_new(json_object_get(c->manifest, "scenario"), "name",
 			    json_string(sc_value(&r, "scenario", "name", "scenario")));
+	json_object_set_new(json_object_get(c->manifest, "scenario"), "description",
+			    json_string(sc_value(&r, "scenario", "description", "")));
 	const char *seed = sc_value(&r, "scenario", "seed", NULL);
 	if (seed)
 		json_object_set_new(json_object_get(c->manifest, "scenario"), "seed", json_string(seed));
@@ -900,54 +903,11 @@ teardown:
 
 /* ---- the comparison table ---- */
 
-static void fmt_metric(json_t *m, const char *key, int decimals, double scale, char *buf, size_t len)
-{
-	double v;
-	if (m && metric_get(m, key, &v))
-		snprintf(buf, len, "%.*f", decimals, v * scale);
-	else
-		snprintf(buf, len, "-");
-}
 
-static void print_table(struct ctx *c, FILE *out)
+/* The expectations that failed, with what was measured, under the table. */
+static void print_failures(struct ctx *c, FILE *out)
 {
-	static const char *const head[] = { "variant", "sent", "answered", "lost %", "canary lost %", "p99 ms",
-					    "peak / max", "drop", "early_drop", "kmsg lines", "verdict" };
-	enum { NCOL = 11 };
-	char cell[64][NCOL][80];
-	size_t rows = c->nres < 64 ? c->nres : 64;
-	int w[NCOL];
-	for (int k = 0; k < NCOL; k++)
-		w[k] = (int)strlen(head[k]);
-	for (size_t i = 0; i < rows; i++) {
-		json_t *m = c->res[i].metrics;
-		snprintf(cell[i][0], 80, "%s", c->res[i].name);
-		fmt_metric(m, "loadgen.sent", 0, 1, cell[i][1], 80);
-		fmt_metric(m, "loadgen.answered", 0, 1, cell[i][2], 80);
-		fmt_metric(m, "loadgen.loss_pct", 1, 1, cell[i][3], 80);
-		fmt_metric(m, "canary.loss_pct", 1, 1, cell[i][4], 80);
-		fmt_metric(m, "loadgen.latency_us.actual.p99", 2, 1e-3, cell[i][5], 80);
-		char a[24], b[24];
-		fmt_metric(m, "sampler.peak_count", 0, 1, a, sizeof a);
-		fmt_metric(m, "sampler.max", 0, 1, b, sizeof b);
-		snprintf(cell[i][6], 80, "%s / %s", a, b);
-		fmt_metric(m, "sampler.drop", 0, 1, cell[i][7], 80);
-		fmt_metric(m, "sampler.early_drop", 0, 1, cell[i][8], 80);
-		fmt_metric(m, "sampler.kmsg_table_full", 0, 1, cell[i][9], 80);
-		snprintf(cell[i][10], 80, "%s", c->res[i].status);
-		for (int k = 0; k < NCOL; k++)
-			if ((int)strlen(cell[i][k]) > w[k])
-				w[k] = (int)strlen(cell[i][k]);
-	}
-	fputc('\n', out);
-	for (int k = 0; k < NCOL; k++)
-		fprintf(out, k ? "  %*s" : "%-*s", w[k], head[k]);
-	fputc('\n', out);
-	for (size_t i = 0; i < rows; i++) {
-		for (int k = 0; k < NCOL; k++)
-			fprintf(out, k ? "  %*s" : "%-*s", w[k], cell[i][k]);
-		fputc('\n', out);
-	}
+	size_t rows = c->nres;
 	/* the expectations that failed, with what was measured */
 	for (size_t i = 0; i < rows; i++) {
 		char path[1200];
@@ -1038,8 +998,16 @@ int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, cons
 	if (failed)
 		json_object_set_new(c.manifest, "undo_failures", json_integer((json_int_t)failed));
 	manifest_write(&c);
-	if (c.nres)
-		print_table(&c, stdout);
+	if (c.nres) {
+		/* the report of this run: its table here, report.html beside the results */
+		const char *runs[] = { c.dir };
+		struct ct_report_opts ro = { .runs = runs, .nruns = 1, .out = c.dir, .table_out = stdout };
+		fputc('\n', stdout);
+		if (ct_report(&ro, err, sizeof err) < 0)
+			fprintf(stderr, "ctstorm: the report failed: %s\n", err);
+		print_failures(&c, stdout);
+		printf("\nReport: %s/report.html\n", c.dir);
+	}
 	if (stop_signal) {
 		fprintf(stdout, "\nInterrupted by %s after %zu of %zu variants; what was measured is kept.\n",
 			strsignal(stop_signal), c.nres, n);

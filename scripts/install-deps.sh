@@ -24,8 +24,8 @@ PACKAGES=(
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag
-	# peers for the benchmarks, plots for reports
-	nsd knot gnuplot-nox
+	# peers for the benchmarks, plots for reports, a browser to render them in the tests
+	nsd knot gnuplot-nox fonts-dejavu-core chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive

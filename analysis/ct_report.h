@@ -1,0 +1,27 @@
+/* `ctstorm report`: results folders in, report.md and one self-contained
+ * report.html out, with plots (gnuplot, SVG embedded in the HTML, PNG
+ * beside it).
+ *
+ * One folder: its variants side by side. Several (before/after a change):
+ * each variant of the last run against the same variant of the first, with
+ * the deltas and a regression flag per metric. */
+#ifndef CT_RESULTS_REPORT_H
+#define CT_RESULTS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct ct_report_opts {
+	const char *const *runs;  /* results folders, oldest first */
+	size_t nruns;
+	const char *out;          /* where report.* and plots/ go */
+	const char *gnuplot;      /* the program, "gnuplot" by default */
+	FILE *table_out;          /* also print the table here (NULL: no) */
+};
+
+/* Returns 0, or -1 with err (a folder that is not a results folder). Plots
+ * that cannot be drawn (no gnuplot) are said in the report, not an error. */
+int ct_report(const struct ct_report_opts *o, char *err, size_t errlen);
+
+#endif
