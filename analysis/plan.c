@@ -87,16 +87,48 @@ static void sizing(struct plan_sizing *s, uint64_t max, uint64_t buckets, uint64
 	s->memory_bytes = max * entry + buckets * PLAN_BUCKET_BYTES;
 }
 
+#define GC_BIAS_COUNT 100.0
+#define GC_MAX_S 60.0
+#define GC_MIN_S 1.0
+
+double plan_gc_period(double live, double mean_remaining_s)
+{
+	double p = (GC_BIAS_COUNT * GC_MAX_S + live * mean_remaining_s) / (GC_BIAS_COUNT + live);
+	return p < GC_MIN_S ? GC_MIN_S : p > GC_MAX_S ? GC_MAX_S : p;
+}
+
+double plan_breaking_rate(double max, double timeout_s, double limit_fraction)
+{
+	/* rate x (T + P(rate)) grows with the rate: bisect */
+	double lo = 0, hi = max / timeout_s;
+	for (int i = 0; i < 100; i++) {
+		double r = (lo + hi) / 2;
+		double peak = r * (timeout_s + plan_gc_period(r * timeout_s, timeout_s / 2));
+		if (peak <= limit_fraction * max)
+			lo = r;
+		else
+			hi = r;
+	}
+	return lo;
+}
+
 void plan_compute(const struct plan_input *in, struct plan_result *out)
 {
 	memset(out, 0, sizeof *out);
+	/* the collector's pace: live entries are those younger than their
+	 * timeout, on average halfway through it */
+	double live = 0, remaining = 0, rate = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		double e = in->flows[i].rate * in->flows[i].timeout_s;
 		if (i < sizeof out->per_flow / sizeof *out->per_flow)
 			out->per_flow[i] = e;
 		out->steady += e;
-		out->gc_extra += in->flows[i].rate * in->gc_lag_s;
+		live += e;
+		remaining += e * in->flows[i].timeout_s / 2;
+		rate += in->flows[i].rate;
 	}
+	out->gc_period_s = in->gc_lag_s >= 0 ? in->gc_lag_s : plan_gc_period(live, live > 0 ? remaining / live : 0);
+	out->gc_extra = rate * out->gc_period_s;
 	out->peak = (out->steady + out->gc_extra) * (1 + in->headroom);
 	/* a round figure: the next multiple of 1024 entries. The buckets as
 	 * the kernel sizes its own default (max = buckets): each entry hangs

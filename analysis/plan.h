@@ -37,7 +37,8 @@ struct plan_input {
 	uint64_t ram_bytes;
 	unsigned pointer_bits;   /* 64 */
 	double headroom;         /* 0.25: 25% above the peak */
-	double gc_lag_s;         /* seconds an expired entry may wait for the collector */
+	double gc_lag_s;         /* seconds an expired entry may wait for the collector; < 0: the kernel's
+				  * own pace for this table (plan_gc_period) */
 	uint64_t entry_bytes;    /* one entry's slab object */
 };
 
@@ -49,7 +50,8 @@ struct plan_sizing {
 struct plan_result {
 	double per_flow[64];     /* entries of each flow: rate x timeout */
 	double steady;           /* their sum */
-	double gc_extra;         /* rate x GC lag, summed */
+	double gc_period_s;      /* the collector's pass interval assumed (the lag at its worst) */
+	double gc_extra;         /* rate x that, summed: what waits for the next pass */
 	double peak;             /* (steady + gc_extra) x (1 + headroom) */
 	struct plan_sizing plan;         /* recommended */
 	struct plan_sizing formula;      /* seed 004: RAM/16384/(bits/32), buckets max/8 */
@@ -60,6 +62,17 @@ struct plan_result {
 #define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
 
 void plan_compute(const struct plan_input *in, struct plan_result *out);
+
+/* The kernel's garbage collector (Linux 5.19 and later) passes over the
+ * table every "average remaining lifetime" of the entries it saw, biased by
+ * 100 pretend entries at 60 s: (100 x 60 + live x mean_remaining) /
+ * (100 + live), within 1..60 s. Expired entries wait for the next pass. */
+double plan_gc_period(double live_entries, double mean_remaining_s);
+
+/* The highest steady rate of one kind of flow (timeout_s) a table of max
+ * entries takes without reaching limit_fraction of it: rate x (timeout +
+ * the collector's period at that rate) = limit_fraction x max. */
+double plan_breaking_rate(double max, double timeout_s, double limit_fraction);
 
 /* The kernel's nf_conntrack_htable_size when none is given (and max,
  * with its factor of 1): RAM/16384/pointer size, 262144 above 4 GiB on 64

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "opt.h"
 #include "plan_cmd.h"
+#include "probe.h"
 #include "ct_report.h"
 #include "run.h"
 #include "scenario.h"
@@ -23,7 +24,8 @@ struct cli {
 	struct ct_strlist variant, set, flow;
 	const char *out;
 	const char *ram;
-	uint64_t headroom, gc_lag;
+	uint64_t headroom;
+	const char *gc_lag;
 };
 
 #define OFF(f) offsetof(struct cli, f)
@@ -48,14 +50,17 @@ static const struct ct_opt options[] = {
 	{ "ram", 0, CT_OPT_STR, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  NULL },
 	{ "headroom", 0, CT_OPT_UINT, OFF(headroom), "25", 0, 1000, "PERCENT", "plan: above the peak", NULL },
-	{ "gc-lag", 0, CT_OPT_DURATION, OFF(gc_lag), "2s", 0, 600 * CT_NS_PER_SEC, "DURATION",
-	  "plan: how long expired entries may wait for the kernel's collector", NULL },
+	{ "gc-lag", 0, CT_OPT_STR, OFF(gc_lag), "auto", 0, 0, "auto|DURATION",
+	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
+	  "table, by the kernel's own formula",
+	  NULL },
 	CT_OPT_END,
 };
 
 static const char synopsis[] =
 	"run FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]\n"
 	"       ctstorm check FILE.scn|NAME [--set SECTION.KEY=VALUE]...\n"
+	"       ctstorm probe FILE.scn|NAME [--variant NAME] [--quick] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
 	"       ctstorm report RESULTS_DIR... [--out DIR]\n"
 	"       ctstorm plan --flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]\n"
 	"       ctstorm list [--json]\n"
@@ -70,7 +75,9 @@ static const char about[] =
 	"seed 004's formula and the kernel's default. list: the catalogue. status: what a run holds or left behind. cleanup: "
 	"undoes what a killed run left (the next run does it too). Exit status: 0 every expectation held, "
 	"1 one did not or a variant failed, 2 bad usage or a bad scenario (nothing touched), 128+N a signal "
-	"N interrupted the run (what was measured is kept). report: tables and plots of results folders "
+	"N interrupted the run (what was measured is kept). probe: the highest new-flow rate the scenario's table "
+	"takes without a drop or an eviction, ramping then bisecting in fresh labs, next to Little's law's "
+	"prediction. report: tables and plots of results folders "
 	"(report.md, a self-contained report.html); with several, the last against the first.";
 
 /* A path, or a catalogue name: "seed-000" -> DATA_DIR/seed-000.scn. */
@@ -192,13 +199,14 @@ int main(int argc, char **argv)
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
-	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan", "report" };
+	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan", "report", "probe" };
 	bool known = false;
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < 8; i++)
 		known |= strcmp(sub, subs[i]) == 0;
 	if (!known) {
-		const char *hint = ct_did_you_mean(sub, subs, 7);
-		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, report, plan, list, status, cleanup)", sub,
+		const char *hint = ct_did_you_mean(sub, subs, 8);
+		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, probe, report, plan, list, status, cleanup)",
+			 sub,
 			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
 		return ct_usage_error(err);
 	}
@@ -215,7 +223,8 @@ int main(int argc, char **argv)
 	}
 	int npos = argc - 1 - optind_out;
 	char **pos = argv + 1 + optind_out;
-	bool needs_file = strcmp(sub, "run") == 0 || strcmp(sub, "check") == 0;
+	bool probe = strcmp(sub, "probe") == 0;
+	bool needs_file = strcmp(sub, "run") == 0 || strcmp(sub, "check") == 0 || probe;
 	bool report = strcmp(sub, "report") == 0;
 	if (report ? npos < 1 : needs_file ? npos != 1 : npos != 0) {
 		snprintf(err, sizeof err,
@@ -239,8 +248,15 @@ int main(int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0) {
 		rc = cmd_list(&cl);
 	} else if (strcmp(sub, "plan") == 0) {
+		uint64_t lag_ns = 0;
+		if (strcmp(cl.gc_lag, "auto") != 0 && ct_parse_duration(cl.gc_lag, &lag_ns, err, sizeof err) < 0) {
+			char msg[CT_ERRLEN + 32];
+			snprintf(msg, sizeof msg, "--gc-lag: %s", err);
+			rc = ct_usage_error(msg);
+			goto out;
+		}
 		struct plan_cmd pc = { .flows = cl.flow.v, .nflows = cl.flow.n, .ram = cl.ram, .headroom_pct = cl.headroom,
-				       .gc_lag_s = (double)cl.gc_lag / 1e9, .json = cl.json };
+				       .gc_lag_s = strcmp(cl.gc_lag, "auto") == 0 ? -1 : (double)lag_ns / 1e9, .json = cl.json };
 		rc = cmd_plan(&pc);
 	} else if (strcmp(sub, "status") == 0) {
 		rc = jr_status(stdout, cl.json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
@@ -265,15 +281,17 @@ int main(int argc, char **argv)
 		if (sc_select(&f, cl.variant.v, cl.variant.n, sel, &nsel, &e) < 0) {
 			sc_errors_print(&e, "ctstorm");
 		} else if (strcmp(sub, "check") == 0) {
-			printf("%s: valid, %zu variant%s:", f.path, f.nvar ? f.nvar : 1, f.nvar == 1 ? "" : "s");
+			printf("%s: valid, %zu variant%s:", f.path, f.nvar ? f.nvar : 1, f.nvar > 1 ? "s" : "");
 			for (size_t i = 0; i < nsel; i++)
 				printf(" %s", sc_variant_name(&f, sel[i]));
 			printf("\n");
 			rc = CT_EXIT_OK;
-		} else if (need_root("run")) {
+		} else if (probe && cl.variant.n > 1) {
+			rc = ct_usage_error("probe takes one --variant");
+		} else if (need_root(sub)) {
 			struct run_opts o = { .quick = cl.quick, .wait = cl.wait, .quiet = cl.quiet, .out_dir = cl.out,
 					      .argc = argc, .argv = argv };
-			rc = run_scenario(&f, sel, nsel, &o);
+			rc = probe ? run_probe(&f, sel[0], &o) : run_scenario(&f, sel, nsel, &o);
 		}
 		sc_errors_free(&e);
 		free(sel);

@@ -117,7 +117,7 @@ int cmd_plan(const struct plan_cmd *o)
 							    "state", flows[i].state, "timeout_s", flows[i].timeout_s,
 							    "timeout_from", source[i], "entries", r.per_flow[i < 64 ? i : 63]));
 		json_t *j = json_pack("{s:o, s:f, s:f, s:f, s:f, s:f, s:I, s:b, s:I, s:b, s:o, s:o, s:I, s:o}", "flows",
-				      fl, "steady_entries", r.steady, "gc_lag_s", in.gc_lag_s, "gc_lag_entries", r.gc_extra,
+				      fl, "steady_entries", r.steady, "gc_lag_s", r.gc_period_s, "gc_lag_entries", r.gc_extra,
 				      "headroom", in.headroom, "peak_entries", r.peak, "entry_bytes",
 				      (json_int_t)in.entry_bytes, "entry_bytes_measured", entry_measured, "ram_bytes",
 				      (json_int_t)in.ram_bytes, "ram_given", ram_given, "recommended", sizing_json(&r.plan),
@@ -145,8 +145,9 @@ int cmd_plan(const struct plan_cmd *o)
 		total_rate += flows[i].rate;
 	}
 	printf("  %-16s %34.0f\n", "steady state", r.steady);
-	printf("  %-16s %9.0f/s x %6.1f s = %10.0f   (expired entries wait for the kernel's collector)\n", "collector lag",
-	       total_rate, in.gc_lag_s, r.gc_extra);
+	printf("  %-16s %9.0f/s x %6.1f s = %10.0f   (expired entries wait for the collector's next pass%s)\n",
+	       "collector lag", total_rate, r.gc_period_s, r.gc_extra,
+	       in.gc_lag_s < 0 ? ": its interval for this table, by the kernel's formula" : "");
 	char peak[40];
 	snprintf(peak, sizeof peak, "peak +%.0f%%", in.headroom * 100);
 	printf("  %-16s %34.0f\n", peak, r.peak);

@@ -217,7 +217,7 @@ struct vresult {
 	double wall_s;
 };
 
-struct ctx {
+struct run_session {
 	const struct sc_file *f;
 	const struct run_opts *o;
 	struct journal j;
@@ -232,15 +232,15 @@ struct ctx {
 	char binaries[3][512];
 };
 
-static const char *bin_responder(struct ctx *c)
+static const char *bin_responder(struct run_session *c)
 {
 	return pr_find_binary("ctstorm-responder", "responder", c->binaries[0], sizeof c->binaries[0]);
 }
-static const char *bin_sampler(struct ctx *c)
+static const char *bin_sampler(struct run_session *c)
 {
 	return pr_find_binary("ctstorm-sampler", "analysis", c->binaries[1], sizeof c->binaries[1]);
 }
-static const char *bin_loadgen(struct ctx *c)
+static const char *bin_loadgen(struct run_session *c)
 {
 	return pr_find_binary("ctstorm-loadgen", "loadgen", c->binaries[2], sizeof c->binaries[2]);
 }
@@ -260,7 +260,7 @@ static json_t *host_state(void)
 	return o;
 }
 
-static void manifest_write(struct ctx *c)
+static void manifest_write(struct run_session *c)
 {
 	char path[1100], err[CT_ERRLEN];
 	snprintf(path, sizeof path, "%s/manifest.json", c->dir);
@@ -268,7 +268,7 @@ static void manifest_write(struct ctx *c)
 		fprintf(stderr, "ctstorm: %s\n", err);
 }
 
-static void manifest_start(struct ctx *c)
+static void manifest_start(struct run_session *c)
 {
 	struct utsname u;
 	uname(&u);
@@ -368,7 +368,7 @@ static bool metric_get(json_t *m, const char *dotted, double *out)
 	return true;
 }
 
-static void write_verdict(struct ctx *c, const struct sc_resolved *r, const char *vdir, struct vresult *v)
+static void write_verdict(struct run_session *c, const struct sc_resolved *r, const char *vdir, struct vresult *v)
 {
 	json_t *exps = json_array();
 	bool all = true;
@@ -516,7 +516,7 @@ static void progress_sm(void *arg, char *line)
 	p->have_sample = true;
 }
 
-static void progress_line(struct ctx *c, struct progress *p, size_t idx, const char *name, double t, double total)
+static void progress_line(struct run_session *c, struct progress *p, size_t idx, const char *name, double t, double total)
 {
 	if (!c->tty || now_ms() < p->next_ms)
 		return;
@@ -592,7 +592,7 @@ static uint64_t duration_ms(const struct sc_resolved *r, const char *sec, const 
 
 /* Waits until ready(arg) while the child lives; a failure names the child
  * and its log. */
-static int wait_ready(struct ctx *c, struct pr_child *k, bool (*ready)(const void *), const void *arg, uint64_t ms,
+static int wait_ready(struct run_session *c, struct pr_child *k, bool (*ready)(const void *), const void *arg, uint64_t ms,
 		      const char *what, char *err, size_t errlen)
 {
 	for (uint64_t deadline = now_ms() + ms;;) {
@@ -617,7 +617,7 @@ struct lab {
 	struct pr_child resp, samp, load;
 };
 
-static int start_responder(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+static int start_responder(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
 			   size_t errlen)
 {
 	const char *kind = sc_value(r, "server", "responder", "ctstorm");
@@ -698,7 +698,7 @@ static int start_responder(struct ctx *c, const struct sc_resolved *r, struct la
 	return wait_ready(c, &L->resp, port53_ready, &l, 10000, "listening on port 53", err, errlen);
 }
 
-static int start_sampler(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+static int start_sampler(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
 			 size_t errlen)
 {
 	struct argvb a = { 0 };
@@ -721,7 +721,7 @@ static int start_sampler(struct ctx *c, const struct sc_resolved *r, struct lab 
 	return wait_ready(c, &L->samp, has_sample, csv, 10000 + fill / 20, "sampling", err, errlen);
 }
 
-static int start_loadgen(struct ctx *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
+static int start_loadgen(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
 			 size_t errlen)
 {
 	struct argvb a = { 0 };
@@ -765,7 +765,7 @@ static int start_loadgen(struct ctx *c, const struct sc_resolved *r, struct lab 
 	return rc;
 }
 
-static void stop_all(struct ctx *c, struct lab *L, bool hurry)
+static void stop_all(struct run_session *c, struct lab *L, bool hurry)
 {
 	/* in order: the load ends, the sampler writes its summary, the server its counters */
 	pr_stop(&L->load, SIGINT, hurry ? 0 : 5000, &c->j);
@@ -773,7 +773,7 @@ static void stop_all(struct ctx *c, struct lab *L, bool hurry)
 	pr_stop(&L->resp, SIGTERM, hurry ? 0 : 5000, &c->j);
 }
 
-static bool child_failed(struct ctx *c, struct lab *L, struct vresult *v)
+static bool child_failed(struct run_session *c, struct lab *L, struct vresult *v)
 {
 	struct pr_child *kids[] = { &L->resp, &L->samp };
 	static const char *const logs[] = { "responder.log", "sampler.log" };
@@ -788,14 +788,15 @@ static bool child_failed(struct ctx *c, struct lab *L, struct vresult *v)
 	return false;
 }
 
-static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
+static void run_variant(struct run_session *c, size_t vi, size_t idx, const char *label, struct vresult *v)
 {
 	struct sc_resolved r;
 	sc_resolve(c->f, vi, c->o->quick, &r);
-	snprintf(v->name, sizeof v->name, "%s", r.name);
+	const char *name = label ? label : r.name;
+	snprintf(v->name, sizeof v->name, "%s", name);
 	snprintf(v->status, sizeof v->status, "error");
 	char vdir[1100], prefix[64], err[CT_ERRLEN] = "";
-	snprintf(vdir, sizeof vdir, "%s/%s", c->dir, r.name);
+	snprintf(vdir, sizeof vdir, "%s/%s", c->dir, name);
 	snprintf(prefix, sizeof prefix, "cts-%s-%zu", c->id, idx + 1);
 	uint64_t t0 = now_ms();
 	struct lab L = { 0 };
@@ -804,13 +805,13 @@ static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
 	struct progress prog = { 0 };
 	snprintf(prog.vdir, sizeof prog.vdir, "%s", vdir);
 	if (!c->tty)
-		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, r.name, r.description);
+		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, name, r.description);
 	if (mkdir(vdir, 0755) < 0) {
 		snprintf(v->error, sizeof v->error, "%s: %s", vdir, strerror(errno));
 		goto teardown;
 	}
 	if (c->cmdlog)
-		fprintf(c->cmdlog, "# variant %s\n", r.name);
+		fprintf(c->cmdlog, "# variant %s\n", name);
 	L.built = true;
 	if (host_build(&L.h, &r, prefix, &c->j, c->cmdlog, err, sizeof err) < 0 ||
 	    host_configure(&L.h, &r, err, sizeof err) < 0) {
@@ -845,7 +846,7 @@ static void run_variant(struct ctx *c, size_t vi, size_t idx, struct vresult *v)
 			goto teardown;
 		}
 		double t = (double)(now_ms() - started) / 1e3;
-		progress_line(c, &prog, idx, r.name, t < (double)load_ms / 1e3 ? t : (double)load_ms / 1e3,
+		progress_line(c, &prog, idx, name, t < (double)load_ms / 1e3 ? t : (double)load_ms / 1e3,
 			      (double)load_ms / 1e3);
 		tick(50);
 	}
@@ -897,7 +898,7 @@ teardown:
 	metric_get(v->metrics, "loadgen.answered", &answered);
 	metric_get(v->metrics, "sampler.drop", &drop);
 	fprintf(stderr, "[%zu/%zu] %s: %s  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1, c->total,
-		r.name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
+		name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
 	sc_resolved_free(&r);
 }
 
@@ -905,7 +906,7 @@ teardown:
 
 
 /* The expectations that failed, with what was measured, under the table. */
-static void print_failures(struct ctx *c, FILE *out)
+static void print_failures(struct run_session *c, FILE *out)
 {
 	size_t rows = c->nres;
 	/* the expectations that failed, with what was measured */
@@ -928,100 +929,159 @@ static void print_failures(struct ctx *c, FILE *out)
 	}
 }
 
-int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, const struct run_opts *o)
+struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, size_t total, int *rc)
 {
-	struct ctx c = { .f = f, .o = o, .total = n };
+	struct run_session *c = calloc(1, sizeof *c);
+	if (!c)
+		abort();
+	c->f = f;
+	c->o = o;
+	c->total = total;
 	char err[CT_ERRLEN];
 	host_init();
 	signals_setup();
 	pr_set_hurry(hurry);
-	c.tty = isatty(STDERR_FILENO) && !o->quiet;
+	c->tty = isatty(STDERR_FILENO) && !o->quiet;
 	uint32_t rnd = 0;
 	if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
 		rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
-	snprintf(c.id, sizeof c.id, "%06x", rnd & 0xffffff);
+	snprintf(c->id, sizeof c->id, "%06x", rnd & 0xffffff);
 
 	struct sc_resolved r0;
 	sc_resolve(f, (size_t)-1, o->quick, &r0);
 	char stamp[32];
 	utc_stamp(stamp, sizeof stamp, true);
 	const char *out = o->out_dir ? o->out_dir : "results";
-	snprintf(c.dir, sizeof c.dir, "%s/%s-%s", out, sc_value(&r0, "scenario", "name", "scenario"), stamp);
+	snprintf(c->dir, sizeof c->dir, "%s/%s%s-%s", out, sc_value(&r0, "scenario", "name", "scenario"),
+		 o->probe ? "-probe" : "", stamp);
 	sc_resolved_free(&r0);
-	for (int k = 2; access(c.dir, F_OK) == 0 && k < 100; k++) {
-		size_t len = strlen(c.dir);
+	for (int k = 2; access(c->dir, F_OK) == 0 && k < 100; k++) {
+		size_t len = strlen(c->dir);
 		if (k > 2)
-			c.dir[strrchr(c.dir, '-') - c.dir] = '\0', len = strlen(c.dir);
-		snprintf(c.dir + len, sizeof c.dir - len, "-%d", k);
+			c->dir[strrchr(c->dir, '-') - c->dir] = '\0', len = strlen(c->dir);
+		snprintf(c->dir + len, sizeof c->dir - len, "-%d", k);
 	}
 	/* the host first: a run refused for the lock leaves no folder */
-	if (jr_open(&c.j, o->wait, c.dir, err, sizeof err) < 0) {
+	if (jr_open(&c->j, o->wait, c->dir, err, sizeof err) < 0) {
 		fprintf(stderr, "ctstorm: error: %s\n", err);
-		return CT_EXIT_FAIL;
+		free(c);
+		*rc = CT_EXIT_FAIL;
+		return NULL;
 	}
-	if (mkdirs(c.dir) < 0) {
-		fprintf(stderr, "ctstorm: error: cannot create %s: %s\n", c.dir, strerror(errno));
-		jr_close(&c.j);
-		return CT_EXIT_USAGE;
+	if (mkdirs(c->dir) < 0) {
+		fprintf(stderr, "ctstorm: error: cannot create %s: %s\n", c->dir, strerror(errno));
+		jr_close(&c->j);
+		free(c);
+		*rc = CT_EXIT_USAGE;
+		return NULL;
 	}
 	char path[1200];
-	snprintf(path, sizeof path, "%s/commands.log", c.dir);
-	c.cmdlog = fopen(path, "w");
-	if (c.cmdlog)
-		setvbuf(c.cmdlog, NULL, _IOLBF, 0);
-	c.j.log = c.cmdlog;
-	manifest_start(&c);
-	c.res = calloc(n, sizeof *c.res);
-	if (!c.res)
+	snprintf(path, sizeof path, "%s/commands.log", c->dir);
+	c->cmdlog = fopen(path, "w");
+	if (c->cmdlog)
+		setvbuf(c->cmdlog, NULL, _IOLBF, 0);
+	c->j.log = c->cmdlog;
+	manifest_start(c);
+	c->res = calloc(total ? total : 1, sizeof *c->res);
+	if (!c->res)
 		abort();
-	int rc = CT_EXIT_OK;
-	for (size_t i = 0; i < n && !stop_signal; i++) {
-		run_variant(&c, variants[i], i, &c.res[i]);
-		c.nres = i + 1;
-		json_t *vs = json_object_get(c.manifest, "variants");
-		json_array_append_new(vs, json_pack("{s:s, s:s, s:s, s:f}", "name", c.res[i].name, "dir", c.res[i].name,
-						    "status", c.res[i].status, "wall_s", c.res[i].wall_s));
-		if (strcmp(c.res[i].status, "pass") != 0)
-			rc = CT_EXIT_FAIL;
-		manifest_write(&c);
+	*rc = CT_EXIT_OK;
+	return c;
+}
+
+bool run_stopped(const struct run_session *c)
+{
+	(void)c;
+	return stop_signal != 0;
+}
+
+const char *run_dir(const struct run_session *c)
+{
+	return c->dir;
+}
+
+void run_manifest_set(struct run_session *c, const char *key, json_t *value)
+{
+	json_object_set_new(c->manifest, key, value);
+	manifest_write(c);
+}
+
+json_t *run_step(struct run_session *c, size_t vi, const char *label, const char **status)
+{
+	if (c->nres == c->total) {
+		c->total++;
+		c->res = realloc(c->res, c->total * sizeof *c->res);
+		if (!c->res)
+			abort();
+		memset(&c->res[c->nres], 0, sizeof *c->res);
 	}
-	size_t failed = jr_close(&c.j);
-	json_object_set_new(c.manifest, "host", json_pack("{s:O, s:o}", "before",
-							  json_object_get(json_object_get(c.manifest, "host"), "before"),
-							  "after", host_state()));
+	struct vresult *v = &c->res[c->nres];
+	run_variant(c, vi, c->nres, label, v);
+	c->nres++;
+	json_t *vs = json_object_get(c->manifest, "variants");
+	json_array_append_new(vs, json_pack("{s:s, s:s, s:s, s:f}", "name", v->name, "dir", v->name, "status", v->status,
+					    "wall_s", v->wall_s));
+	manifest_write(c);
+	*status = v->status;
+	return v->metrics;
+}
+
+int run_close(struct run_session *c, int rc)
+{
+	char err[CT_ERRLEN], stamp[32];
+	size_t failed = jr_close(&c->j);
+	json_object_set_new(c->manifest, "host", json_pack("{s:O, s:o}", "before",
+							   json_object_get(json_object_get(c->manifest, "host"), "before"),
+							   "after", host_state()));
 	utc_stamp(stamp, sizeof stamp, false);
-	json_object_set_new(c.manifest, "ended", json_string(stamp));
+	json_object_set_new(c->manifest, "ended", json_string(stamp));
 	const char *status = stop_signal ? "interrupted" : failed ? "failed" : "complete";
-	json_object_set_new(c.manifest, "status", json_string(status));
+	json_object_set_new(c->manifest, "status", json_string(status));
 	if (stop_signal)
-		json_object_set_new(c.manifest, "interrupted_by", json_string(strsignal(stop_signal)));
+		json_object_set_new(c->manifest, "interrupted_by", json_string(strsignal(stop_signal)));
 	if (failed)
-		json_object_set_new(c.manifest, "undo_failures", json_integer((json_int_t)failed));
-	manifest_write(&c);
-	if (c.nres) {
+		json_object_set_new(c->manifest, "undo_failures", json_integer((json_int_t)failed));
+	manifest_write(c);
+	if (c->nres) {
 		/* the report of this run: its table here, report.html beside the results */
-		const char *runs[] = { c.dir };
-		struct ct_report_opts ro = { .runs = runs, .nruns = 1, .out = c.dir, .table_out = stdout };
+		const char *runs[] = { c->dir };
+		struct ct_report_opts ro = { .runs = runs, .nruns = 1, .out = c->dir, .table_out = stdout };
 		fputc('\n', stdout);
 		if (ct_report(&ro, err, sizeof err) < 0)
 			fprintf(stderr, "ctstorm: the report failed: %s\n", err);
-		print_failures(&c, stdout);
-		printf("\nReport: %s/report.html\n", c.dir);
+		print_failures(c, stdout);
+		printf("\nReport: %s/report.html\n", c->dir);
 	}
 	if (stop_signal) {
-		fprintf(stdout, "\nInterrupted by %s after %zu of %zu variants; what was measured is kept.\n",
-			strsignal(stop_signal), c.nres, n);
+		fprintf(stdout, "\nInterrupted by %s after %zu variants; what was measured is kept.\n", strsignal(stop_signal),
+			c->nres);
 		rc = 128 + stop_signal;
 	}
 	if (failed)
 		rc = CT_EXIT_FAIL;
-	fprintf(stdout, "\nResults: %s\n", c.dir);
+	fprintf(stdout, "\nResults: %s\n", c->dir);
 	fflush(stdout);
-	for (size_t i = 0; i < c.nres; i++)
-		json_decref(c.res[i].metrics);
-	free(c.res);
-	json_decref(c.manifest);
-	if (c.cmdlog)
-		fclose(c.cmdlog);
+	for (size_t i = 0; i < c->nres; i++)
+		json_decref(c->res[i].metrics);
+	free(c->res);
+	json_decref(c->manifest);
+	if (c->cmdlog)
+		fclose(c->cmdlog);
+	free(c);
 	return rc;
+}
+
+int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, const struct run_opts *o)
+{
+	int rc;
+	struct run_session *c = run_open(f, o, n, &rc);
+	if (!c)
+		return rc;
+	for (size_t i = 0; i < n && !stop_signal; i++) {
+		const char *status;
+		run_step(c, variants[i], NULL, &status);
+		if (strcmp(status, "pass") != 0)
+			rc = CT_EXIT_FAIL;
+	}
+	return run_close(c, rc);
 }

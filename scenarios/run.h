@@ -10,6 +10,7 @@
 
 struct run_opts {
 	bool quick;
+	bool probe;     /* the folder is a probe's */
 	bool wait;      /* for another run's lock */
 	bool quiet;     /* no live line */
 	const char *out_dir;
@@ -20,6 +21,20 @@ struct run_opts {
 /* Returns the exit status: 0 every expectation held, 1 one did not (or a
  * variant could not run), 128+N when a signal N interrupted the run. */
 int run_scenario(const struct sc_file *f, const size_t *variants, size_t n, const struct run_opts *o);
+
+/* The same in steps, for searches (ctstorm probe): a session holds the
+ * lock and the results folder; each step is one variant in a lab of its own
+ * (label names its folder); closing writes the manifest and the report
+ * and prints the table. */
+#include <jansson.h>
+struct run_session;
+struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, size_t total, int *rc);
+/* Returns the step's metrics (owned by the session) and its status. */
+json_t *run_step(struct run_session *s, size_t vi, const char *label, const char **status);
+bool run_stopped(const struct run_session *s);
+const char *run_dir(const struct run_session *s);
+void run_manifest_set(struct run_session *s, const char *key, json_t *value);
+int run_close(struct run_session *s, int rc);
 
 /* The data folder (zones): $CTSTORM_DATA_DIR or the built-in one. */
 const char *run_data_dir(void);

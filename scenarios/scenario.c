@@ -157,10 +157,10 @@ static void expect_free(struct sc_expect *x)
 
 /* ---- parsing ---- */
 
-static const char *const plain_sections[] = { "scenario", "server", "router", "client", "load", "canary", "sampler" };
+static const char *const plain_sections[] = { "scenario", "server", "router", "client", "load", "canary", "sampler", "probe" };
 #define N_PLAIN (sizeof plain_sections / sizeof *plain_sections)
-static const char *const all_sections[] = { "scenario", "server", "router",  "client", "load",
-					    "canary",   "sampler", "expect", "quick", "variant NAME" };
+static const char *const all_sections[] = { "scenario", "server", "router", "client", "load", "canary",
+					    "sampler",  "probe",  "expect", "quick",  "variant NAME" };
 
 struct parse {
 	struct sc_file *f;
@@ -541,6 +541,17 @@ int sc_add_cli_set(struct sc_file *f, const char *arg, struct sc_errors *e)
 	return 0;
 }
 
+void sc_set_override(struct sc_file *f, const char *section, const char *key, const char *value)
+{
+	for (size_t i = 0; i < f->ncli; i++)
+		if (strcmp(f->cli[i].section, section) == 0 && strcmp(f->cli[i].key, key) == 0) {
+			free(f->cli[i].value);
+			f->cli[i].value = xstrdup(value);
+			return;
+		}
+	push_setting(&f->cli, &f->ncli, section, key, value, 0);
+}
+
 void sc_file_free(struct sc_file *f)
 {
 	for (size_t i = 0; i < f->nset; i++)
@@ -902,6 +913,17 @@ static void check_setting(const struct vctx *c, const struct sc_setting *s, void
 		check_binary_opt(c, s, lg_cli_options, lgcfg, lg_reserved, N(lg_reserved), "ctstorm-loadgen");
 	} else if (strcmp(sec, "sampler") == 0) {
 		check_binary_opt(c, s, sampler_cli_options, smcfg, sampler_reserved, N(sampler_reserved), "ctstorm-sampler");
+	} else if (strcmp(sec, "probe") == 0) {
+		static const char *const probe_keys[] = { "warmup", "hold", "budget", "precision" };
+		uint64_t v;
+		char why[CT_ERRLEN];
+		if (!in_list(s->key, probe_keys, N(probe_keys)))
+			unknown_key(c, s, probe_keys, N(probe_keys));
+		else if (strcmp(s->key, "precision") == 0 ? ct_parse_uint(s->value, &v, why, sizeof why) < 0 || v < 1 || v > 50
+							   : ct_parse_duration(s->value, &v, why, sizeof why) < 0 ||
+								     v < 1000000000ull || v > 3600 * 1000000000ull)
+			bad(c, s, "'%s': %s", s->value,
+			    strcmp(s->key, "precision") == 0 ? "a percentage 1..50" : "a duration from 1s to 1h");
 	} else if (strcmp(sec, "canary") == 0) {
 		static const char *const canary_keys[] = { "rate" };
 		char *end;

@@ -8,6 +8,7 @@
  *   [load]            ctstorm-loadgen's long options
  *   [canary]          rate
  *   [sampler]         ctstorm-sampler's long options
+ *   [probe]           hold, budget, precision (ctstorm probe)
  *   [expect]          expectations: METRIC OP NUMBER, e.g. "canary.loss_pct > 20"
  *   [quick]           SECTION.KEY = VALUE overrides applied under --quick
  *   [variant NAME]    description, SECTION.KEY = VALUE overrides, expectations
@@ -90,6 +91,8 @@ int sc_parse_file(const char *path, struct sc_file *f, struct sc_errors *e);
 int sc_parse_string(const char *text, const char *name, struct sc_file *f, struct sc_errors *e);
 /* Adds a --set SECTION.KEY=VALUE override (applied after everything else). */
 int sc_add_cli_set(struct sc_file *f, const char *arg, struct sc_errors *e);
+/* Sets (or replaces) a --set style override: the probe's rate per step. */
+void sc_set_override(struct sc_file *f, const char *section, const char *key, const char *value);
 void sc_file_free(struct sc_file *f);
 
 /* One variant as it will run: the base settings, then [quick] (when quick),

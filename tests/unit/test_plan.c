@@ -121,6 +121,31 @@ static void test_small_and_sizes(void **state)
 	assert_int_equal(plan_parse_size("-1G", &b, err, sizeof err), -1);
 }
 
+static void test_gc_model(void **state)
+{
+	(void)state;
+	/* idle: the 100 pretend entries at 60 s */
+	assert_true(plan_gc_period(0, 0) == 60);
+	/* (100 x 60 + 5000 x 2.5) / 5100 */
+	assert_float_equal(plan_gc_period(5000, 2.5), 18500.0 / 5100.0, 1e-9);
+	/* never below a second */
+	assert_true(plan_gc_period(1e9, 0.1) == 1);
+	/* auto: 1000 flows/s of 5 s: 5000 live, 2.5 s left on average */
+	struct plan_flow f;
+	char err[256];
+	assert_int_equal(plan_flow_parse("udp:1000:5", &f, err, sizeof err), 0);
+	struct plan_input in = { .flows = &f, .n = 1, .ram_bytes = 1ull << 30, .pointer_bits = 64, .headroom = 0,
+				 .gc_lag_s = -1, .entry_bytes = 256 };
+	struct plan_result r;
+	plan_compute(&in, &r);
+	assert_float_equal(r.gc_period_s, 18500.0 / 5100.0, 1e-9);
+	assert_float_equal(r.gc_extra, 1000 * 18500.0 / 5100.0, 1e-6);
+	/* the breaking rate of 2048 entries, 5 s: r x (5 + P(5r, 2.5)) = 0.95 x 2048 */
+	double b = plan_breaking_rate(2048, 5, 0.95);
+	assert_float_equal(b * (5 + plan_gc_period(b * 5, 2.5)), 0.95 * 2048, 1e-3);
+	assert_true(b > 126 && b < 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_little),
 		cmocka_unit_test(test_kernel_default),
 		cmocka_unit_test(test_small_and_sizes),
+		cmocka_unit_test(test_gc_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
