@@ -290,6 +290,37 @@ static void gp_begin(FILE *g, bool png, const char *out, const char *name, const
 	fprintf(g, "'\nset xlabel '%s'\nset ylabel '%s'\n", xl, yl);
 }
 
+/* Every variant of a run on one plot, each in its colour: the table's
+ * fill (sampler) or the answered queries (loadgen). */
+static void overlay(FILE *g, bool png, const char *out, const struct run *r, size_t ri, bool table)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->nv; i++)
+		any |= table ? r->v[i].have_samples : r->v[i].have_intervals;
+	if (!any)
+		return;
+	char name[64];
+	snprintf(name, sizeof name, "r%zu-overlay-%s", ri, table ? "conntrack" : "answered");
+	if (table)
+		gp_begin(g, png, out, name, "conntrack table, % of its limit, every variant",
+			 "time since the sampler started (s)", "% of nf\\_conntrack\\_max");
+	else
+		gp_begin(g, png, out, name, "answered queries per second, every variant", "time since the load started (s)",
+			 "queries per second");
+	fprintf(g, "%s\nplot ", table ? "set yrange [0:105]" : "set yrange [0:*]");
+	bool first = true;
+	for (size_t i = 0; i < r->nv; i++) {
+		if (!(table ? r->v[i].have_samples : r->v[i].have_intervals))
+			continue;
+		fprintf(g, "%s'%s' using %s lc rgb '%s' title '", first ? "" : ", ", table ? r->v[i].sdat : r->v[i].ldat,
+			table ? "1:(100.0*$2/$3) with lines lw 2" : "1:2 with linespoints lw 2 pt 7 ps 0.5", palette[i % NPAL]);
+		gp_escape(g, r->v[i].name);
+		fputc('\'', g);
+		first = false;
+	}
+	fputc('\n', g);
+}
+
 static void plots_for(FILE *g, bool png, const char *out, const struct run *r, size_t ri)
 {
 	for (size_t i = 0; i < r->nv; i++) {
@@ -336,48 +367,8 @@ static void plots_for(FILE *g, bool png, const char *out, const struct run *r, s
 		}
 	}
 	/* every variant of the run on one plot, in its colour */
-	bool any = false;
-	for (size_t i = 0; i < r->nv; i++)
-		any |= r->v[i].have_samples;
-	if (any) {
-		char name[64];
-		snprintf(name, sizeof name, "r%zu-overlay-conntrack", ri);
-		gp_begin(g, png, out, name, "conntrack table, % of its limit, every variant",
-			 "time since the sampler started (s)", "% of nf\\_conntrack\\_max");
-		fprintf(g, "set yrange [0:105]\nplot ");
-		bool first = true;
-		for (size_t i = 0; i < r->nv; i++) {
-			if (!r->v[i].have_samples)
-				continue;
-			fprintf(g, "%s'%s' using 1:(100.0*$2/$3) with lines lw 2 lc rgb '%s' title '", first ? "" : ", ",
-				r->v[i].sdat, palette[i % NPAL]);
-			gp_escape(g, r->v[i].name);
-			fputc('\'', g);
-			first = false;
-		}
-		fputc('\n', g);
-	}
-	any = false;
-	for (size_t i = 0; i < r->nv; i++)
-		any |= r->v[i].have_intervals;
-	if (any) {
-		char name[64];
-		snprintf(name, sizeof name, "r%zu-overlay-answered", ri);
-		gp_begin(g, png, out, name, "answered queries per second, every variant", "time since the load started (s)",
-			 "queries per second");
-		fprintf(g, "set yrange [0:*]\nplot ");
-		bool first = true;
-		for (size_t i = 0; i < r->nv; i++) {
-			if (!r->v[i].have_intervals)
-				continue;
-			fprintf(g, "%s'%s' using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc rgb '%s' title '", first ? "" : ", ",
-				r->v[i].ldat, palette[i % NPAL]);
-			gp_escape(g, r->v[i].name);
-			fputc('\'', g);
-			first = false;
-		}
-		fputc('\n', g);
-	}
+	overlay(g, png, out, r, ri, true);
+	overlay(g, png, out, r, ri, false);
 }
 
 /* Runs gnuplot on the script; its messages go to plots/gnuplot.log. */

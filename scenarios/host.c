@@ -444,31 +444,30 @@ static int firewall(struct host *h, int n, const struct sc_resolved *r, char *er
 	return 0;
 }
 
+/* A port forward of DNS from the router's client side to the server. */
+static void dnat_rules(char *buf, size_t len, const char *server)
+{
+	snprintf(buf, len,
+		 "*nat\n:PREROUTING ACCEPT [0:0]\n"
+		 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
+		 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
+		 "COMMIT\n",
+		 server, server);
+}
+
 static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
 {
 	bool dnat = strcmp(sc_value(r, "scenario", "nat", "masquerade"), "dnat") == 0;
+	static const char masquerade[] = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o veth-rs -j MASQUERADE\nCOMMIT\n";
 	char rules[1024];
-	if (dnat)
-		snprintf(rules, sizeof rules,
-			 "*nat\n:PREROUTING ACCEPT [0:0]\n"
-			 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
-			 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
-			 "COMMIT\n",
-			 RT_S4, RT_S4);
-	else
-		snprintf(rules, sizeof rules, "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o veth-rs -j MASQUERADE\nCOMMIT\n");
-	applied(h, "## router: NAT (%s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", rules);
-	if (cmd(h, H_ROUTER, rules, err, errlen, "iptables-restore", "--noflush", NULL) < 0)
-		return -1;
-	if (h->ipv6) {
+	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
 		if (dnat)
-			snprintf(rules, sizeof rules,
-				 "*nat\n:PREROUTING ACCEPT [0:0]\n"
-				 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
-				 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
-				 "COMMIT\n",
-				 RT_S6, RT_S6);
-		if (cmd(h, H_ROUTER, rules, err, errlen, "ip6tables-restore", "--noflush", NULL) < 0)
+			dnat_rules(rules, sizeof rules, v6 ? RT_S6 : RT_S4);
+		else
+			snprintf(rules, sizeof rules, "%s", masquerade);
+		applied(h, "## router: NAT (%s, %s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", v6 ? "IPv6" : "IPv4",
+			rules);
+		if (cmd(h, H_ROUTER, rules, err, errlen, v6 ? "ip6tables-restore" : "iptables-restore", "--noflush", NULL) < 0)
 			return -1;
 	}
 	return 0;

@@ -127,6 +127,22 @@ ct_check "--variant twice, --set: exit 0, two variants ($v)" \
 ct_check "--set reached the loadgen (20 queries in 500 ms)" \
 	python3 -c "import json,sys; sys.exit(json.load(open('$dir/notrack/loadgen.json'))['sent'] != 20)"
 
+# --- IPv6 labs: a pair, and a routed one with a DNAT port forward and a source range ---
+log=$CT_TMP/v6.log
+"$CTSTORM" run seed-000 --quick --quiet --variant baseline --variant notrack-nft --set scenario.family=ipv6 \
+	--out "$OUT" >"$log" 2>&1
+rc=$?
+v=$(verdicts "$(results_dir "$log")")
+ct_check "IPv6 pair: exit 0 ($v)" test $rc -eq 0
+log=$CT_TMP/v6r.log
+"$CTSTORM" run seed-001 --quick --quiet --variant raised-max --set scenario.family=ipv6 --set scenario.nat=dnat \
+	--set load.src-range=2001:2:0:100::/64 --out "$OUT" >"$log" 2>&1
+rc=$?
+dir=$(results_dir "$log")
+ct_check "IPv6 routed, DNAT, source range: exit 0, every query answered" \
+	bash -c "[ $rc -eq 0 ] && python3 -c \"import json,sys; d=json.load(open('$dir/raised-max/loadgen.json')); sys.exit(not (d['sent'] > 1000 and d['answered'] == d['sent']))\""
+ct_check "after the IPv6 labs: host as before" test "$(host_state)" = "$BEFORE"
+
 # --- a child that crashes mid-run ---
 log=$CT_TMP/crash.log
 "$CTSTORM" run seed-000 --variant baseline --quiet --out "$OUT" >"$log" 2>&1 &
