@@ -32,9 +32,9 @@ struct cli {
 static const struct ct_opt options[] = {
 	{ "quick", 'q', CT_OPT_FLAG, OFF(quick), NULL, 0, 0, NULL,
 	  "the short forms of the variants (the scenario's [quick] overrides), as CI runs them", NULL },
-	{ "variant", 'v', CT_OPT_LIST, OFF(variant), NULL, 0, 0, "NAME", "run only this variant (repeatable)", NULL },
+	{ "variant", 'v', CT_OPT_LIST, OFF(variant), NULL, 0, 0, "NAME", "run only this variant", NULL },
 	{ "set", 's', CT_OPT_LIST, OFF(set), NULL, 0, 0, "SECTION.KEY=VALUE",
-	  "override a key for every variant, after everything in the file (repeatable)", NULL },
+	  "override a key for every variant, after everything in the file", NULL },
 	{ "out", 'o', CT_OPT_STR, OFF(out), NULL, 0, 0, "DIR",
 	  "run: where the results folder is made (default: results); report: where report.* go (default: the last "
 	  "folder given)",
@@ -44,8 +44,7 @@ static const struct ct_opt options[] = {
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
 	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, status, plan: JSON output", NULL },
 	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
-	  "plan: new flows per second and the state their entries end in (repeatable); timeouts from this host "
-	  "unless given",
+	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given",
 	  NULL },
 	{ "ram", 0, CT_OPT_STR, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  NULL },
@@ -70,15 +69,16 @@ static const char about[] =
 	"Reproduces 'nf_conntrack: table full, dropping packet' incidents in network namespaces and "
 	"compares their mitigations. run: builds a lab per variant, applies the scenario's firewall and "
 	"sysctls (global ones saved and restored), runs responder, sampler and load, judges [expect], writes "
-	"a results folder and prints a comparison; the folder's path is the last line. check: parses and "
-	"validates, changes nothing. plan: nf_conntrack_max and buckets for given flows by Little's law, beside "
-	"seed 004's formula and the kernel's default. list: the catalogue. status: what a run holds or left behind. cleanup: "
-	"undoes what a killed run left (the next run does it too). Exit status: 0 every expectation held, "
-	"1 one did not or a variant failed, 2 bad usage or a bad scenario (nothing touched), 128+N a signal "
-	"N interrupted the run (what was measured is kept). probe: the highest new-flow rate the scenario's table "
-	"takes without a drop or an eviction, ramping then bisecting in fresh labs, next to Little's law's "
-	"prediction. report: tables and plots of results folders "
-	"(report.md, a self-contained report.html); with several, the last against the first.";
+	"a results folder with its report and prints a comparison; the folder's path is the last line. check: "
+	"parses and validates, changes nothing. probe: the highest new-flow rate the scenario's table takes "
+	"without a drop or an eviction, ramping then bisecting in fresh labs, next to Little's law's "
+	"prediction. report: tables and plots of results folders (report.md, a self-contained report.html); "
+	"with several, the last against the first. plan: nf_conntrack_max and buckets for given flows by "
+	"Little's law and the kernel's collector, beside seed 004's formula and the kernel's default. list: "
+	"the catalogue. status: what a run holds or left behind. cleanup: undoes what a killed run left (the "
+	"next run does it too). Exit status: 0 every expectation held, 1 one did not or a variant failed, 2 "
+	"bad usage or a bad scenario (nothing touched), 128+N a signal N interrupted the run (what was "
+	"measured is kept).";
 
 /* A path, or a catalogue name: "seed-000" -> DATA_DIR/seed-000.scn. */
 static char *scenario_path(const char *arg)

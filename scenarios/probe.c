@@ -174,7 +174,8 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	double predicted = max / pr.peak; /* flows per second that fill the table exactly */
 
 	/* each step: a warm-up past the collector's first pass (an idle host's
-	 * collector wakes every 60 s), then the window that is judged */
+	 * collector wakes every 60 s) while the rate ramps up, then the window
+	 * that is judged */
 	uint64_t warm = duration_ns(&r, "warmup", 65ull * CT_NS_PER_SEC);
 	uint64_t hold = duration_ns(&r, "hold", 20ull * CT_NS_PER_SEC);
 	uint64_t budget = duration_ns(&r, "budget", 900ull * CT_NS_PER_SEC);
@@ -216,10 +217,15 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 		double load = rate - canary;
 		if (load < 1)
 			load = 1;
-		char qps[32], label[64];
-		snprintf(qps, sizeof qps, "%.1f", load);
+		/* the rate rises over the warm-up from a fifth of it, so the
+		 * collector's pace (set by the population it saw last) keeps up:
+		 * a sudden step from idle overflows before its first pass */
+		char profile[96], label[64];
+		snprintf(profile, sizeof profile, "ramp:%.1f-%.1f@%" PRIu64 "ms,%.1f@%" PRIu64 "ms", load / 5, load,
+			 (uint64_t)(warm / CT_NS_PER_MS), load, (uint64_t)(hold / CT_NS_PER_MS));
 		snprintf(label, sizeof label, "step-%02zu-%.0f", n + 1, rate);
-		sc_set_override(f, "load", "max-qps", qps);
+		sc_set_override(f, "load", "max-qps", "");
+		sc_set_override(f, "load", "rate-profile", profile);
 		struct step *st = &steps[n];
 		run_step(s, vi, label, &st->status);
 		st->rate = load + canary;
@@ -290,6 +296,9 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	       "Predicted: %.1f/s by Little's law with the collector's measured pace (%.0f / (%.0f s + %.1f s)); "
 	       "measured/predicted %.2f: %s.\n",
 	       found, (double)hold / 1e9, (double)warm / 1e9, measured_model, max, timeout, period, ratio, why);
+	printf("ctstorm plan's prediction for the same table (the collector's pace by the kernel's formula): %.1f/s, "
+	       "measured/plan %.2f; Little's law with the timeout alone: %.1f/s.\n",
+	       modelled, found > 0 ? found / modelled : 0.0, predicted);
 
 	json_t *js = json_array();
 	for (size_t i = 0; i < n; i++)

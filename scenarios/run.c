@@ -132,8 +132,8 @@ static void av_section(struct argvb *a, const struct sc_resolved *r, const char 
 {
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
-		if (strcmp(s->section, section) != 0)
-			continue;
+		if (strcmp(s->section, section) != 0 || !*s->value)
+			continue; /* an empty override unsets the key */
 		bool skipped = false;
 		for (size_t k = 0; k < nskip; k++)
 			skipped |= strcmp(s->key, skip[k]) == 0;
@@ -744,8 +744,8 @@ static int start_loadgen(struct run_session *c, const struct sc_resolved *r, str
 		av_add(&a, "--stats-interval=500ms");
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
-		if (strcmp(s->section, "load") != 0)
-			continue;
+		if (strcmp(s->section, "load") != 0 || !*s->value)
+			continue; /* an empty override unsets the key */
 		bool flag = false;
 		for (const struct ct_opt *o = lg_cli_options; o->name; o++)
 			flag |= strcmp(o->name, s->key) == 0 && o->type == CT_OPT_FLAG;

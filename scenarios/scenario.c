@@ -746,6 +746,8 @@ static void check_binary_opt(const struct vctx *c, const struct sc_setting *s, c
 		bad(c, s, "set by the runner, not by the scenario");
 		return;
 	}
+	if (!*s->value && s->line == 0)
+		return; /* --set load.max-qps= : unset */
 	const char *names[64];
 	size_t n = 0;
 	bool found = false;

@@ -68,10 +68,12 @@ for f in ${CT_SCENARIOS:-"$SCN"/*.scn}; do
 		bash -c "[[ '$v' == complete* ]] && ! grep -qE '=(fail|error|interrupted)' <<<'$v'"
 	ct_check "$name: host as before" test "$(host_state)" = "$BEFORE"
 	for vd in "$dir"/*/; do
+		[ "$(basename "$vd")" = plots ] && continue
 		for file in verdict.json loadgen.json sampler.json sampler.csv ruleset.txt; do
 			[ -s "$vd/$file" ] || ct_fail "$name: $(basename "$vd")/$file missing"
 		done
 	done
+	ct_check "$name: its report" test -s "$dir/report.html" -a -s "$dir/report.md" -a -s "$dir/plots/r0-overlay-conntrack.svg"
 done
 
 # --- malformed scenarios: exit 2, file:line, nothing touched ---
