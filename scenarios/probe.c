@@ -33,6 +33,7 @@ struct step {
 	/* in the measurement window, after the warm-up */
 	double drop, early_drop, insert_failed, peak, lost;
 	double gc_period;  /* median time between the collector's passes, NAN if fewer than two */
+	double gc_longest; /* the longest of those gaps: what sets the peak */
 	int passes;
 	const char *status;
 };
@@ -70,7 +71,7 @@ static void analyse(const char *dir, double warm_s, struct step *st)
 {
 	char path[1300];
 	st->drop = st->early_drop = st->insert_failed = st->peak = st->lost = 0;
-	st->gc_period = NAN;
+	st->gc_period = st->gc_longest = NAN;
 	st->passes = 0;
 	snprintf(path, sizeof path, "%s/sampler.csv", dir);
 	FILE *f = fopen(path, "r");
@@ -85,7 +86,9 @@ static void analyse(const char *dir, double warm_s, struct step *st)
 			double t = field(line, ct), count = field(line, cc);
 			if (isnan(t0) && count > 0)
 				t0 = t;
-			if (!isnan(prev) && count < prev - fmax(5, prev * 0.02) && np < 512)
+			/* a fall; one pass may show over two samples */
+			if (!isnan(prev) && count < prev - fmax(5, prev * 0.02) && np < 512 &&
+			    (np == 0 || t - passes[np - 1] > 1.0))
 				passes[np++] = t;
 			prev = count;
 			if (isnan(t0) || t < t0 + warm_s)
@@ -102,16 +105,20 @@ static void analyse(const char *dir, double warm_s, struct step *st)
 		st->drop = isnan(first[0]) ? 0 : last[0] - first[0];
 		st->early_drop = isnan(first[1]) ? 0 : last[1] - first[1];
 		st->insert_failed = isnan(first[2]) ? 0 : last[2] - first[2];
-		/* the collector's period: between passes after the first (the first
-		 * comes whenever the idle worker's 60 s timer says) */
+		/* the collector's period once it has the load's measure: gaps
+		 * between passes from halfway through the warm-up on (the first
+		 * pass comes whenever the idle worker's 60 s timer says) */
 		double gaps[511];
 		int ng = 0;
-		for (int i = 2; i < np; i++)
-			gaps[ng++] = passes[i] - passes[i - 1];
+		for (int i = 1; i < np; i++)
+			if (passes[i - 1] >= t0 + warm_s / 2)
+				gaps[ng++] = passes[i] - passes[i - 1];
 		st->passes = np;
+		st->gc_longest = NAN;
 		if (ng) {
 			qsort(gaps, (size_t)ng, sizeof *gaps, cmp_double);
 			st->gc_period = gaps[ng / 2];
+			st->gc_longest = gaps[ng - 1];
 		}
 	}
 	if (f)
@@ -166,12 +173,8 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	double timeout = tv ? strtod(tv, NULL) : tcp ? DEFAULT_TIME_WAIT : DEFAULT_UDP_TIMEOUT;
 	double canary = strtod(sc_value(&r, "canary", "rate", "0"), NULL);
 
-	/* Little's law: rate x timeout entries at steady state */
-	struct plan_flow flow = { .proto = tcp ? PLAN_TCP : PLAN_UDP, .rate = 1, .timeout_s = timeout };
-	struct plan_input pin = { .flows = &flow, .n = 1, .pointer_bits = 64, .entry_bytes = 1 };
-	struct plan_result pr;
-	plan_compute(&pin, &pr);
-	double predicted = max / pr.peak; /* flows per second that fill the table exactly */
+	/* Little's law with the nominal timeout: rate x timeout entries */
+	double predicted = max / timeout;
 
 	/* each step: a warm-up past the collector's first pass (an idle host's
 	 * collector wakes every 60 s) while the rate ramps up, then the window
@@ -258,14 +261,17 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	}
 
 	double found = lo;
-	/* the collector's period where it mattered: at the highest clean rate
-	 * (past it the table overflows and the collector runs otherwise) */
-	double period = NAN;
+	/* the collector's pace where it mattered: at the highest clean rate
+	 * (past it the table overflows and the collector runs otherwise). The
+	 * table peaks just before a pass, holding rate x (timeout + the gap
+	 * since the last pass): the longest gap decides. */
+	double period = NAN, longest = NAN;
 	for (size_t i = 0; i < n; i++)
-		if (steps[i].clean && steps[i].rate == lo)
+		if (steps[i].clean && steps[i].rate == lo) {
 			period = steps[i].gc_period;
-	/* Little with the measured pace: rate x (timeout + period) = the table */
-	double measured_model = isnan(period) ? NAN : max / (timeout + period);
+			longest = steps[i].gc_longest;
+		}
+	double measured_model = isnan(longest) ? NAN : max / (timeout + longest);
 	double ratio = found > 0 && !isnan(measured_model) ? found / measured_model : NAN;
 	bool evicted = false;
 	for (size_t i = 0; i < n; i++)
@@ -278,9 +284,9 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	else
 		snprintf(why, sizeof why,
 			 "%s: entries live their %.0f s timeout and then wait for the collector's next pass (every %.1f s "
-			 "here; the kernel's formula gives %.1f s at this rate), so the plain Little's law figure (%.1f/s) "
-			 "is %.1fx what the table takes%s",
-			 fabs(ratio - 1) <= 0.10 ? "agrees within 10%" : "differs by more than 10%", timeout, period,
+			 "here, %.1f s at the longest; the kernel's formula gives %.1f s at this rate), so the plain "
+			 "Little's law figure (%.1f/s) is %.1fx what the table takes%s",
+			 fabs(ratio - 1) <= 0.10 ? "agrees within 10%" : "differs by more than 10%", timeout, period, longest,
 			 plan_gc_period(found * timeout, timeout / 2), predicted, predicted / found,
 			 evicted ? "; past it the kernel first evicted unassured entries (early_drop), then dropped" : "");
 	if (!bracketed && found)
@@ -293,9 +299,9 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 		       steps[i].early_drop, steps[i].insert_failed, steps[i].lost, steps[i].peak, steps[i].gc_period,
 		       steps[i].clean ? "yes" : "no");
 	printf("\nHighest clean rate: %.1f new flows/s (judged over %.0f s after %.0f s of warm-up).\n"
-	       "Predicted: %.1f/s by Little's law with the collector's measured pace (%.0f / (%.0f s + %.1f s)); "
-	       "measured/predicted %.2f: %s.\n",
-	       found, (double)hold / 1e9, (double)warm / 1e9, measured_model, max, timeout, period, ratio, why);
+	       "Predicted: %.1f/s by Little's law with the collector's measured pace (%.0f / (%.0f s + the longest gap "
+	       "between its passes, %.1f s)); measured/predicted %.2f: %s.\n",
+	       found, (double)hold / 1e9, (double)warm / 1e9, measured_model, max, timeout, longest, ratio, why);
 	printf("ctstorm plan's prediction for the same table (the collector's pace by the kernel's formula): %.1f/s, "
 	       "measured/plan %.2f; Little's law with the timeout alone: %.1f/s.\n",
 	       modelled, found > 0 ? found / modelled : 0.0, predicted);
@@ -308,9 +314,10 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 						    steps[i].peak, "gc_period_s",
 						    isnan(steps[i].gc_period) ? json_null() : json_real(steps[i].gc_period)));
 	run_manifest_set(s, "probe",
-			 json_pack("{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:b, s:s, s:o}", "variant", r.name, "max",
+			 json_pack("{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o, s:b, s:s, s:o}", "variant", r.name, "max",
 				   max, "timeout_key", tkey, "timeout_s", timeout, "little_rate", predicted, "modelled_rate",
-				   modelled, "found_rate", found, "gc_period_s", isnan(period) ? json_null() : json_real(period),
+				   modelled, "found_rate", found, "gc_period_s", isnan(period) ? json_null() : json_real(period), "gc_longest_gap_s",
+				   isnan(longest) ? json_null() : json_real(longest),
 				   "predicted_rate", isnan(measured_model) ? json_null() : json_real(measured_model), "ratio",
 				   isnan(ratio) ? json_null() : json_real(ratio), "bracketed", bracketed, "why", why, "steps", js));
 	rc = run_close(s, found > 0 ? CT_EXIT_OK : CT_EXIT_FAIL);
