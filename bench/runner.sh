@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 REPEAT=${1:-3}
 SCENARIO=${2:-seed-000}
-shift 2 2>/dev/null
+shift $(($# < 2 ? $# : 2))
 OPTS=("$@")
 [ ${#OPTS[@]} -eq 0 ] && OPTS=(--quick)
 ct_require python3 iptables nft
