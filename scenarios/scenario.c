@@ -951,9 +951,11 @@ static const char *src_range_problem(const char *cidr)
 	struct in_addr a4;
 	struct in6_addr a6;
 	if (inet_pton(AF_INET, addr, &a4) == 1) {
-		uint32_t a = ntohl(a4.s_addr), size = prefix >= 32 ? 1 : 1u << (32 - prefix);
-		uint32_t lo = prefix ? a & ~(size - 1) : 0, hi = lo + (size - 1);
-		if (prefix > 32 || prefix < 15 || lo < 0xC6120000u || hi > 0xC613FFFFu)
+		if (prefix > 32 || prefix < 15)
+			return "outside 198.18.0.0/15, the benchmarking range the lab uses";
+		uint32_t a = ntohl(a4.s_addr), size = 1u << (32 - prefix); /* prefix 15..32 */
+		uint32_t lo = a & ~(size - 1), hi = lo + (size - 1);
+		if (lo < 0xC6120000u || hi > 0xC613FFFFu)
 			return "outside 198.18.0.0/15, the benchmarking range the lab uses";
 		if (lo <= 0xC61201FFu && hi >= 0xC6120000u)
 			return "overlaps the lab's links 198.18.0.0/24 and 198.18.1.0/24 (use 198.19.0.0/16)";

@@ -145,6 +145,7 @@ static const struct bad_case bad[] = {
 	{ "stray indented line", HEAD "\tstray\n", NULL, "t.scn:5: an indented line continues 'limit' from line 4" },
 	{ "indented line after a section", "[scenario]\n\tname = t\n[load]\nlimit = 1s\n", NULL, "t.scn:2: an indented line continues a multi-line value" },
 	{ "src-range outside the lab", HEAD "src-range = 10.0.0.0/8\n", NULL, "outside 198.18.0.0/15" },
+	{ "src-range of everything", HEAD "src-range = 0.0.0.0/0\n", NULL, "outside 198.18.0.0/15" },
 	{ "src-range of the other family", HEAD "src-range = 2001:2:0:100::/64\n", NULL, "the lab is IPv4" },
 	{ "src-range on the links", HEAD "src-range = 198.18.0.0/16\n", NULL, "overlaps the lab's links" },
 	{ "nat in a pair", "[scenario]\nname = t\nnat = dnat\n[load]\nlimit = 1s\n", NULL, "applies to topology = routed only" },
