@@ -148,7 +148,18 @@ static uint64_t duration_ns(const struct sc_resolved *r, const char *key, uint64
 
 int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 {
+	/* The overrides the steps change exist before the variant is resolved:
+	 * the resolution points into them, so later steps only replace their
+	 * values and never grow (move) the list under it. */
 	struct sc_resolved r;
+	sc_resolve(f, vi, o->quick, &r);
+	bool own_interval = !sc_get(&r, "sampler", "interval");
+	sc_resolved_free(&r);
+	sc_set_override(f, "load", "limit", "1s");
+	sc_set_override(f, "load", "max-qps", "");
+	sc_set_override(f, "load", "rate-profile", "1@1s");
+	if (own_interval)
+		sc_set_override(f, "sampler", "interval", "200ms");
 	sc_resolve(f, vi, o->quick, &r);
 	const char *node = strcmp(sc_value(&r, "scenario", "topology", "pair"), "routed") == 0 ? "router" : "server";
 	bool tcp = strcmp(sc_value(&r, "load", "mode", "udp"), "tcp") == 0;
@@ -186,8 +197,6 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	char text[32];
 	snprintf(text, sizeof text, "%" PRIu64 "ms", (uint64_t)((warm + hold) / CT_NS_PER_MS));
 	sc_set_override(f, "load", "limit", text);
-	if (!sc_get(&r, "sampler", "interval"))
-		sc_set_override(f, "sampler", "interval", "200ms");
 	/* the kernel's own pace, modelled: Little with each entry living its
 	 * timeout plus, at worst, one pass of the collector (its eviction at
 	 * 95% starts only once the table has overflowed) */

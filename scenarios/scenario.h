@@ -91,7 +91,9 @@ int sc_parse_file(const char *path, struct sc_file *f, struct sc_errors *e);
 int sc_parse_string(const char *text, const char *name, struct sc_file *f, struct sc_errors *e);
 /* Adds a --set SECTION.KEY=VALUE override (applied after everything else). */
 int sc_add_cli_set(struct sc_file *f, const char *arg, struct sc_errors *e);
-/* Sets (or replaces) a --set style override: the probe's rate per step. */
+/* Sets (or replaces) a --set style override: the probe's rate per step.
+ * Adding one may move the list: resolve (sc_resolve) after the last add;
+ * replacing a value keeps a resolution valid. */
 void sc_set_override(struct sc_file *f, const char *section, const char *key, const char *value);
 void sc_file_free(struct sc_file *f);
 
