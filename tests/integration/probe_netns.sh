@@ -1,5 +1,5 @@
 #!/bin/bash
-# ctstorm probe against the real kernel: a 2048-entry table with a 5 s UDP
+# ctstorm probe against the real kernel: a 4096-entry table with a 5 s UDP
 # timeout (scenarios/probe.scn, --quick). The highest rate of new flows it
 # takes without a drop, an eviction or a lost query must lie within 10% of
 # Little's law with the collector's pace measured in the same run, and the
