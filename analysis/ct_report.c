@@ -2,6 +2,7 @@
 
 #include "atomicfile.h"
 #include "ct_err.h"
+#include "sample.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,34 +151,6 @@ static void free_run(struct run *r)
 
 /* ---- data for gnuplot ---- */
 
-static int col_index(char *header, const char *name)
-{
-	int i = 0;
-	char copy[8192];
-	snprintf(copy, sizeof copy, "%s", header);
-	for (char *save = NULL, *t = strtok_r(copy, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save), i++)
-		if (strcmp(t, name) == 0)
-			return i;
-	return -1;
-}
-
-/* The CSV's field col as text ("" when empty or absent). */
-static const char *field(const char *line, int col, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (col < 0)
-		return buf;
-	const char *p = line;
-	for (int i = 0; i < col && p; i++)
-		if ((p = strchr(p, ',')))
-			p++;
-	if (!p)
-		return buf;
-	size_t n = strcspn(p, ",\n");
-	snprintf(buf, len, "%.*s", (int)(n < len - 1 ? n : len - 1), p);
-	return buf;
-}
-
 /* sampler.csv -> t count max drops_in_interval kmsg unreplied replied assured established time_wait */
 static void sampler_dat(struct variant *v, const char *out)
 {
@@ -195,7 +168,7 @@ static void sampler_dat(struct variant *v, const char *out)
 					     "tcp_established", "tcp_time_wait" };
 	int idx[10];
 	for (int i = 0; i < 10; i++)
-		idx[i] = col_index(line, names[i]);
+		idx[i] = ct_csv_column(line, names[i]);
 	if (idx[0] < 0 || idx[1] < 0)
 		goto done;
 	if (!(o = fopen(out, "w")))
@@ -203,17 +176,17 @@ static void sampler_dat(struct variant *v, const char *out)
 	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait\n");
 	double last_drop = NAN;
 	while (getline(&line, &cap, f) > 0) {
-		char b[10][64];
+		double x[10];
 		for (int i = 0; i < 10; i++)
-			field(line, idx[i], b[i], sizeof b[i]);
-		double drop = *b[3] ? strtod(b[3], NULL) : NAN;
-		double inc = isnan(drop) || isnan(last_drop) ? 0 : drop - last_drop;
-		if (!isnan(drop))
-			last_drop = drop;
-		fprintf(o, "%s %s %s %.0f %s", b[0], b[1], *b[2] ? b[2] : "NaN", inc, *b[4] ? b[4] : "0");
+			x[i] = ct_csv_value(line, idx[i]);
+		double inc = isnan(x[3]) || isnan(last_drop) ? 0 : x[3] - last_drop;
+		if (!isnan(x[3]))
+			last_drop = x[3];
+		/* gnuplot skips NaN (set datafile missing) */
+		fprintf(o, "%.6f %.0f %.0f %.0f %.0f", x[0], x[1], x[2], inc, isnan(x[4]) ? 0 : x[4]);
 		for (int i = 5; i < 10; i++) {
-			fprintf(o, " %s", *b[i] ? b[i] : "NaN");
-			v->have_composition |= *b[i] != '\0';
+			fprintf(o, " %.0f", x[i]);
+			v->have_composition |= !isnan(x[i]);
 		}
 		fputc('\n', o);
 		v->have_samples = true;
@@ -283,7 +256,7 @@ static void gp_begin(FILE *g, bool png, const char *out, const char *name, const
 		fprintf(g, "set terminal pngcairo size 900,380 enhanced font 'sans,10' background rgb 'white'\n");
 	else
 		fprintf(g, "set terminal svg size 900,380 dynamic enhanced font 'sans,11' background rgb 'white'\n");
-	fprintf(g, "set output '%s/plots/%s.%s'\nreset\nset datafile missing 'NaN'\nset grid lc rgb '#dddddd'\n"
+	fprintf(g, "set output '%s/plots/%s.%s'\nreset\nset datafile missing 'nan'\nset grid lc rgb '#dddddd'\n"
 		   "set key outside right top\nset title '",
 		out, name, png ? "png" : "svg");
 	gp_escape(g, title);

@@ -47,6 +47,12 @@ void ct_summary_add(struct ct_summary *s, const struct ct_sample *x);
 void ct_csv_header(FILE *out);
 void ct_csv_row(FILE *out, const struct ct_sample *x);
 
+/* Reading the CSV back (the runner's live line, the probe, the report):
+ * the index of a column named in the header line (-1 when absent), and a
+ * row's value in it (NAN when empty: not reported, or no table dump). */
+int ct_csv_column(const char *header, const char *name);
+double ct_csv_value(const char *line, int col);
+
 /* One JSON object per sample (for JSON lines). */
 json_t *ct_sample_json(const struct ct_sample *x);
 

@@ -1,6 +1,7 @@
 #include "sample.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -67,6 +68,36 @@ void ct_csv_row(FILE *out, const struct ct_sample *x)
 			fputc(',', out);
 		fputc('\n', out);
 	}
+}
+
+int ct_csv_column(const char *header, const char *name)
+{
+	size_t len = strlen(name);
+	int col = 0;
+	for (const char *p = header; *p; col++) {
+		size_t n = strcspn(p, ",\r\n");
+		if (n == len && strncmp(p, name, len) == 0)
+			return col;
+		if (p[n] != ',')
+			break;
+		p += n + 1;
+	}
+	return -1;
+}
+
+double ct_csv_value(const char *line, int col)
+{
+	if (col < 0)
+		return NAN;
+	const char *p = line;
+	for (int i = 0; i < col; i++) {
+		if (!(p = strchr(p, ',')))
+			return NAN;
+		p++;
+	}
+	char *end;
+	double v = strtod(p, &end);
+	return end == p ? NAN : v;
 }
 
 static json_t *stats_json(const struct ct_ctstat *st)

@@ -14,6 +14,7 @@
 #include "opt.h"
 #include "plan.h"
 #include "run.h"
+#include "sample.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -38,26 +39,6 @@ struct step {
 	const char *status;
 };
 
-static int column(const char *header, const char *name)
-{
-	char copy[8192];
-	snprintf(copy, sizeof copy, "%s", header);
-	int i = 0;
-	for (char *save = NULL, *t = strtok_r(copy, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save), i++)
-		if (strcmp(t, name) == 0)
-			return i;
-	return -1;
-}
-
-static double field(const char *line, int col)
-{
-	const char *p = line;
-	for (int i = 0; i < col && p; i++)
-		if ((p = strchr(p, ',')))
-			p++;
-	return p && *p && *p != ',' && *p != '\n' ? strtod(p, NULL) : NAN;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -78,12 +59,12 @@ static void analyse(const char *dir, double warm_s, struct step *st)
 	char *line = NULL;
 	size_t cap = 0;
 	if (f && getline(&line, &cap, f) > 0) {
-		int ct = column(line, "t_s"), cc = column(line, "count"), cd = column(line, "drop"),
-		    ce = column(line, "early_drop"), ci = column(line, "insert_failed");
+		int ct = ct_csv_column(line, "t_s"), cc = ct_csv_column(line, "count"), cd = ct_csv_column(line, "drop"),
+		    ce = ct_csv_column(line, "early_drop"), ci = ct_csv_column(line, "insert_failed");
 		double t0 = NAN, first[3] = { NAN, NAN, NAN }, last[3] = { 0, 0, 0 }, prev = NAN, passes[512];
 		int np = 0;
 		while (getline(&line, &cap, f) > 0) {
-			double t = field(line, ct), count = field(line, cc);
+			double t = ct_csv_value(line, ct), count = ct_csv_value(line, cc);
 			if (isnan(t0) && count > 0)
 				t0 = t;
 			/* a fall; one pass may show over two samples */
@@ -93,7 +74,7 @@ static void analyse(const char *dir, double warm_s, struct step *st)
 			prev = count;
 			if (isnan(t0) || t < t0 + warm_s)
 				continue;
-			double v[3] = { field(line, cd), field(line, ce), field(line, ci) };
+			double v[3] = { ct_csv_value(line, cd), ct_csv_value(line, ce), ct_csv_value(line, ci) };
 			for (int k = 0; k < 3; k++) {
 				if (isnan(first[k]))
 					first[k] = v[k];

@@ -7,6 +7,7 @@
 #include "journal.h"
 #include "lg_cli.h"
 #include "responder_cli.h"
+#include "sample.h"
 #include "sampler_cli.h"
 #include "opt.h"
 #include "proc.h"
@@ -126,52 +127,47 @@ static void av_free(struct argvb *a)
 	memset(a, 0, sizeof *a);
 }
 
-/* A section's keys as --key value (flags: --key when yes). */
+/* A section's keys that are options of the binary (table) as --key=value;
+ * flags as --key when yes; a file named in the scenario (path_key)
+ * relative to the scenario's folder. */
 static void av_section(struct argvb *a, const struct sc_resolved *r, const char *section, const struct ct_opt *table,
-		       const char *const *skip, size_t nskip)
+		       const char *path_key)
 {
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
 		if (strcmp(s->section, section) != 0 || !*s->value)
 			continue; /* an empty override unsets the key */
-		bool skipped = false;
-		for (size_t k = 0; k < nskip; k++)
-			skipped |= strcmp(s->key, skip[k]) == 0;
 		const struct ct_opt *o = NULL;
-		for (const struct ct_opt *t = table; t && t->name; t++)
+		for (const struct ct_opt *t = table; t->name && !o; t++)
 			if (strcmp(t->name, s->key) == 0)
 				o = t;
-		if (skipped || (table && !o))
+		if (!o) /* not the binary's: a node key of [server] */
 			continue;
-		if (o && o->type == CT_OPT_FLAG) {
+		if (o->type == CT_OPT_FLAG) {
 			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
 				av_add(a, "--%s", s->key);
+		} else if (path_key && strcmp(s->key, path_key) == 0) {
+			char *path = sc_path(r->file, s->value);
+			av_add(a, "--%s=%s", s->key, path);
+			free(path);
 		} else {
-			av_add(a, "--%s", s->key);
-			av_add(a, "%s", s->value);
+			av_add(a, "--%s=%s", s->key, s->value);
 		}
 	}
 }
 
-static size_t count_lines(const char *path);
-
-/* A sampler is ready once its CSV holds a sample (after a --fill). */
+/* A sampler is ready once its CSV holds a sample (after a --fill): a
+ * header line and one more. */
 static bool has_sample(const void *csv)
 {
-	return count_lines(csv) >= 2;
-}
-
-static size_t count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(csv, "r");
 	if (!f)
-		return 0;
-	size_t n = 0;
-	int c;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
+		return false;
+	int c, lines = 0;
+	while (lines < 2 && (c = getc(f)) != EOF)
+		lines += c == '\n';
 	fclose(f);
-	return n;
+	return lines >= 2;
 }
 
 static void utc_stamp(char *buf, size_t len, bool compact)
@@ -402,26 +398,6 @@ static void write_verdict(struct run_session *c, const struct sc_resolved *r, co
 
 /* ---- progress ---- */
 
-struct csv_cols {
-	int count, max, drop, kmsg;
-};
-
-static bool csv_field(const char *line, int col, double *out)
-{
-	if (col < 0)
-		return false;
-	const char *p = line;
-	for (int i = 0; i < col && p; i++) {
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	if (!p || !*p || *p == ',')
-		return false;
-	*out = strtod(p, NULL);
-	return true;
-}
-
 /* The live line reads what the children write, as they write it: new
  * complete lines of loadgen.jsonl and sampler.csv since the last look. */
 struct tail {
@@ -456,7 +432,7 @@ static void tail_lines(const char *path, struct tail *t, void (*line)(void *, ch
 struct progress {
 	char vdir[1100];
 	struct tail lg, sm;
-	struct csv_cols cc;
+	int col_count, col_max, col_drop, col_kmsg; /* sampler.csv's, from its header */
 	bool header;
 	double sent, answered, timeouts, rate_sent, rate_answered;
 	double count, max, drop0, drop, kmsg;
@@ -486,32 +462,25 @@ static void progress_sm(void *arg, char *line)
 {
 	struct progress *p = arg;
 	if (!p->header) {
-		/* the header names the columns */
-		p->cc.count = p->cc.max = p->cc.drop = p->cc.kmsg = -1;
-		int i = 0;
-		for (char *save = NULL, *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), i++) {
-			if (strcmp(t, "count") == 0)
-				p->cc.count = i;
-			else if (strcmp(t, "max") == 0)
-				p->cc.max = i;
-			else if (strcmp(t, "drop") == 0)
-				p->cc.drop = i;
-			else if (strcmp(t, "kmsg_table_full") == 0)
-				p->cc.kmsg = i;
-		}
+		p->col_count = ct_csv_column(line, "count");
+		p->col_max = ct_csv_column(line, "max");
+		p->col_drop = ct_csv_column(line, "drop");
+		p->col_kmsg = ct_csv_column(line, "kmsg_table_full");
 		p->header = true;
 		return;
 	}
-	double kmsg = 0, drop = 0;
-	if (!csv_field(line, p->cc.count, &p->count))
+	double count = ct_csv_value(line, p->col_count), drop = ct_csv_value(line, p->col_drop),
+	       kmsg = ct_csv_value(line, p->col_kmsg);
+	if (isnan(count))
 		return;
-	csv_field(line, p->cc.max, &p->max);
-	if (csv_field(line, p->cc.drop, &drop)) {
+	p->count = count;
+	p->max = ct_csv_value(line, p->col_max);
+	if (!isnan(drop)) {
 		if (!p->have_sample)
 			p->drop0 = drop;
 		p->drop = drop - p->drop0;
 	}
-	if (csv_field(line, p->cc.kmsg, &kmsg))
+	if (!isnan(kmsg))
 		p->kmsg += kmsg; /* lines seen in this interval */
 	p->have_sample = true;
 }
@@ -615,7 +584,22 @@ struct lab {
 	struct host h;
 	bool built;
 	struct pr_child resp, samp, load;
+	char zone[256]; /* the served zone's apex: what the load asks when the scenario names no query */
 };
+
+/* Starts a long-lived child in node's namespace (-1: the host's), its
+ * command line in commands.log beside the short commands'. */
+static int spawn(struct run_session *c, struct lab *L, struct pr_child *k, const char *name, int node, char *argv[],
+		 const char *out, const char *errlog, char *err, size_t errlen)
+{
+	if (c->cmdlog) {
+		fprintf(c->cmdlog, "[%s]", node < 0 ? "host" : L->h.ns[node]);
+		for (char **v = argv; *v; v++)
+			fprintf(c->cmdlog, " %s", *v);
+		fputc('\n', c->cmdlog);
+	}
+	return pr_spawn(k, name, node < 0 ? -1 : L->h.fd[node], argv, out, errlog, &c->j, err, errlen);
+}
 
 static int start_responder(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
 			   size_t errlen)
@@ -633,6 +617,7 @@ static int start_responder(struct run_session *c, const struct sc_resolved *r, s
 	}
 	ct_zone_name(&z, zname, sizeof zname);
 	ct_zone_free(&z);
+	snprintf(L->zone, sizeof L->zone, "%s", zname);
 	struct argvb a = { 0 };
 	char log[1200], conf[1300];
 	snprintf(log, sizeof log, "%s/responder.log", vdir);
@@ -646,7 +631,7 @@ static int start_responder(struct run_session *c, const struct sc_resolved *r, s
 		av_add(&a, "--user=root");
 		av_add(&a, "--quiet");
 		av_add(&a, "--stats-json=%s/responder.json", vdir);
-		av_section(&a, r, "server", responder_cli_options, NULL, 0);
+		av_section(&a, r, "server", responder_cli_options, NULL);
 	} else {
 		char d[1200];
 		snprintf(d, sizeof d, "%s/%s", vdir, kind);
@@ -690,7 +675,7 @@ static int start_responder(struct run_session *c, const struct sc_resolved *r, s
 		fclose(f);
 	}
 	free(zone);
-	int rc = pr_spawn(&L->resp, "responder", L->h.fd[H_SERVER], a.v, log, log, &c->j, err, errlen);
+	int rc = spawn(c, L, &L->resp, "responder", H_SERVER, a.v, log, log, err, errlen);
 	av_free(&a);
 	if (rc < 0)
 		return -1;
@@ -711,8 +696,8 @@ static int start_sampler(struct run_session *c, const struct sc_resolved *r, str
 	av_add(&a, "--summary=%s/sampler.json", vdir);
 	av_add(&a, "--kmsg-log=%s/kmsg.log", vdir);
 	av_add(&a, "--quiet");
-	av_section(&a, r, "sampler", sampler_cli_options, NULL, 0);
-	int rc = pr_spawn(&L->samp, "sampler", -1, a.v, log, log, &c->j, err, errlen);
+	av_section(&a, r, "sampler", sampler_cli_options, NULL);
+	int rc = spawn(c, L, &L->samp, "sampler", -1, a.v, log, log, err, errlen);
 	av_free(&a);
 	if (rc < 0)
 		return -1;
@@ -739,28 +724,11 @@ static int start_loadgen(struct run_session *c, const struct sc_resolved *r, str
 		av_add(&a, "--canary-log=%s/canary.jsonl", vdir);
 	}
 	if (!sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
-		av_add(&a, "--qname=www.example.test");
+		av_add(&a, "--qname=%s", L->zone); /* its SOA's owner exists in any zone */
 	if (!sc_get(r, "load", "stats-interval"))
 		av_add(&a, "--stats-interval=500ms");
-	for (size_t i = 0; i < r->nset; i++) {
-		const struct sc_setting *s = r->set[i];
-		if (strcmp(s->section, "load") != 0 || !*s->value)
-			continue; /* an empty override unsets the key */
-		bool flag = false;
-		for (const struct ct_opt *o = lg_cli_options; o->name; o++)
-			flag |= strcmp(o->name, s->key) == 0 && o->type == CT_OPT_FLAG;
-		if (flag) {
-			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
-				av_add(&a, "--%s", s->key);
-		} else if (strcmp(s->key, "datafile") == 0) {
-			char *p = sc_path(c->f, s->value);
-			av_add(&a, "--datafile=%s", p);
-			free(p);
-		} else {
-			av_add(&a, "--%s=%s", s->key, s->value);
-		}
-	}
-	int rc = pr_spawn(&L->load, "loadgen", L->h.fd[H_CLIENT], a.v, NULL, log, &c->j, err, errlen);
+	av_section(&a, r, "load", lg_cli_options, "datafile");
+	int rc = spawn(c, L, &L->load, "loadgen", H_CLIENT, a.v, NULL, log, err, errlen);
 	av_free(&a);
 	return rc;
 }
@@ -908,9 +876,7 @@ teardown:
 /* The expectations that failed, with what was measured, under the table. */
 static void print_failures(struct run_session *c, FILE *out)
 {
-	size_t rows = c->nres;
-	/* the expectations that failed, with what was measured */
-	for (size_t i = 0; i < rows; i++) {
+	for (size_t i = 0; i < c->nres; i++) {
 		char path[1200];
 		snprintf(path, sizeof path, "%s/%s/verdict.json", c->dir, c->res[i].name);
 		json_t *vj = json_load_file(path, 0, NULL);

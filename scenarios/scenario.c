@@ -640,7 +640,7 @@ const struct sc_setting *sc_get(const struct sc_resolved *r, const char *section
 {
 	for (size_t i = 0; i < r->nset; i++)
 		if (strcmp(r->set[i]->section, section) == 0 && strcmp(r->set[i]->key, key) == 0)
-			return r->set[i];
+			return *r->set[i]->value ? r->set[i] : NULL; /* empty: unset by an override */
 	return NULL;
 }
 

@@ -113,6 +113,7 @@ struct sc_resolved {
 /* vi: index into f->var, or (size_t)-1 when the file has no variants. */
 int sc_resolve(const struct sc_file *f, size_t vi, bool quick, struct sc_resolved *r);
 void sc_resolved_free(struct sc_resolved *r);
+/* NULL when absent, or unset by an empty override (--set load.max-qps=). */
 const struct sc_setting *sc_get(const struct sc_resolved *r, const char *section, const char *key);
 const char *sc_value(const struct sc_resolved *r, const char *section, const char *key, const char *def);
 
