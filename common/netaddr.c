@@ -71,3 +71,71 @@ const char *ct_sockaddr_str(const struct ct_sockaddr *a, char *buf, size_t bufle
 	}
 	return buf;
 }
+
+int ct_cidr_parse(const char *text, struct ct_cidr *out, char *err, size_t errlen)
+{
+	char addr[CT_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	memset(out, 0, sizeof *out);
+	if (!slash || (size_t)(slash - text) >= sizeof addr)
+		return ct_err(err, errlen, "'%s' is not ADDR/PREFIX (e.g. 198.19.0.0/16)", text);
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	uint64_t prefix;
+	if (ct_parse_uint(slash + 1, &prefix, NULL, 0) < 0)
+		return ct_err(err, errlen, "'%s': the prefix length is not a number", text);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->base.ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->base.ss;
+	if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+		if (prefix > 32)
+			return ct_err(err, errlen, "'%s': an IPv4 prefix is 0..32", text);
+		uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+		v4->sin_addr.s_addr = htonl(ntohl(v4->sin_addr.s_addr) & mask);
+		v4->sin_family = AF_INET;
+		out->base.len = sizeof *v4;
+	} else if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+		if (prefix > 128)
+			return ct_err(err, errlen, "'%s': an IPv6 prefix is 0..128", text);
+		for (unsigned b = (unsigned)prefix; b < 128; b++)
+			v6->sin6_addr.s6_addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+		v6->sin6_family = AF_INET6;
+		out->base.len = sizeof *v6;
+	} else {
+		return ct_err(err, errlen, "'%s': '%s' is not an IPv4 or IPv6 address", text, addr);
+	}
+	out->prefix = (unsigned)prefix;
+	return 0;
+}
+
+/* The address's bytes and their count. */
+static const uint8_t *cidr_bytes(const struct ct_cidr *c, unsigned *bits)
+{
+	if (c->base.ss.ss_family == AF_INET) {
+		*bits = 32;
+		return (const uint8_t *)&((const struct sockaddr_in *)&c->base.ss)->sin_addr;
+	}
+	*bits = 128;
+	return ((const struct sockaddr_in6 *)&c->base.ss)->sin6_addr.s6_addr;
+}
+
+/* Whether a and b agree on their first n bits. */
+static int same_bits(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (((a[i / 8] ^ b[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+int ct_cidr_within(const struct ct_cidr *a, const struct ct_cidr *outer)
+{
+	unsigned na, no;
+	const uint8_t *ba = cidr_bytes(a, &na), *bo = cidr_bytes(outer, &no);
+	return a->base.ss.ss_family == outer->base.ss.ss_family && a->prefix >= outer->prefix &&
+	       same_bits(ba, bo, outer->prefix);
+}
+
+int ct_cidr_overlap(const struct ct_cidr *a, const struct ct_cidr *b)
+{
+	return ct_cidr_within(a, b) || ct_cidr_within(b, a);
+}

@@ -56,6 +56,45 @@ int ct_parse_duration(const char *text, uint64_t *ns, char *err, size_t errlen)
 	return ct_err(err, errlen, "'%s' has an unknown unit (use us, ms, s, m or h)", text);
 }
 
+int ct_parse_bool(const char *text, bool *out)
+{
+	static const char *const words[] = { "no", "yes", "false", "true", "0", "1", NULL };
+	for (unsigned i = 0; words[i]; i++)
+		if (strcmp(text, words[i]) == 0) {
+			*out = i % 2;
+			return 0;
+		}
+	return -1;
+}
+
+int ct_parse_rate(const char *text, double max, double *out, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double v = text ? strtod(text, &end) : 0;
+	if (!text || errno || end == text || *end || !(v > 0) || v > max)
+		return ct_err(err, errlen, "'%s' is not a rate per second above 0 and at most %g", text ? text : "", max);
+	*out = v;
+	return 0;
+}
+
+int ct_parse_enum(const char *text, const char *const *words, unsigned *out, char *err, size_t errlen)
+{
+	size_t n = 0;
+	for (; words[n]; n++)
+		if (strcmp(text, words[n]) == 0) {
+			*out = (unsigned)n;
+			return 0;
+		}
+	char list[256] = "";
+	for (size_t i = 0, used = 0; i < n && used < sizeof list; i++)
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "",
+					 words[i]);
+	const char *hint = ct_did_you_mean(text, words, n);
+	return ct_err(err, errlen, "'%s' is not %s%s%s%s%s", text, n > 2 ? "one of " : "", list,
+		      hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+}
+
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -93,15 +132,16 @@ const char *ct_did_you_mean(const char *word, const char *const *candidates, siz
 			best = candidates[i];
 		}
 	}
-	/* A third of the word's length, at least 2 edits, is a typo; more is a
-	 * different word. A prefix ("--work" for "--workers") also counts. */
-	size_t limit = strlen(word) / 3 > 2 ? strlen(word) / 3 : 2;
-	if (best && best_d <= limit)
+	/* One edit is a typo. Then a prefix ("--work" for "--workers",
+	 * "loadgen.loss" for "loadgen.loss_pct"). Then a third of the word's
+	 * length, at least 2 edits; more is a different word. */
+	if (best && best_d <= 1)
 		return best;
 	for (size_t i = 0; i < n; i++)
 		if (strlen(word) >= 3 && strncmp(candidates[i], word, strlen(word)) == 0)
 			return candidates[i];
-	return NULL;
+	size_t limit = strlen(word) / 3 > 2 ? strlen(word) / 3 : 2;
+	return best && best_d <= limit ? best : NULL;
 }
 
 static void *field_of(const struct ct_opt *o, void *cfg)
@@ -109,7 +149,7 @@ static void *field_of(const struct ct_opt *o, void *cfg)
 	return (char *)cfg + o->offset;
 }
 
-static const struct ct_opt *find_opt(const struct ct_opt *table, const char *name)
+const struct ct_opt *ct_opt_find(const struct ct_opt *table, const char *name)
 {
 	for (const struct ct_opt *o = table; o->name; o++)
 		if (strcmp(o->name, name) == 0)
@@ -132,15 +172,11 @@ static int set_value(const struct ct_opt *o, void *cfg, const char *text, char *
 {
 	char why[CT_ERRLEN];
 	void *f = field_of(o, cfg);
-	uint64_t v;
+	uint64_t v = 0;
 
 	switch (o->type) {
 	case CT_OPT_FLAG:
-		if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0 || strcmp(text, "yes") == 0)
-			*(bool *)f = true;
-		else if (strcmp(text, "0") == 0 || strcmp(text, "false") == 0 || strcmp(text, "no") == 0)
-			*(bool *)f = false;
-		else
+		if (ct_parse_bool(text, f) < 0)
 			return ct_err(err, errlen, "--%s: '%s' is not a boolean (yes/no)", o->name, text);
 		return 0;
 	case CT_OPT_UINT:
@@ -162,6 +198,14 @@ static int set_value(const struct ct_opt *o, void *cfg, const char *text, char *
 		return 0;
 	case CT_OPT_LIST:
 		return list_push(f, text, err, errlen);
+	case CT_OPT_ENUM:
+		if (ct_parse_enum(text, o->words, f, why, sizeof why) < 0)
+			return ct_err(err, errlen, "--%s: %s", o->name, why);
+		return 0;
+	case CT_OPT_RATE:
+		if (ct_parse_rate(text, (double)o->max, f, why, sizeof why) < 0)
+			return ct_err(err, errlen, "--%s: %s", o->name, why);
+		return 0;
 	case CT_OPT_CUSTOM:
 		if (o->parse(text, f, why, sizeof why) < 0)
 			return ct_err(err, errlen, "--%s: %s", o->name, why);
@@ -184,7 +228,7 @@ static const char *unknown_hint(const struct ct_opt *table, const char *word)
 int ct_opt_set(const struct ct_opt *table, void *cfg, const char *name, const char *value,
 	       char *err, size_t errlen)
 {
-	const struct ct_opt *o = find_opt(table, name);
+	const struct ct_opt *o = ct_opt_find(table, name);
 	if (!o) {
 		const char *hint = unknown_hint(table, name);
 		return ct_err(err, errlen, "unknown option '%s'%s%s%s", name,
@@ -205,6 +249,14 @@ void ct_opt_free(const struct ct_opt *table, void *cfg)
 	}
 }
 
+int ct_opt_defaults(const struct ct_opt *table, void *cfg, char *err, size_t errlen)
+{
+	for (const struct ct_opt *o = table; o->name; o++)
+		if (o->def && set_value(o, cfg, o->def, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 enum ct_opt_result ct_opt_parse(const struct ct_opt *table, void *cfg, int argc, char **argv,
 				int *optind_out, char *err, size_t errlen)
 {
@@ -214,11 +266,11 @@ enum ct_opt_result ct_opt_parse(const struct ct_opt *table, void *cfg, int argc,
 	size_t n = 0, s = 0;
 
 	shortopts[s++] = ':'; /* report a missing argument as ':' */
+	if (ct_opt_defaults(table, cfg, err, errlen) < 0)
+		return CT_OPT_ERROR;
 	for (const struct ct_opt *o = table; o->name; o++, n++) {
 		if (n >= OPT_MAX)
 			return ct_err(err, errlen, "option table too large");
-		if (o->def && set_value(o, cfg, o->def, err, errlen) < 0)
-			return CT_OPT_ERROR;
 		longopts[n] = (struct option){ o->name, o->type == CT_OPT_FLAG ? no_argument : required_argument,
 					       NULL, o->short_name ? o->short_name : OPT_LONG_BASE + (int)n };
 		if (o->short_name) {
@@ -315,11 +367,13 @@ void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char 
 	}
 	fprintf(out, "Options:\n");
 	for (const struct ct_opt *o = table; o->name; o++) {
-		char head[96], help[1024];
+		char head[160], help[1024], words[96] = "";
+		for (size_t i = 0, used = 0; o->type == CT_OPT_ENUM && o->words[i] && used < sizeof words; i++)
+			used += (size_t)snprintf(words + used, sizeof words - used, "%s%s", i ? "|" : "", o->words[i]);
+		const char *arg = o->type == CT_OPT_ENUM ? words : o->arg ? o->arg : "VALUE";
 		int hl = snprintf(head, sizeof head, "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
 				  o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
-				  o->name, o->type == CT_OPT_FLAG ? "" : " ",
-				  o->type == CT_OPT_FLAG ? "" : (o->arg ? o->arg : "VALUE"));
+				  o->name, o->type == CT_OPT_FLAG ? "" : " ", o->type == CT_OPT_FLAG ? "" : arg);
 		size_t used = (size_t)snprintf(help, sizeof help, "%s", o->help);
 		if (o->type == CT_OPT_UINT && used < sizeof help)
 			used += (size_t)snprintf(help + used, sizeof help - used, " (%" PRIu64 "..%" PRIu64 ")",

@@ -18,6 +18,8 @@ enum ct_opt_type {
 	CT_OPT_DURATION,  /* uint64_t nanoseconds within [min, max]: 10s, 250ms, 2m, 1h, 500us; a bare number is seconds */
 	CT_OPT_STR,       /* const char * */
 	CT_OPT_LIST,      /* struct ct_strlist; the option may be given many times */
+	CT_OPT_ENUM,      /* unsigned: the index of the value in words[] */
+	CT_OPT_RATE,      /* double, events per second, above 0 and at most max */
 	CT_OPT_CUSTOM,    /* parse() converts the text into the field */
 };
 
@@ -34,10 +36,11 @@ struct ct_opt {
 	enum ct_opt_type type;
 	size_t offset;          /* offsetof(config struct, field) */
 	const char *def;        /* default as text, or NULL for none */
-	uint64_t min, max;      /* CT_OPT_UINT and CT_OPT_DURATION bounds */
+	uint64_t min, max;      /* CT_OPT_UINT and CT_OPT_DURATION bounds; CT_OPT_RATE's max */
 	const char *arg;        /* argument name shown in --help */
 	const char *help;
 	ct_opt_parse_fn parse;  /* CT_OPT_CUSTOM only */
+	const char *const *words; /* CT_OPT_ENUM: the allowed words, NULL-terminated */
 };
 
 #define CT_OPT_END { .name = NULL }
@@ -55,7 +58,14 @@ enum ct_opt_result {
 enum ct_opt_result ct_opt_parse(const struct ct_opt *table, void *cfg, int argc, char **argv,
 				int *optind_out, char *err, size_t errlen);
 
-/* Sets one option by name, as a scenario file key would. */
+/* Applies every default through the option's own parser. */
+int ct_opt_defaults(const struct ct_opt *table, void *cfg, char *err, size_t errlen);
+
+/* The entry of that name, or NULL. */
+const struct ct_opt *ct_opt_find(const struct ct_opt *table, const char *name);
+
+/* Sets one option by name, as a scenario file key would: the same parser,
+ * the same messages as the command line. */
 int ct_opt_set(const struct ct_opt *table, void *cfg, const char *name, const char *value,
 	       char *err, size_t errlen);
 
@@ -78,6 +88,16 @@ int ct_usage_error(const char *msg);
 /* Parses a duration such as "10s", "250ms", "500us", "2m", "1h" or "3"
  * (seconds) into nanoseconds. */
 int ct_parse_duration(const char *text, uint64_t *ns, char *err, size_t errlen);
+
+/* yes/no, true/false, 1/0. */
+int ct_parse_bool(const char *text, bool *out);
+
+/* Parses a rate in events per second: a positive decimal number. */
+int ct_parse_rate(const char *text, double max, double *out, char *err, size_t errlen);
+
+/* Parses one of words[] (NULL-terminated) into its index; the error lists
+ * them and suggests the nearest. */
+int ct_parse_enum(const char *text, const char *const *words, unsigned *out, char *err, size_t errlen);
 
 /* Parses a whole unsigned decimal number; rejects signs, spaces and junk. */
 int ct_parse_uint(const char *text, uint64_t *out, char *err, size_t errlen);

@@ -1,9 +1,45 @@
 #include "lg_cli.h"
 
 #include "clock.h"
+#include "ct_err.h"
+#include "queryfile.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static int parse_qtype(const char *text, void *field, char *err, size_t errlen)
+{
+	return ct_qtype_parse(text, field, err, errlen);
+}
+
+static int parse_profile(const char *text, void *field, char *err, size_t errlen)
+{
+	return ct_sched_parse(text, field, err, errlen);
+}
+
+static int parse_cidr(const char *text, void *field, char *err, size_t errlen)
+{
+	return ct_cidr_parse(text, field, err, errlen);
+}
+
+static int parse_sockets(const char *text, void *field, char *err, size_t errlen)
+{
+	struct lg_sockets *s = field;
+	memset(s, 0, sizeof *s);
+	s->given = true;
+	if (strcmp(text, "per-query") == 0) {
+		s->per_query = true;
+		return 0;
+	}
+	if (ct_parse_uint(text, &s->n, NULL, 0) == 0 && s->n >= 1 && s->n <= 1000000)
+		return 0;
+	return ct_err(err, errlen, "'%s' is neither per-query nor a count 1..1000000", text);
+}
+
+static const char *const mode_words[] = { "udp", "tcp", NULL };
+static const char *const resolver_words[] = { "none", "cares", NULL };
 
 #define OFF(f) offsetof(struct lg_cli, f)
 const struct ct_opt lg_cli_options[] = {
@@ -12,17 +48,18 @@ const struct ct_opt lg_cli_options[] = {
 	{ "datafile", 'd', CT_OPT_STR, OFF(datafile), NULL, 0, 0, "FILE",
 	  "queries, one 'NAME TYPE' a line (dnsperf's format), sent in turn", NULL },
 	{ "qname", 0, CT_OPT_STR, OFF(qname), NULL, 0, 0, "NAME", "send this one name instead of -d", NULL },
-	{ "qtype", 0, CT_OPT_STR, OFF(qtype), "A", 0, 0, "TYPE", "the type for --qname", NULL },
+	{ "qtype", 0, CT_OPT_CUSTOM, OFF(qtype), "A", 0, 0, "TYPE", "the type for --qname (A, AAAA, MX, TYPE65...)",
+	  parse_qtype },
 	{ "limit", 'l', CT_OPT_DURATION, OFF(duration), NULL, CT_NS_PER_MS, 24 * 3600 * CT_NS_PER_SEC, "SECONDS",
 	  "run this long (seconds, or with a unit: 500ms, 2m); default 10 s, or the rate profile's length: "
 	  "every run ends by itself",
 	  NULL },
-	{ "max-qps", 'Q', CT_OPT_STR, OFF(qps), NULL, 0, 0, "QPS",
+	{ "max-qps", 'Q', CT_OPT_RATE, OFF(qps), NULL, 0, 100000000, "QPS",
 	  "open loop at this constant rate (keeps sending when answers stop)", NULL },
-	{ "rate-profile", 'R', CT_OPT_STR, OFF(rate_profile), NULL, 0, 0, "PROFILE",
+	{ "rate-profile", 'R', CT_OPT_CUSTOM, OFF(profile), NULL, 0, 0, "PROFILE",
 	  "open loop on a schedule: RATE@DUR and ramp:FROM-TO@DUR, comma separated "
 	  "(1000@10s,ramp:1000-50000@30s,50000@10s)",
-	  NULL },
+	  parse_profile },
 	{ "clients", 'c', CT_OPT_UINT, OFF(clients), "1", 1, 1000000, "N",
 	  "sockets (UDP) or connections (TCP) used in turn, as dnsperf -c", NULL },
 	{ "max-outstanding", 'q', CT_OPT_UINT, OFF(outstanding), NULL, 1, 65536 * 64, "N",
@@ -30,26 +67,28 @@ const struct ct_opt lg_cli_options[] = {
 	  NULL },
 	{ "timeout", 't', CT_OPT_DURATION, OFF(timeout), "5", CT_NS_PER_MS, 60 * CT_NS_PER_SEC, "SECONDS",
 	  "a query unanswered this long has timed out", NULL },
-	{ "mode", 'm', CT_OPT_STR, OFF(mode), "udp", 0, 0, "udp|tcp", "transport", NULL },
+	{ "mode", 'm', CT_OPT_ENUM, OFF(mode), "udp", 0, 0, NULL, "transport", NULL, mode_words },
 	{ "threads", 'T', CT_OPT_UINT, OFF(threads), "1", 1, 64, "N", "sending threads", NULL },
 	{ "stats-interval", 'S', CT_OPT_DURATION, OFF(interval), "1", 10 * CT_NS_PER_MS, 3600 * CT_NS_PER_SEC,
 	  "SECONDS", "length of the intervals in --json (the live line updates every second)", NULL },
-	{ "sockets", 0, CT_OPT_STR, OFF(sockets), NULL, 0, 0, "per-query|N",
+	{ "sockets", 0, CT_OPT_CUSTOM, OFF(sockets), NULL, 0, 0, "per-query|N",
 	  "per-query: a fresh socket (new source port) for every query, as stub resolvers do; N: a pool of N "
 	  "(same as -c)",
-	  NULL },
+	  parse_sockets },
 	{ "queries-per-flow", 'K', CT_OPT_UINT, OFF(per_flow), "0", 0, UINT32_MAX, "K",
 	  "replace a socket or connection after K queries (0: never); TCP with 1 is a connection per query", NULL },
-	{ "src-range", 0, CT_OPT_STR, OFF(src_range), NULL, 0, 0, "CIDR",
-	  "bind new sockets to the addresses of this range in turn (the range must route back to us)", NULL },
-	{ "canary", 0, CT_OPT_STR, OFF(canary), NULL, 0, 0, "RATE",
+	{ "src-range", 0, CT_OPT_CUSTOM, OFF(src_range), NULL, 0, 0, "CIDR",
+	  "bind new sockets to the addresses of this range in turn (the range must route back to us; IPv6: /64 or "
+	  "longer)",
+	  parse_cidr },
+	{ "canary", 0, CT_OPT_RATE, OFF(canary), NULL, 0, 100000, "RATE",
 	  "beside the load, fresh-socket queries at this rate, each logged: what a normal client sees", NULL },
 	{ "canary-log", 0, CT_OPT_STR, OFF(canary_log), NULL, 0, 0, "FILE",
 	  "one JSON line per canary query (seq, time, rcode and latency, or timeout)", NULL },
-	{ "resolver", 0, CT_OPT_STR, OFF(resolver), NULL, 0, 0, "cares",
-	  "resolve through c-ares as an application does: its own sockets, -t per attempt, --tries attempts; "
-	  "reports failed resolutions and the time to resolve including retries",
-	  NULL },
+	{ "resolver", 0, CT_OPT_ENUM, OFF(resolver), "none", 0, 0, NULL,
+	  "none: our own sockets; cares: resolve through c-ares as an application does: its own sockets, -t per "
+	  "attempt, --tries attempts; reports failed resolutions and the time to resolve including retries",
+	  NULL, resolver_words },
 	{ "tries", 0, CT_OPT_UINT, OFF(tries), "2", 1, 10, "N", "--resolver cares: attempts per lookup", NULL },
 	{ "json", 'j', CT_OPT_STR, OFF(json), NULL, 0, 0, "FILE",
 	  "one JSON line per interval, then the summary (schema in loadgen/README.md)", NULL },
@@ -76,3 +115,22 @@ const char lg_cli_about[] =
 	"and measures latency from the intended send time as well as the actual one. Controls how many "
 	"new 5-tuples reach the server apart from the query rate. Exit status: 0 the run completed "
 	"(whatever it measured), 2 bad usage or bad input.";
+
+int lg_cli_check(const struct lg_cli *c, const char **key, char *err, size_t errlen)
+{
+#define REFUSE(k, ...) (*key = (k), ct_err(err, errlen, __VA_ARGS__))
+	if (!c->server)
+		return REFUSE("server", "-s (the server) is required");
+	if (!c->datafile == !c->qname)
+		return REFUSE(c->datafile ? "datafile" : "qname", "give either -d FILE or --qname NAME");
+	if (c->qps > 0 && c->profile.n)
+		return REFUSE("rate-profile", "-Q and --rate-profile exclude each other");
+	if (c->resolver == LG_RESOLVER_CARES && (c->sockets.given || c->per_flow || c->src_range.base.len))
+		return REFUSE(c->sockets.given ? "sockets" : c->per_flow ? "queries-per-flow" : "src-range",
+			      "--resolver cares keeps its own sockets: --sockets, --queries-per-flow and --src-range do "
+			      "not apply");
+	if (c->src_range.base.len && c->src_range.base.ss.ss_family == AF_INET6 && c->src_range.prefix < 64)
+		return REFUSE("src-range", "--src-range: an IPv6 range is /64 or longer");
+	return 0;
+#undef REFUSE
+}

@@ -1,34 +1,49 @@
-/* The command line of ctstorm-loadgen: one option
- * table for getopt_long, --help and the scenario keys of the runner
- * (ctstorm validates a scenario's keys against this very table). */
+/* The command line of ctstorm-loadgen: one option table for getopt_long,
+ * --help and the scenario keys of the runner. Every value is typed here,
+ * by the parser the binary uses, and lg_cli_check holds the rules that
+ * join several options; ctstorm check runs both on a scenario's [load],
+ * so it accepts a value exactly when the loadgen would. */
 #ifndef LG_CLI_H
 #define LG_CLI_H
 
+#include "netaddr.h"
 #include "opt.h"
+#include "schedule.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+enum lg_mode { LG_MODE_UDP, LG_MODE_TCP };
+enum lg_resolver { LG_RESOLVER_NONE, LG_RESOLVER_CARES };
+
+/* --sockets per-query|N */
+struct lg_sockets {
+	bool given;
+	bool per_query;
+	uint64_t n;
+};
 
 struct lg_cli {
 	const char *server;
 	uint64_t port;
 	const char *datafile;
-	const char *qname, *qtype;
-	uint64_t duration;
-	const char *qps;
-	const char *rate_profile;
+	const char *qname;
+	uint16_t qtype;
+	uint64_t duration;         /* 0: not given */
+	double qps;                /* 0: not given */
+	struct ct_sched profile;   /* n == 0: not given */
 	uint64_t clients;
-	uint64_t outstanding;
+	uint64_t outstanding;      /* 0: not given */
 	uint64_t timeout;
-	const char *mode;
+	unsigned mode;             /* enum lg_mode */
 	uint64_t threads;
 	uint64_t interval;
-	const char *sockets;
+	struct lg_sockets sockets;
 	uint64_t per_flow;
-	const char *src_range;
-	const char *canary;
+	struct ct_cidr src_range;  /* base.len == 0: not given */
+	double canary;             /* 0: none */
 	const char *canary_log;
-	const char *resolver;
+	unsigned resolver;         /* enum lg_resolver */
 	uint64_t tries;
 	const char *json, *summary;
 	uint64_t max_queries;
@@ -41,5 +56,9 @@ struct lg_cli {
 extern const struct ct_opt lg_cli_options[];
 extern const char lg_cli_synopsis[];
 extern const char lg_cli_about[];
+
+/* The rules between options (one of -d and --qname, -Q or a profile...).
+ * On a refusal fills err and, in *key, the option it names. */
+int lg_cli_check(const struct lg_cli *c, const char **key, char *err, size_t errlen);
 
 #endif

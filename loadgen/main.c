@@ -51,76 +51,31 @@ static int resolve_server(const char *host, uint16_t port, struct ct_sockaddr *o
 	return 0;
 }
 
-static int parse_cidr(const char *text, int family, struct lg_src_range *r, char *err, size_t errlen)
+/* The source range as the engine takes it: the family must be the server's. */
+static int src_range(const struct ct_cidr *c, int family, struct lg_src_range *r, char *err, size_t errlen)
 {
-	char addr[64];
-	const char *slash = strchr(text, '/');
-	if (!slash || (size_t)(slash - text) >= sizeof addr)
-		return ct_err(err, errlen, "--src-range: '%s' is not ADDR/PREFIX", text);
-	memcpy(addr, text, (size_t)(slash - text));
-	addr[slash - text] = '\0';
-	uint64_t prefix;
-	if (ct_parse_uint(slash + 1, &prefix, NULL, 0) < 0)
-		return ct_err(err, errlen, "--src-range: '%s': bad prefix length", text);
 	memset(r, 0, sizeof *r);
-	if (family == AF_INET) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)&r->base.ss;
-		if (inet_pton(AF_INET, addr, &v4->sin_addr) != 1 || prefix > 32)
-			return ct_err(err, errlen, "--src-range: '%s' is not an IPv4 CIDR (the server is IPv4)", text);
-		uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
-		v4->sin_addr.s_addr = htonl(ntohl(v4->sin_addr.s_addr) & mask);
-		v4->sin_family = AF_INET;
-		r->base.len = sizeof *v4;
-		r->count = 1ull << (32 - prefix);
-	} else {
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&r->base.ss;
-		if (inet_pton(AF_INET6, addr, &v6->sin6_addr) != 1 || prefix > 128 || prefix < 64)
-			return ct_err(err, errlen, "--src-range: '%s' is not an IPv6 CIDR of /64 to /128 (the server is IPv6)",
-				      text);
-		for (unsigned b = (unsigned)prefix; b < 128; b++)
-			v6->sin6_addr.s6_addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
-		v6->sin6_family = AF_INET6;
-		r->base.len = sizeof *v6;
-		r->count = prefix == 64 ? UINT64_MAX : 1ull << (128 - prefix);
-	}
+	if (c->base.ss.ss_family != family)
+		return ct_err(err, errlen, "--src-range: the range is %s but the server is %s",
+			      c->base.ss.ss_family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6");
+	r->base = c->base;
+	unsigned bits = family == AF_INET ? 32 : 128;
+	r->count = bits - c->prefix >= 64 ? UINT64_MAX : 1ull << (bits - c->prefix);
 	return 0;
 }
 
-static int parse_rate(const char *opt, const char *text, double *out, char *err, size_t errlen)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	if (errno || *end || end == text || v <= 0 || v > 1e8)
-		return ct_err(err, errlen, "%s: '%s' is not a rate in queries per second", opt, text);
-	*out = v;
-	return 0;
-}
-
-/* Turns the options into the engine's configuration; every refusal says
- * which option and why. */
+/* Turns the options into the engine's configuration. Option errors (exit
+ * 2 with a hint) are refused by lg_cli_check before this; what is left
+ * needs the world: the server's name, the query file. */
 static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config *lc, char *err, size_t errlen)
 {
 	const struct lg_cli *c = &a->cfg;
 	memset(lc, 0, sizeof *lc);
-	if (!c->server)
-		return ct_err(err, errlen, "-s (the server) is required");
-	if (!c->datafile == !c->qname)
-		return ct_err(err, errlen, "give either -d FILE or --qname NAME");
-	if (c->qps && c->rate_profile)
-		return ct_err(err, errlen, "-Q and --rate-profile exclude each other");
-	if (strcmp(c->mode, "udp") != 0 && strcmp(c->mode, "tcp") != 0)
-		return ct_err(err, errlen, "-m: '%s' is neither udp nor tcp", c->mode);
-	if (c->resolver && strcmp(c->resolver, "cares") != 0)
-		return ct_err(err, errlen, "--resolver: '%s' is not a resolver (use cares)", c->resolver);
-	if (c->resolver && (c->sockets || c->per_flow || c->src_range))
-		return ct_err(err, errlen,
-			      "--resolver cares keeps its own sockets: --sockets, --queries-per-flow and --src-range do not apply");
-	lc->cares = c->resolver != NULL;
+	lc->cares = c->resolver == LG_RESOLVER_CARES;
 	lc->cares_tries = (unsigned)c->tries;
 	if (resolve_server(c->server, (uint16_t)c->port, &lc->server, err, errlen) < 0)
 		return -1;
-	lc->proto = strcmp(c->mode, "tcp") == 0 ? LG_TCP : LG_UDP;
+	lc->proto = c->mode == LG_MODE_TCP ? LG_TCP : LG_UDP;
 	/* 0: not given (the options have no default text for these) */
 	lc->duration_ns = c->duration ? c->duration : 10 * CT_NS_PER_SEC;
 	lc->timeout_ns = c->timeout;
@@ -131,27 +86,17 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	lc->interval_ns = c->interval;
 	lc->load.pool = (uint32_t)c->clients;
 	lc->load.per_flow = c->per_flow;
-	if (c->sockets) {
-		uint64_t n;
-		if (strcmp(c->sockets, "per-query") == 0) {
-			lc->load.pool = 1;
-			lc->load.per_flow = 1;
-		} else if (ct_parse_uint(c->sockets, &n, NULL, 0) == 0 && n >= 1 && n <= 1000000) {
-			lc->load.pool = (uint32_t)n;
-		} else {
-			return ct_err(err, errlen, "--sockets: '%s' is neither per-query nor a count 1..1000000", c->sockets);
-		}
+	if (c->sockets.per_query) {
+		lc->load.pool = 1;
+		lc->load.per_flow = 1;
+	} else if (c->sockets.given) {
+		lc->load.pool = (uint32_t)c->sockets.n;
 	}
-	if (c->qps) {
-		double r;
-		if (parse_rate("-Q", c->qps, &r, err, errlen) < 0)
-			return -1;
+	if (c->qps > 0) {
 		lc->load.open_loop = true;
-		ct_sched_constant(&lc->load.sched, r, lc->duration_ns);
-	} else if (c->rate_profile) {
-		char why[CT_ERRLEN];
-		if (ct_sched_parse(c->rate_profile, &lc->load.sched, why, sizeof why) < 0)
-			return ct_err(err, errlen, "--rate-profile: %s", why);
+		ct_sched_constant(&lc->load.sched, c->qps, lc->duration_ns);
+	} else if (c->profile.n) {
+		lc->load.sched = c->profile;
 		lc->load.open_loop = true;
 		/* the profile's length is the run's, unless -l cuts it shorter */
 		if (!c->duration || lc->load.sched.total_ns < lc->duration_ns)
@@ -159,9 +104,8 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	}
 	if (lc->load.open_loop && !c->outstanding)
 		lc->outstanding = 65536 * lc->threads; /* bounded only by the ID space */
-	if (c->canary && parse_rate("--canary", c->canary, &lc->canary_rate, err, errlen) < 0)
-		return -1;
-	if (c->src_range && parse_cidr(c->src_range, lc->server.ss.ss_family, &lc->src, err, errlen) < 0)
+	lc->canary_rate = c->canary;
+	if (c->src_range.base.len && src_range(&c->src_range, lc->server.ss.ss_family, &lc->src, err, errlen) < 0)
 		return -1;
 
 	struct ct_query_opts qo = { .rd = !c->no_rd, .edns = (uint16_t)c->edns };
@@ -220,10 +164,16 @@ int main(int argc, char **argv)
 	char err[CT_ERRLEN];
 	int rc = CT_EXIT_USAGE;
 
+	const char *key;
 	if (!ct_opt_main(lg_cli_options, &a.cfg, argc, argv, "ctstorm-loadgen", lg_cli_synopsis, lg_cli_about, &rc))
 		goto out;
-	if (build_config(&a, &qs, &lc, err, sizeof err) < 0) {
+	if (lg_cli_check(&a.cfg, &key, err, sizeof err) < 0) {
 		rc = ct_usage_error(err);
+		goto out;
+	}
+	/* bad data (the server's name, the query file) is no usage error: no hint */
+	if (build_config(&a, &qs, &lc, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
 		goto out;
 	}
 	if (a.cfg.json && !(a.json = fopen(a.cfg.json, "w"))) {

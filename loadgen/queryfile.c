@@ -9,13 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Encodes one query; what names the place for messages. */
-static int encode(const char *name, const char *type, const struct ct_query_opts *o, struct ct_query *q,
-		  const char *what, char *err, size_t errlen)
+int ct_qtype_parse(const char *text, uint16_t *out, char *err, size_t errlen)
 {
-	ldns_rr_type t = ldns_get_rr_type_by_name(type);
+	ldns_rr_type t = ldns_get_rr_type_by_name(text);
 	if (t == 0)
-		return ct_err(err, errlen, "%s: unknown query type '%s'", what, type);
+		return ct_err(err, errlen, "unknown query type '%s' (a mnemonic such as A, AAAA, MX, or TYPE65)", text);
+	*out = (uint16_t)t;
+	return 0;
+}
+
+/* Encodes one query; what names the place for messages. */
+static int encode(const char *name, uint16_t t, const struct ct_query_opts *o, struct ct_query *q, const char *what,
+		  char *err, size_t errlen)
+{
 	ldns_rdf *dname = NULL;
 	if (ldns_str2rdf_dname(&dname, name) != LDNS_STATUS_OK)
 		return ct_err(err, errlen, "%s: '%s' is not a domain name", what, name);
@@ -112,8 +118,14 @@ int ct_queryset_parse(const char *text, size_t len, const char *name, const stru
 			return ct_err(err, errlen, "%s:%zu: expected 'NAME TYPE'", name, line);
 		}
 		struct ct_query q;
+		uint16_t t = 0;
+		char why[CT_ERRLEN];
 		snprintf(what, sizeof what, "%s:%zu", name, line);
-		if (encode(qname, qtype, o, &q, what, err, errlen) < 0) {
+		if (ct_qtype_parse(qtype, &t, why, sizeof why) < 0) {
+			ct_queryset_free(out);
+			return ct_err(err, errlen, "%s: %s", what, why);
+		}
+		if (encode(qname, t, o, &q, what, err, errlen) < 0) {
 			ct_queryset_free(out);
 			return -1;
 		}
@@ -166,7 +178,7 @@ int ct_queryset_load(const char *path, const struct ct_query_opts *o, struct ct_
 	return rc;
 }
 
-int ct_queryset_one(const char *name, const char *type, const struct ct_query_opts *o,
+int ct_queryset_one(const char *name, uint16_t type, const struct ct_query_opts *o,
 		    struct ct_queryset *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);

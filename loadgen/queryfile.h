@@ -34,8 +34,12 @@ int ct_queryset_parse(const char *text, size_t len, const char *name, const stru
 int ct_queryset_load(const char *path, const struct ct_query_opts *o, struct ct_queryset *out, char *err,
 		     size_t errlen);
 
+/* A query type's mnemonic (A, AAAA, MX, TYPE65) -> its number: the one
+ * parser of --qtype and of the query file's types. */
+int ct_qtype_parse(const char *text, uint16_t *out, char *err, size_t errlen);
+
 /* A single query (--qname, --qtype). */
-int ct_queryset_one(const char *name, const char *type, const struct ct_query_opts *o,
+int ct_queryset_one(const char *name, uint16_t type, const struct ct_query_opts *o,
 		    struct ct_queryset *out, char *err, size_t errlen);
 
 void ct_queryset_free(struct ct_queryset *qs);

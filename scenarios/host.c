@@ -2,6 +2,7 @@
 
 #include "atomicfile.h"
 #include "ct_err.h"
+#include "config.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -257,11 +258,13 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 	h->j = j;
 	h->cmdlog = cmdlog;
 	h->applied_f = open_memstream(&h->applied, &h->applied_len);
-	h->routed = strcmp(sc_value(r, "scenario", "topology", "pair"), "routed") == 0;
-	h->ipv6 = strcmp(sc_value(r, "scenario", "family", "ipv4"), "ipv6") == 0;
+	struct sc_scenario_cfg sc;
+	sc_section(r, "scenario", sc_scenario_options, &sc, sizeof sc);
+	h->routed = sc.topology == SC_ROUTED;
+	h->ipv6 = sc.family == SC_IPV6;
 	h->test = h->routed ? H_ROUTER : H_SERVER;
 	snprintf(h->src_range, sizeof h->src_range, "%s", sc_value(r, "load", "src-range", ""));
-	bool dnat = strcmp(sc_value(r, "scenario", "nat", "masquerade"), "dnat") == 0;
+	bool dnat = sc.nat == SC_DNAT;
 
 	if (add_netns(h, H_CLIENT, prefix, err, errlen) < 0 || add_netns(h, H_SERVER, prefix, err, errlen) < 0 ||
 	    (h->routed && add_netns(h, H_ROUTER, prefix, err, errlen) < 0))
@@ -386,60 +389,73 @@ static char *read_text(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-static int firewall(struct host *h, int n, const struct sc_resolved *r, char *err, size_t errlen)
+/* The preset's rules; NULL for none. */
+static const char *preset_text(unsigned fw, bool *nft)
+{
+	*nft = fw == SC_FW_NOTRACK_NFT;
+	switch (fw) {
+	case SC_FW_STATEFUL: return preset_stateful;
+	case SC_FW_STATELESS: return preset_stateless;
+	case SC_FW_NOTRACK: return preset_notrack;
+	case SC_FW_NOTRACK_NFT: return preset_notrack_nft;
+	default: return NULL;
+	}
+}
+
+/* Loads one ruleset; iptables text is added to what is there when
+ * something already is (noflush). */
+static int load_rules(struct host *h, int n, const char *text, bool nft, bool noflush, char *err, size_t errlen)
+{
+	char *t;
+	if (asprintf(&t, "%s\n", text) < 0)
+		abort();
+	int rc = nft ? cmd(h, n, t, err, errlen, "nft", "-f", "-", NULL) : iptables_restore(h, n, t, noflush, err, errlen);
+	free(t);
+	return rc;
+}
+
+/* A node's firewall: the preset, then the scenario's iptables and nft
+ * texts, then its files. On a failure *key names the key that failed. */
+static int firewall(struct host *h, int n, const struct sc_resolved *r, const char **key, char *err, size_t errlen)
 {
 	const char *sec = host_node_names[n];
-	const char *preset = sc_value(r, sec, "firewall", n == h->test && !h->routed ? "stateful" : "none");
-	const char *text = NULL;
-	bool nft = false;
-	if (strcmp(preset, "stateful") == 0)
-		text = preset_stateful;
-	else if (strcmp(preset, "stateless") == 0)
-		text = preset_stateless;
-	else if (strcmp(preset, "notrack-dns") == 0)
-		text = preset_notrack;
-	else if (strcmp(preset, "notrack-dns-nft") == 0)
-		text = preset_notrack_nft, nft = true;
-	applied(h, "## %s: firewall = %s\n", sec, preset);
-	if (text && (nft ? cmd(h, n, text, err, errlen, "nft", "-f", "-", NULL)
-			 : iptables_restore(h, n, text, false, err, errlen)) < 0)
+	struct sc_node_cfg c;
+	sc_section(r, sec, n == H_SERVER ? sc_server_options : sc_node_options, &c, sizeof c);
+	unsigned fw = c.firewall != SC_FW_DEFAULT ? c.firewall : n == h->test && !h->routed ? SC_FW_STATEFUL : SC_FW_NONE;
+	bool nft, loaded = false;
+	const char *preset = preset_text(fw, &nft);
+	applied(h, "## %s: firewall = %s\n", sec, sc_firewall_words[fw]);
+	*key = "firewall";
+	if (preset && load_rules(h, n, preset, nft, false, err, errlen) < 0)
 		return -1;
-	const char *ipt = sc_value(r, sec, "iptables", NULL), *nf = sc_value(r, sec, "nft", NULL);
-	if (ipt) {
-		char *t;
-		if (asprintf(&t, "%s\n", ipt) < 0)
-			abort();
-		applied(h, "## %s: iptables (scenario text)\n%s", sec, t);
-		int rc = iptables_restore(h, n, t, text != NULL, err, errlen);
-		free(t);
-		if (rc < 0)
-			return -1;
-	}
-	if (nf) {
-		char *t;
-		if (asprintf(&t, "%s\n", nf) < 0)
-			abort();
-		applied(h, "## %s: nft (scenario text)\n%s", sec, t);
-		int rc = cmd(h, n, t, err, errlen, "nft", "-f", "-", NULL);
-		free(t);
-		if (rc < 0)
-			return -1;
-	}
-	static const char *const file_keys[] = { "iptables-file", "nft-file" };
-	for (int k = 0; k < 2; k++) {
-		const char *v = sc_value(r, sec, file_keys[k], NULL);
-		if (!v)
+	loaded = preset && !nft;
+	const struct {
+		const char *key, *text;
+		bool nft, file;
+	} parts[] = {
+		{ "iptables", c.iptables, false, false },
+		{ "nft", c.nft, true, false },
+		{ "iptables-file", c.iptables_file, false, true },
+		{ "nft-file", c.nft_file, true, true },
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		if (!parts[i].text)
 			continue;
-		char *path = sc_path(r->file, v), *t = read_text(path, err, errlen);
+		*key = parts[i].key;
+		char *path = parts[i].file ? sc_path(r->file, parts[i].text) : NULL;
+		char *t = path ? read_text(path, err, errlen) : strdup(parts[i].text);
 		free(path);
 		if (!t)
 			return -1;
-		applied(h, "## %s: %s = %s\n%s\n", sec, file_keys[k], v, t);
-		int rc = k == 0 ? iptables_restore(h, n, t, text || ipt, err, errlen)
-				: cmd(h, n, t, err, errlen, "nft", "-f", "-", NULL);
+		if (parts[i].file)
+			applied(h, "## %s: %s = %s\n%s\n", sec, parts[i].key, parts[i].text, t);
+		else
+			applied(h, "## %s: %s (scenario text)\n%s\n", sec, parts[i].key, t);
+		int rc = load_rules(h, n, t, parts[i].nft, loaded, err, errlen);
 		free(t);
 		if (rc < 0)
 			return -1;
+		loaded |= !parts[i].nft;
 	}
 	return 0;
 }
@@ -457,7 +473,9 @@ static void dnat_rules(char *buf, size_t len, const char *server)
 
 static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
 {
-	bool dnat = strcmp(sc_value(r, "scenario", "nat", "masquerade"), "dnat") == 0;
+	struct sc_scenario_cfg sc;
+	sc_section(r, "scenario", sc_scenario_options, &sc, sizeof sc);
+	bool dnat = sc.nat == SC_DNAT;
 	static const char masquerade[] = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o veth-rs -j MASQUERADE\nCOMMIT\n";
 	char rules[1024];
 	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
@@ -473,17 +491,13 @@ static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t er
 	return 0;
 }
 
-static int global_sysctl(struct host *h, const char *key, const char *value, char *err, size_t errlen)
+static int global_sysctl(struct host *h, const char *key, uint64_t want, char *err, size_t errlen)
 {
-	char path[128], old[64], want[32];
+	char path[128], old[64], value[32];
 	snprintf(path, sizeof path, "/proc/sys/net/netfilter/%s", key);
+	snprintf(value, sizeof value, "%" PRIu64, want);
 	if (host_read_sysctl(-1, path, old, sizeof old) < 0)
 		return ct_err(err, errlen, "%s: %s (is conntrack loaded on this host?)", path, strerror(errno));
-	if (strcmp(value, "formula") == 0) {
-		uint64_t max = sc_formula_max();
-		snprintf(want, sizeof want, "%" PRIu64, strcmp(key, "nf_conntrack_max") == 0 ? max : max / 8);
-		value = want;
-	}
 	applied(h, "net.netfilter.%s = %s (global; was %s)\n", key, value, old);
 	if (strcmp(old, value) == 0)
 		return 0;
@@ -491,10 +505,9 @@ static int global_sysctl(struct host *h, const char *key, const char *value, cha
 	 * against it. Lowering it below what the host's own table holds would
 	 * drop the host's new flows (its ssh, its DNS) while the run lasts. */
 	char count[64];
-	uint64_t want_n = strtoull(value, NULL, 10);
 	if (strcmp(key, "nf_conntrack_max") == 0 &&
 	    host_read_sysctl(-1, "/proc/sys/net/netfilter/nf_conntrack_count", count, sizeof count) == 0 &&
-	    strtoull(count, NULL, 10) > want_n / 2)
+	    strtoull(count, NULL, 10) > want / 2)
 		return ct_err(err, errlen,
 			      "nf_conntrack_max = %s: the host's own table holds %s entries; so low a limit would drop its new "
 			      "flows while the run lasts. Run this scenario on a test host (or a VM), where the host's table is "
@@ -507,44 +520,72 @@ static int global_sysctl(struct host *h, const char *key, const char *value, cha
 	return write_sysctl(-1, path, value, err, errlen);
 }
 
+/* A node's per-namespace sysctls, in the scenario's order; the global
+ * ones too when globals is set (never in a scratch namespace). */
+static int node_sysctls(struct host *h, int n, const struct sc_resolved *r, bool globals, const char **key, char *err,
+			size_t errlen)
+{
+	struct sc_node_cfg c;
+	sc_section(r, host_node_names[n], n == H_SERVER ? sc_server_options : sc_node_options, &c, sizeof c);
+	for (size_t i = 0; i < r->nset; i++) {
+		const struct sc_setting *s = r->set[i];
+		if (strcmp(s->section, host_node_names[n]) != 0 || !*s->value)
+			continue;
+		*key = s->key;
+		bool max = strcmp(s->key, "nf_conntrack_max") == 0;
+		if (max || strcmp(s->key, "nf_conntrack_buckets") == 0) {
+			if (globals && global_sysctl(h, s->key, sc_global_value(max ? &c.max : &c.buckets, !max), err,
+						     errlen) < 0)
+				return -1;
+			continue;
+		}
+		char *path = sc_sysctl_path(s->key);
+		if (!path)
+			continue;
+		int rc = write_sysctl(h->fd[n], path, s->value, err, errlen);
+		if (rc == 0) {
+			applied(h, "%s: %s = %s\n", host_node_names[n], s->key, s->value);
+			if (h->cmdlog)
+				fprintf(h->cmdlog, "[%s] sysctl %s=%s\n", h->ns[n], s->key, s->value);
+		}
+		free(path);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
 {
+	const char *key;
 	for (int n = 0; n < H_NODES; n++) {
 		if (h->fd[n] < 0)
 			continue;
-		if (firewall(h, n, r, err, errlen) < 0)
+		if (firewall(h, n, r, &key, err, errlen) < 0)
 			return -1;
 		if (n == H_ROUTER && nat(h, r, err, errlen) < 0)
 			return -1;
 	}
 	/* the rules have loaded conntrack if anything needed it: now its sysctls exist */
-	for (int n = 0; n < H_NODES; n++) {
-		if (h->fd[n] < 0)
-			continue;
-		for (size_t i = 0; i < r->nset; i++) {
-			const struct sc_setting *s = r->set[i];
-			if (strcmp(s->section, host_node_names[n]) != 0)
-				continue;
-			if (strcmp(s->key, "nf_conntrack_max") == 0 || strcmp(s->key, "nf_conntrack_buckets") == 0) {
-				if (global_sysctl(h, s->key, s->value, err, errlen) < 0)
-					return -1;
-				continue;
-			}
-			char *path = sc_sysctl_path(s->key);
-			if (!path)
-				continue;
-			int rc = write_sysctl(h->fd[n], path, s->value, err, errlen);
-			if (rc == 0) {
-				applied(h, "%s: %s = %s\n", host_node_names[n], s->key, s->value);
-				if (h->cmdlog)
-					fprintf(h->cmdlog, "[%s] sysctl %s=%s\n", h->ns[n], s->key, s->value);
-			}
-			free(path);
-			if (rc < 0)
-				return -1;
-		}
-	}
+	for (int n = 0; n < H_NODES; n++)
+		if (h->fd[n] >= 0 && node_sysctls(h, n, r, true, &key, err, errlen) < 0)
+			return -1;
 	return 0;
+}
+
+int host_check_node(int fd, int n, const struct sc_resolved *r, const char **key, char *err, size_t errlen)
+{
+	struct sc_scenario_cfg sc;
+	sc_section(r, "scenario", sc_scenario_options, &sc, sizeof sc);
+	struct host h = { .routed = sc.topology == SC_ROUTED, .ipv6 = sc.family == SC_IPV6 };
+	for (int i = 0; i < H_NODES; i++)
+		h.fd[i] = i == n ? fd : -1;
+	h.test = h.routed ? H_ROUTER : H_SERVER;
+	snprintf(h.ns[n], sizeof h.ns[n], "scratch");
+	host_init();
+	if (firewall(&h, n, r, key, err, errlen) < 0)
+		return -1;
+	return node_sysctls(&h, n, r, false, key, err, errlen);
 }
 
 int host_save_ruleset(struct host *h, const char *path, char *err, size_t errlen)

@@ -38,6 +38,11 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 /* Firewalls, NAT, per-namespace and global sysctls. */
 int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_t errlen);
 
+/* Applies node n's firewall and per-namespace sysctls of r (never the
+ * global ones) in the scratch namespace fd, as host_configure would in the
+ * lab: what only the kernel can judge. On a failure *key names the key. */
+int host_check_node(int fd, int n, const struct sc_resolved *r, const char **key, char *err, size_t errlen);
+
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */
 int host_save_ruleset(struct host *h, const char *path, char *err, size_t errlen);

@@ -2,11 +2,14 @@
 #include "clock.h"
 #include "ct_err.h"
 #include "journal.h"
+#include "kcheck.h"
+#include "metrics.h"
 #include "log.h"
 #include "opt.h"
 #include "plan_cmd.h"
 #include "probe.h"
 #include "ct_report.h"
+#include "docs_cmd.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -42,7 +45,7 @@ static const struct ct_opt options[] = {
 	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
 	  "if another run holds the host, wait for it instead of refusing", NULL },
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
-	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, status, plan: JSON output", NULL },
+	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, keys, metrics, status, plan: JSON output", NULL },
 	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
 	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given",
 	  NULL },
@@ -63,6 +66,8 @@ static const char synopsis[] =
 	"       ctstorm report RESULTS_DIR... [--out DIR]\n"
 	"       ctstorm plan --flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]\n"
 	"       ctstorm list [--json]\n"
+	"       ctstorm keys [--json]\n"
+	"       ctstorm metrics [--json]\n"
 	"       ctstorm status [--json]\n"
 	"       ctstorm cleanup";
 static const char about[] =
@@ -70,12 +75,12 @@ static const char about[] =
 	"compares their mitigations. run: builds a lab per variant, applies the scenario's firewall and "
 	"sysctls (global ones saved and restored), runs responder, sampler and load, judges [expect], writes "
 	"a results folder with its report and prints a comparison; the folder's path is the last line. check: "
-	"parses and validates, changes nothing. probe: the highest new-flow rate the scenario's table takes "
+	"parses and validates every value by the parser the run uses and, as root, tries the rulesets and sysctls in scratch namespaces that vanish after; changes nothing. probe: the highest new-flow rate the scenario's table takes "
 	"without a drop or an eviction, ramping then bisecting in fresh labs, next to Little's law's "
 	"prediction. report: tables and plots of results folders (report.md, a self-contained report.html); "
 	"with several, the last against the first. plan: nf_conntrack_max and buckets for given flows by "
 	"Little's law and the kernel's collector, beside seed 004's formula and the kernel's default. list: "
-	"the catalogue. status: what a run holds or left behind. cleanup: undoes what a killed run left (the "
+	"the catalogue. keys: every scenario key with its type and default. metrics: every metric an expectation can name. status: what a run holds or left behind. cleanup: undoes what a killed run left (the "
 	"next run does it too). Exit status: 0 every expectation held, 1 one did not or a variant failed, 2 "
 	"bad usage or a bad scenario (nothing touched), 128+N a signal N interrupted the run (what was "
 	"measured is kept).";
@@ -93,7 +98,7 @@ static char *scenario_path(const char *arg)
 	return p;
 }
 
-static int load_scenario(const char *arg, const struct cli *cl, struct sc_file *f)
+static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note, struct sc_file *f)
 {
 	struct sc_errors e = { 0 };
 	char *path = scenario_path(arg);
@@ -103,7 +108,11 @@ static int load_scenario(const char *arg, const struct cli *cl, struct sc_file *
 		rc = sc_add_cli_set(f, cl->set.v[i], &e);
 	if (rc == 0)
 		rc = sc_validate(f, &e);
-	if (rc < 0) {
+	/* what only the kernel can judge, in scratch namespaces */
+	if (rc == 0 && sc_kernel_check(f, &e) > 0 && kernel_note)
+		fprintf(stderr, "ctstorm: note: the rulesets and sysctls were not tried in the kernel (that needs root)\n");
+	if (e.n) {
+		rc = -1;
 		sc_errors_print(&e, "ctstorm");
 		fprintf(stderr, "ctstorm: nothing was changed on this host\n");
 	}
@@ -199,13 +208,15 @@ int main(int argc, char **argv)
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
-	static const char *const subs[] = { "run", "check", "list", "status", "cleanup", "plan", "report", "probe" };
+	static const char *const subs[] = { "run",  "check",  "list",    "status", "cleanup",
+					    "plan", "report", "probe",   "keys",   "metrics" };
 	bool known = false;
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
 		known |= strcmp(sub, subs[i]) == 0;
 	if (!known) {
-		const char *hint = ct_did_you_mean(sub, subs, 8);
-		snprintf(err, sizeof err, "unknown command '%s'%s%s%s (run, check, probe, report, plan, list, status, cleanup)",
+		const char *hint = ct_did_you_mean(sub, subs, sizeof subs / sizeof *subs);
+		snprintf(err, sizeof err,
+			 "unknown command '%s'%s%s%s (run, check, probe, report, plan, list, keys, metrics, status, cleanup)",
 			 sub,
 			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
 		return ct_usage_error(err);
@@ -247,6 +258,10 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(sub, "list") == 0) {
 		rc = cmd_list(&cl);
+	} else if (strcmp(sub, "keys") == 0) {
+		rc = cmd_keys(cl.json);
+	} else if (strcmp(sub, "metrics") == 0) {
+		rc = cmd_metrics(cl.json);
 	} else if (strcmp(sub, "plan") == 0) {
 		uint64_t lag_ns = 0;
 		if (strcmp(cl.gc_lag, "auto") != 0 && ct_parse_duration(cl.gc_lag, &lag_ns, err, sizeof err) < 0) {
@@ -270,7 +285,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ctstorm: nothing outstanding on this host\n");
 	} else {
 		struct sc_file f = { 0 };
-		if (load_scenario(pos[0], &cl, &f) < 0) {
+		if (load_scenario(pos[0], &cl, strcmp(sub, "check") == 0, &f) < 0) {
 			sc_file_free(&f);
 			goto out;
 		}

@@ -10,9 +10,13 @@
 #include "sample.h"
 #include "sampler_cli.h"
 #include "opt.h"
+#include "config.h"
 #include "proc.h"
+#include "progress.h"
+#include "responders.h"
 #include "ct_report.h"
 #include "schedule.h"
+#include "verdict.h"
 #include "zone.h"
 
 #include <errno.h>
@@ -143,8 +147,9 @@ static void av_section(struct argvb *a, const struct sc_resolved *r, const char 
 				o = t;
 		if (!o) /* not the binary's: a node key of [server] */
 			continue;
+		bool on;
 		if (o->type == CT_OPT_FLAG) {
-			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
+			if (ct_parse_bool(s->value, &on) == 0 && on)
 				av_add(a, "--%s", s->key);
 		} else if (path_key && strcmp(s->key, path_key) == 0) {
 			char *path = sc_path(r->file, s->value);
@@ -299,89 +304,10 @@ static void manifest_start(struct run_session *c)
 
 /* ---- metrics and verdicts ---- */
 
-static json_t *load_json(const char *dir, const char *file)
+static void write_verdict(const struct sc_resolved *r, const char *vdir, struct vresult *v)
 {
-	char path[1200];
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	return json_load_file(path, 0, NULL);
-}
-
-/* Everything [expect] can name: loadgen.*, canary.*, sampler.* (with the
- * counters' totals and the kernel-log counts at the top: sampler.drop,
- * sampler.kmsg_table_full) and responder.*. */
-static json_t *collect_metrics(const char *dir)
-{
-	json_t *m = json_object();
-	json_t *lg = load_json(dir, "loadgen.json");
-	if (lg) {
-		json_object_del(lg, "histogram_us");
-		json_t *canary = json_object_get(lg, "canary");
-		if (canary) {
-			json_object_del(canary, "histogram_us");
-			json_object_set(m, "canary", canary);
-			json_object_del(lg, "canary");
-		}
-		json_object_set_new(m, "loadgen", lg);
-	}
-	json_t *sm = load_json(dir, "sampler.json");
-	if (sm) {
-		const char *k;
-		json_t *v;
-		json_t *totals = json_object_get(sm, "totals");
-		json_object_foreach(totals, k, v)
-			if (!json_object_get(sm, k))
-				json_object_set(sm, k, v);
-		json_t *km = json_object_get(sm, "kmsg");
-		json_object_foreach(km, k, v) {
-			char name[64];
-			snprintf(name, sizeof name, "kmsg_%s", k);
-			json_object_set(sm, name, v);
-		}
-		json_object_set_new(m, "sampler", sm);
-	}
-	json_t *rs = load_json(dir, "responder.json");
-	if (rs)
-		json_object_set_new(m, "responder", rs);
-	return m;
-}
-
-static bool metric_get(json_t *m, const char *dotted, double *out)
-{
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", dotted);
-	json_t *cur = m;
-	for (char *save = NULL, *part = strtok_r(buf, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
-		cur = json_object_get(cur, part);
-		if (!cur)
-			return false;
-	}
-	if (json_is_number(cur))
-		*out = json_number_value(cur);
-	else if (json_is_boolean(cur))
-		*out = json_is_true(cur);
-	else
-		return false;
-	return true;
-}
-
-static void write_verdict(struct run_session *c, const struct sc_resolved *r, const char *vdir, struct vresult *v)
-{
-	json_t *exps = json_array();
-	bool all = true;
-	bool judged = strcmp(v->status, "measured") == 0;
-	for (size_t i = 0; i < r->nexp; i++) {
-		const struct sc_expect *x = r->exp[i];
-		double val = 0;
-		bool have = v->metrics && metric_get(v->metrics, x->metric, &val);
-		bool pass = have && sc_expect_holds(x, val);
-		all &= pass;
-		json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "expect", x->text, "file", c->f->path, "line", x->line,
-				      "measured", have ? json_real(val) : json_null());
-		json_object_set_new(o, "pass", judged ? json_boolean(pass) : json_null());
-		if (!have)
-			json_object_set_new(o, "why", json_string("not measured in this run"));
-		json_array_append_new(exps, o);
-	}
+	bool all, judged = strcmp(v->status, "measured") == 0;
+	json_t *exps = vd_judge(r, v->metrics, judged, &all);
 	if (judged)
 		snprintf(v->status, sizeof v->status, "%s", all ? "pass" : "fail");
 	json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:o}", "variant", v->name, "description", r->description, "status",
@@ -394,112 +320,6 @@ static void write_verdict(struct run_session *c, const struct sc_resolved *r, co
 	if (ct_json_write_atomic(path, o, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
 	json_decref(o);
-}
-
-/* ---- progress ---- */
-
-/* The live line reads what the children write, as they write it: new
- * complete lines of loadgen.jsonl and sampler.csv since the last look. */
-struct tail {
-	off_t off;
-	char part[4096];  /* an incomplete last line */
-	size_t plen;
-};
-
-static void tail_lines(const char *path, struct tail *t, void (*line)(void *, char *), void *arg)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	char buf[65536];
-	ssize_t n;
-	while ((n = pread(fd, buf, sizeof buf, t->off)) > 0) {
-		t->off += n;
-		for (ssize_t k = 0; k < n; k++) {
-			if (buf[k] != '\n') {
-				if (t->plen < sizeof t->part - 1)
-					t->part[t->plen++] = buf[k];
-				continue;
-			}
-			t->part[t->plen] = '\0';
-			line(arg, t->part);
-			t->plen = 0;
-		}
-	}
-	close(fd);
-}
-
-struct progress {
-	char vdir[1100];
-	struct tail lg, sm;
-	int col_count, col_max, col_drop, col_kmsg; /* sampler.csv's, from its header */
-	bool header;
-	double sent, answered, timeouts, rate_sent, rate_answered;
-	double count, max, drop0, drop, kmsg;
-	bool have_sample;
-	uint64_t next_ms;
-};
-
-static void progress_lg(void *arg, char *line)
-{
-	struct progress *p = arg;
-	json_t *j = json_loads(line, 0, NULL);
-	json_t *counts = json_object_get(j, "counts");
-	double len = json_number_value(json_object_get(j, "len_s"));
-	if (counts && len > 0) {
-		double sent = json_number_value(json_object_get(counts, "sent"));
-		double answered = json_number_value(json_object_get(counts, "answered"));
-		p->sent += sent;
-		p->answered += answered;
-		p->timeouts += json_number_value(json_object_get(counts, "timeouts"));
-		p->rate_sent = sent / len;
-		p->rate_answered = answered / len;
-	}
-	json_decref(j);
-}
-
-static void progress_sm(void *arg, char *line)
-{
-	struct progress *p = arg;
-	if (!p->header) {
-		p->col_count = ct_csv_column(line, "count");
-		p->col_max = ct_csv_column(line, "max");
-		p->col_drop = ct_csv_column(line, "drop");
-		p->col_kmsg = ct_csv_column(line, "kmsg_table_full");
-		p->header = true;
-		return;
-	}
-	double count = ct_csv_value(line, p->col_count), drop = ct_csv_value(line, p->col_drop),
-	       kmsg = ct_csv_value(line, p->col_kmsg);
-	if (isnan(count))
-		return;
-	p->count = count;
-	p->max = ct_csv_value(line, p->col_max);
-	if (!isnan(drop)) {
-		if (!p->have_sample)
-			p->drop0 = drop;
-		p->drop = drop - p->drop0;
-	}
-	if (!isnan(kmsg))
-		p->kmsg += kmsg; /* lines seen in this interval */
-	p->have_sample = true;
-}
-
-static void progress_line(struct run_session *c, struct progress *p, size_t idx, const char *name, double t, double total)
-{
-	if (!c->tty || now_ms() < p->next_ms)
-		return;
-	p->next_ms = now_ms() + 250;
-	char path[1200];
-	snprintf(path, sizeof path, "%s/loadgen.jsonl", p->vdir);
-	tail_lines(path, &p->lg, progress_lg, p);
-	snprintf(path, sizeof path, "%s/sampler.csv", p->vdir);
-	tail_lines(path, &p->sm, progress_sm, p);
-	fprintf(stderr, "\r\033[K[%zu/%zu %s] %4.1f/%.*fs  %.0f qps sent, %.0f answered  timeouts %.0f/%.0f", idx + 1,
-		c->total, name, t, total < 10 ? 1 : 0, total, p->rate_sent, p->rate_answered, p->timeouts, p->sent);
-	if (p->have_sample)
-		fprintf(stderr, "  conntrack %.0f/%.0f  drop %.0f  kmsg %.0f", p->count, p->max, p->drop, p->kmsg);
-	fflush(stderr);
 }
 
 /* ---- one variant ---- */
@@ -537,26 +357,14 @@ static bool port53_ready(const void *arg)
 	return true;
 }
 
-static uint64_t load_duration_ms(const struct sc_resolved *r)
+/* How long the load runs, as the loadgen will work it out: its profile's
+ * length unless -l cuts it shorter; 10 s by default. */
+static uint64_t load_duration_ms(const struct lg_cli *lg)
 {
-	uint64_t ns = 10 * CT_NS_PER_SEC;
-	const char *limit = sc_value(r, "load", "limit", NULL), *profile = sc_value(r, "load", "rate-profile", NULL);
-	char why[CT_ERRLEN];
-	uint64_t v;
-	struct ct_sched s;
-	if (profile && ct_sched_parse(profile, &s, why, sizeof why) == 0)
-		ns = s.total_ns;
-	if (limit && ct_parse_duration(limit, &v, why, sizeof why) == 0 && (!profile || v < ns))
-		ns = v;
+	uint64_t ns = lg->duration ? lg->duration : 10 * CT_NS_PER_SEC;
+	if (lg->profile.n && (!lg->duration || lg->profile.total_ns < ns))
+		ns = lg->profile.total_ns;
 	return ns / CT_NS_PER_MS;
-}
-
-static uint64_t duration_ms(const struct sc_resolved *r, const char *sec, const char *key, const char *def)
-{
-	uint64_t v = 0;
-	char why[CT_ERRLEN];
-	ct_parse_duration(sc_value(r, sec, key, def), &v, why, sizeof why);
-	return v / CT_NS_PER_MS;
 }
 
 /* Waits until ready(arg) while the child lives; a failure names the child
@@ -601,27 +409,96 @@ static int spawn(struct run_session *c, struct lab *L, struct pr_child *k, const
 	return pr_spawn(k, name, node < 0 ? -1 : L->h.fd[node], argv, out, errlog, &c->j, err, errlen);
 }
 
-static int start_responder(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
-			   size_t errlen)
+/* A variant as it runs: its settings resolved, and typed once by the
+ * tables that checked them. */
+struct variant {
+	struct sc_resolved r;
+	struct sc_scenario_cfg sc;
+	struct sc_node_cfg server;
+	struct sc_canary_cfg canary;
+	struct lg_cli lg;
+	struct sampler_cli sm;
+	const char *name;
+	char vdir[1100];
+	uint64_t load_ms;
+};
+
+static void variant_open(struct run_session *c, size_t vi, const char *label, struct variant *V)
 {
-	const char *kind = sc_value(r, "server", "responder", "ctstorm");
-	char *zone, defzone[1100];
-	snprintf(defzone, sizeof defzone, "%s/zones/example.test.zone", run_data_dir());
-	const char *zv = sc_value(r, "server", "zone", NULL);
-	zone = zv ? sc_path(c->f, zv) : strdup(defzone);
-	char zname[256] = "example.test.";
+	memset(V, 0, sizeof *V);
+	sc_resolve(c->f, vi, c->o->quick, &V->r);
+	sc_section(&V->r, "scenario", sc_scenario_options, &V->sc, sizeof V->sc);
+	sc_section(&V->r, "server", sc_server_options, &V->server, sizeof V->server);
+	sc_section(&V->r, "canary", sc_canary_options, &V->canary, sizeof V->canary);
+	sc_section(&V->r, "load", lg_cli_options, &V->lg, sizeof V->lg);
+	sc_section(&V->r, "sampler", sampler_cli_options, &V->sm, sizeof V->sm);
+	V->name = label ? label : V->r.name;
+	snprintf(V->vdir, sizeof V->vdir, "%s/%s", c->dir, V->name);
+	V->load_ms = load_duration_ms(&V->lg);
+}
+
+static void variant_close(struct variant *V)
+{
+	ct_opt_free(lg_cli_options, &V->lg);
+	ct_opt_free(sampler_cli_options, &V->sm);
+	sc_resolved_free(&V->r);
+}
+
+/* The zone to serve and its apex: the scenario's, or example.test. */
+static char *zone_file(struct run_session *c, const struct variant *V, struct lab *L, char *err, size_t errlen)
+{
+	char *zone;
+	if (V->server.zone)
+		zone = sc_path(c->f, V->server.zone);
+	else if (asprintf(&zone, "%s/zones/example.test.zone", run_data_dir()) < 0)
+		abort();
 	struct ct_zone z;
 	if (ct_zone_load(zone, &z, err, errlen) < 0) {
 		free(zone);
-		return -1;
+		return NULL;
 	}
-	ct_zone_name(&z, zname, sizeof zname);
+	ct_zone_name(&z, L->zone, sizeof L->zone);
 	ct_zone_free(&z);
-	snprintf(L->zone, sizeof L->zone, "%s", zname);
+	return zone;
+}
+
+/* An external responder's argv: its configuration written into the
+ * variant's folder. */
+static int ext_argv(const struct ext_responder *x, const struct variant *V, struct lab *L, const char *zone,
+		    struct argvb *a, char *err, size_t errlen)
+{
+	char dir[1200], conf[1300], apex[256];
+	snprintf(dir, sizeof dir, "%s/%s", V->vdir, x->name);
+	mkdir(dir, 0755);
+	snprintf(apex, sizeof apex, "%s", L->zone);
+	size_t n = strlen(apex);
+	if (n > 1 && apex[n - 1] == '.')
+		apex[n - 1] = '\0';
+	snprintf(conf, sizeof conf, "%s/%s.conf", dir, x->name);
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return ct_err(err, errlen, "%s: %s", conf, strerror(errno));
+	x->write_conf(f, L->h.listen, dir, apex, zone);
+	if (fclose(f) != 0)
+		return ct_err(err, errlen, "%s: %s", conf, strerror(errno));
+	for (const char *const *w = x->argv; *w; w++)
+		av_add(a, "%s", strcmp(*w, "%c") == 0 ? conf : *w);
+	return 0;
+}
+
+static int start_responder(struct run_session *c, const struct variant *V, struct lab *L, char *err, size_t errlen)
+{
+	char *zone = zone_file(c, V, L, err, errlen);
+	if (!zone)
+		return -1;
+	const struct ext_responder *x = ext_responder_find(sc_value(&V->r, "server", "responder", "ctstorm"));
 	struct argvb a = { 0 };
-	char log[1200], conf[1300];
-	snprintf(log, sizeof log, "%s/responder.log", vdir);
-	if (strcmp(kind, "ctstorm") == 0) {
+	char log[1200];
+	snprintf(log, sizeof log, "%s/responder.log", V->vdir);
+	int rc = 0;
+	if (x) {
+		rc = ext_argv(x, V, L, zone, &a, err, errlen);
+	} else {
 		av_add(&a, "%s", bin_responder(c));
 		for (int i = 0; i < 2; i++)
 			if (*L->h.listen[i])
@@ -630,52 +507,12 @@ static int start_responder(struct run_session *c, const struct sc_resolved *r, s
 		/* root in the lab namespace: it writes its counters into the results */
 		av_add(&a, "--user=root");
 		av_add(&a, "--quiet");
-		av_add(&a, "--stats-json=%s/responder.json", vdir);
-		av_section(&a, r, "server", responder_cli_options, NULL);
-	} else {
-		char d[1200];
-		snprintf(d, sizeof d, "%s/%s", vdir, kind);
-		mkdir(d, 0755);
-		zname[strlen(zname) - (strlen(zname) > 1 && zname[strlen(zname) - 1] == '.')] = '\0';
-		FILE *f;
-		snprintf(conf, sizeof conf, "%s/%s.conf", d, kind);
-		if (!(f = fopen(conf, "w"))) {
-			free(zone);
-			return ct_err(err, errlen, "%s: %s", conf, strerror(errno));
-		}
-		if (strcmp(kind, "nsd") == 0) {
-			fprintf(f, "server:\n");
-			for (int i = 0; i < 2; i++)
-				if (*L->h.listen[i])
-					fprintf(f, "  ip-address: %s\n", L->h.listen[i]);
-			fprintf(f,
-				"  port: 53\n  server-count: 1\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"%s\"\n"
-				"  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n  xfrdfile: \"%s/xfrd.state\"\n"
-				"  zonelistfile: \"%s/zone.list\"\n  rrl-ratelimit: 0\n  tcp-count: 1000\n  verbosity: 1\n"
-				"remote-control:\n  control-enable: no\nzone:\n  name: %s\n  zonefile: \"%s\"\n",
-				d, d, d, d, zname, zone);
-			av_add(&a, "nsd");
-			av_add(&a, "-d");
-			av_add(&a, "-c");
-			av_add(&a, "%s", conf);
-		} else {
-			fprintf(f, "server:\n");
-			for (int i = 0; i < 2; i++)
-				if (*L->h.listen[i])
-					fprintf(f, "  listen: %s@53\n", L->h.listen[i]);
-			fprintf(f,
-				"  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n  rundir: \"%s\"\n"
-				"  user: root:root\ndatabase:\n  storage: \"%s\"\nlog:\n  - target: stderr\n    any: warning\n"
-				"zone:\n  - domain: %s\n    file: \"%s\"\n    journal-content: none\n    zonefile-load: whole\n",
-				d, d, zname, zone);
-			av_add(&a, "knotd");
-			av_add(&a, "-c");
-			av_add(&a, "%s", conf);
-		}
-		fclose(f);
+		av_add(&a, "--stats-json=%s/responder.json", V->vdir);
+		av_section(&a, &V->r, "server", responder_cli_options, NULL);
 	}
 	free(zone);
-	int rc = spawn(c, L, &L->resp, "responder", H_SERVER, a.v, log, log, err, errlen);
+	if (rc == 0)
+		rc = spawn(c, L, &L->resp, "responder", H_SERVER, a.v, log, log, err, errlen);
 	av_free(&a);
 	if (rc < 0)
 		return -1;
@@ -683,51 +520,48 @@ static int start_responder(struct run_session *c, const struct sc_resolved *r, s
 	return wait_ready(c, &L->resp, port53_ready, &l, 10000, "listening on port 53", err, errlen);
 }
 
-static int start_sampler(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
-			 size_t errlen)
+static int start_sampler(struct run_session *c, const struct variant *V, struct lab *L, char *err, size_t errlen)
 {
 	struct argvb a = { 0 };
 	char log[1200], csv[1200];
-	snprintf(log, sizeof log, "%s/sampler.log", vdir);
-	snprintf(csv, sizeof csv, "%s/sampler.csv", vdir);
+	snprintf(log, sizeof log, "%s/sampler.log", V->vdir);
+	snprintf(csv, sizeof csv, "%s/sampler.csv", V->vdir);
 	av_add(&a, "%s", bin_sampler(c));
 	av_add(&a, "--netns=/run/netns/%s", L->h.ns[L->h.test]);
 	av_add(&a, "--csv=%s", csv);
-	av_add(&a, "--summary=%s/sampler.json", vdir);
-	av_add(&a, "--kmsg-log=%s/kmsg.log", vdir);
+	av_add(&a, "--summary=%s/sampler.json", V->vdir);
+	av_add(&a, "--kmsg-log=%s/kmsg.log", V->vdir);
 	av_add(&a, "--quiet");
-	av_section(&a, r, "sampler", sampler_cli_options, NULL);
+	av_section(&a, &V->r, "sampler", sampler_cli_options, NULL);
 	int rc = spawn(c, L, &L->samp, "sampler", -1, a.v, log, log, err, errlen);
 	av_free(&a);
 	if (rc < 0)
 		return -1;
 	/* ready once it has a sample (after a --fill, which takes a while) */
-	uint64_t fill = strtoull(sc_value(r, "sampler", "fill", "0"), NULL, 10);
-	return wait_ready(c, &L->samp, has_sample, csv, 10000 + fill / 20, "sampling", err, errlen);
+	return wait_ready(c, &L->samp, has_sample, csv, 10000 + V->sm.fill / 20, "sampling", err, errlen);
 }
 
-static int start_loadgen(struct run_session *c, const struct sc_resolved *r, struct lab *L, const char *vdir, char *err,
-			 size_t errlen)
+static int start_loadgen(struct run_session *c, const struct variant *V, struct lab *L, char *err, size_t errlen)
 {
 	struct argvb a = { 0 };
 	char log[1200];
-	snprintf(log, sizeof log, "%s/loadgen.log", vdir);
+	snprintf(log, sizeof log, "%s/loadgen.log", V->vdir);
 	av_add(&a, "%s", bin_loadgen(c));
 	av_add(&a, "--server=%s", L->h.target);
 	av_add(&a, "--port=53");
-	av_add(&a, "--json=%s/loadgen.jsonl", vdir);
-	av_add(&a, "--summary=%s/loadgen.json", vdir);
+	av_add(&a, "--json=%s/loadgen.jsonl", V->vdir);
+	av_add(&a, "--summary=%s/loadgen.json", V->vdir);
 	av_add(&a, "--quiet");
-	const char *rate = sc_value(r, "canary", "rate", NULL);
+	const char *rate = sc_value(&V->r, "canary", "rate", NULL);
 	if (rate) {
 		av_add(&a, "--canary=%s", rate);
-		av_add(&a, "--canary-log=%s/canary.jsonl", vdir);
+		av_add(&a, "--canary-log=%s/canary.jsonl", V->vdir);
 	}
-	if (!sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
+	if (!V->lg.qname && !V->lg.datafile)
 		av_add(&a, "--qname=%s", L->zone); /* its SOA's owner exists in any zone */
-	if (!sc_get(r, "load", "stats-interval"))
+	if (!sc_get(&V->r, "load", "stats-interval"))
 		av_add(&a, "--stats-interval=500ms");
-	av_section(&a, r, "load", lg_cli_options, "datafile");
+	av_section(&a, &V->r, "load", lg_cli_options, "datafile");
 	int rc = spawn(c, L, &L->load, "loadgen", H_CLIENT, a.v, NULL, log, err, errlen);
 	av_free(&a);
 	return rc;
@@ -756,93 +590,99 @@ static bool child_failed(struct run_session *c, struct lab *L, struct vresult *v
 	return false;
 }
 
+/* Waits ms while the servers live (false: one died, or a signal came). */
+static bool wait_while_up(struct run_session *c, struct lab *L, struct vresult *v, uint64_t ms)
+{
+	for (uint64_t until = now_ms() + ms; now_ms() < until && !stop_signal;) {
+		if (L->samp.pid && child_failed(c, L, v))
+			return false;
+		tick((int)(until - now_ms() < 100 ? until - now_ms() : 100));
+	}
+	return !stop_signal;
+}
+
+/* Phase 1: the lab, its rules and sysctls, the servers; then the settle. */
+static int lab_up(struct run_session *c, const struct variant *V, struct lab *L, const char *prefix,
+		  struct vresult *v)
+{
+	char err[CT_ERRLEN] = "", path[1200];
+	if (mkdir(V->vdir, 0755) < 0)
+		return ct_err(v->error, sizeof v->error, "%s: %s", V->vdir, strerror(errno));
+	if (c->cmdlog)
+		fprintf(c->cmdlog, "# variant %s\n", V->name);
+	L->built = true;
+	if (host_build(&L->h, &V->r, prefix, &c->j, c->cmdlog, err, sizeof err) < 0 ||
+	    host_configure(&L->h, &V->r, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "building the lab: %s", err);
+	snprintf(path, sizeof path, "%s/ruleset.txt", V->vdir);
+	if (host_save_ruleset(&L->h, path, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+	if (start_responder(c, V, L, err, sizeof err) < 0 || start_sampler(c, V, L, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	return wait_while_up(c, L, v, V->sc.settle / CT_NS_PER_MS) ? 0 : -1;
+}
+
+/* Phase 2: the load, to its end (bounded: its length, its timeout and a
+ * grace), with the live line. */
+static int load_run(struct run_session *c, const struct variant *V, struct lab *L, size_t idx, struct vresult *v)
+{
+	char err[CT_ERRLEN];
+	if (start_loadgen(c, V, L, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	struct progress prog = { 0 };
+	snprintf(prog.vdir, sizeof prog.vdir, "%s", V->vdir);
+	double total = (double)V->load_ms / 1e3;
+	uint64_t started = now_ms();
+	uint64_t deadline = started + V->load_ms + V->lg.timeout / CT_NS_PER_MS + 15000;
+	while (!pr_exited(&L->load, &c->j) && !stop_signal) {
+		if (child_failed(c, L, v))
+			return -1;
+		if (now_ms() > deadline)
+			return ct_err(v->error, sizeof v->error, "the loadgen ran past its time (%.0f s): stopped",
+				      (double)(deadline - started) / 1e3);
+		double t = (double)(now_ms() - started) / 1e3;
+		if (c->tty)
+			progress_line(&prog, idx, c->total, V->name, t < total ? t : total, total);
+		tick(50);
+	}
+	if (stop_signal)
+		return -1;
+	char why[128];
+	if (!pr_ok(&L->load))
+		return ct_err(v->error, sizeof v->error, "the loadgen %s: see loadgen.log",
+			      pr_describe(&L->load, why, sizeof why));
+	return 0;
+}
+
+/* Phase 3: the table after the load (entries expire, the collector
+ * catches up), then the servers stop and write what they counted. */
+static int lab_drain(struct run_session *c, const struct variant *V, struct lab *L, struct vresult *v)
+{
+	if (!wait_while_up(c, L, v, V->sc.tail / CT_NS_PER_MS) || child_failed(c, L, v))
+		return -1;
+	stop_all(c, L, false);
+	char why[128];
+	if (!pr_ok(&L->samp))
+		return ct_err(v->error, sizeof v->error, "the sampler %s: see sampler.log",
+			      pr_describe(&L->samp, why, sizeof why));
+	return 0;
+}
+
 static void run_variant(struct run_session *c, size_t vi, size_t idx, const char *label, struct vresult *v)
 {
-	struct sc_resolved r;
-	sc_resolve(c->f, vi, c->o->quick, &r);
-	const char *name = label ? label : r.name;
-	snprintf(v->name, sizeof v->name, "%s", name);
+	struct variant V;
+	variant_open(c, vi, label, &V);
+	snprintf(v->name, sizeof v->name, "%s", V.name);
 	snprintf(v->status, sizeof v->status, "error");
-	char vdir[1100], prefix[64], err[CT_ERRLEN] = "";
-	snprintf(vdir, sizeof vdir, "%s/%s", c->dir, name);
+	char prefix[64];
 	snprintf(prefix, sizeof prefix, "cts-%s-%zu", c->id, idx + 1);
 	uint64_t t0 = now_ms();
 	struct lab L = { 0 };
 	size_t mark = c->j.n;
-	uint64_t load_ms = load_duration_ms(&r);
-	struct progress prog = { 0 };
-	snprintf(prog.vdir, sizeof prog.vdir, "%s", vdir);
 	if (!c->tty)
-		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, name, r.description);
-	if (mkdir(vdir, 0755) < 0) {
-		snprintf(v->error, sizeof v->error, "%s: %s", vdir, strerror(errno));
-		goto teardown;
-	}
-	if (c->cmdlog)
-		fprintf(c->cmdlog, "# variant %s\n", name);
-	L.built = true;
-	if (host_build(&L.h, &r, prefix, &c->j, c->cmdlog, err, sizeof err) < 0 ||
-	    host_configure(&L.h, &r, err, sizeof err) < 0) {
-		snprintf(v->error, sizeof v->error, "building the lab: %s", err);
-		goto teardown;
-	}
-	char path[1200];
-	snprintf(path, sizeof path, "%s/ruleset.txt", vdir);
-	if (host_save_ruleset(&L.h, path, err, sizeof err) < 0)
-		fprintf(stderr, "ctstorm: %s\n", err);
-	if (start_responder(c, &r, &L, vdir, err, sizeof err) < 0 || start_sampler(c, &r, &L, vdir, err, sizeof err) < 0) {
-		snprintf(v->error, sizeof v->error, "%s", err);
-		goto teardown;
-	}
-	for (uint64_t until = now_ms() + duration_ms(&r, "scenario", "settle", "500ms"); now_ms() < until && !stop_signal;)
-		tick((int)(until - now_ms()));
-	if (stop_signal)
-		goto teardown;
-	if (start_loadgen(c, &r, &L, vdir, err, sizeof err) < 0) {
-		snprintf(v->error, sizeof v->error, "%s", err);
-		goto teardown;
-	}
-	uint64_t started = now_ms();
-	uint64_t timeout_ms = duration_ms(&r, "load", "timeout", "5");
-	uint64_t deadline = started + load_ms + timeout_ms + 15000;
-	while (!pr_exited(&L.load, &c->j) && !stop_signal) {
-		if (child_failed(c, &L, v))
-			goto teardown;
-		if (now_ms() > deadline) {
-			snprintf(v->error, sizeof v->error, "the loadgen ran past its time (%.0f s): stopped",
-				 (double)(deadline - started) / 1e3);
-			goto teardown;
-		}
-		double t = (double)(now_ms() - started) / 1e3;
-		progress_line(c, &prog, idx, name, t < (double)load_ms / 1e3 ? t : (double)load_ms / 1e3,
-			      (double)load_ms / 1e3);
-		tick(50);
-	}
-	if (stop_signal)
-		goto teardown;
-	if (!pr_ok(&L.load)) {
-		char why[128];
-		snprintf(v->error, sizeof v->error, "the loadgen %s: see loadgen.log", pr_describe(&L.load, why, sizeof why));
-		goto teardown;
-	}
-	/* the table after the load: entries expire, the GC catches up */
-	for (uint64_t until = now_ms() + duration_ms(&r, "scenario", "tail", "1s"); now_ms() < until && !stop_signal;) {
-		if (child_failed(c, &L, v))
-			goto teardown;
-		tick((int)(until - now_ms() < 100 ? until - now_ms() : 100));
-	}
-	if (stop_signal)
-		goto teardown;
-	if (child_failed(c, &L, v))
-		goto teardown;
-	stop_all(c, &L, false);
-	if (!pr_ok(&L.samp)) {
-		char why[128];
-		snprintf(v->error, sizeof v->error, "the sampler %s: see sampler.log", pr_describe(&L.samp, why, sizeof why));
-		goto teardown;
-	}
-	snprintf(v->status, sizeof v->status, "measured");
-teardown:
+		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, V.name, V.r.description);
+	if (lab_up(c, &V, &L, prefix, v) == 0 && load_run(c, &V, &L, idx, v) == 0 && lab_drain(c, &V, &L, v) == 0)
+		snprintf(v->status, sizeof v->status, "measured");
 	if (c->tty)
 		fputs("\r\033[K", stderr);
 	if (stop_signal) {
@@ -857,17 +697,17 @@ teardown:
 			fprintf(stderr, "ctstorm: some changes could not be undone: `ctstorm status` lists them\n");
 	}
 	v->wall_s = (double)(now_ms() - t0) / 1e3;
-	v->metrics = collect_metrics(vdir);
+	v->metrics = vd_collect_metrics(V.vdir);
 	struct stat st;
-	if (stat(vdir, &st) == 0)
-		write_verdict(c, &r, vdir, v);
+	if (stat(V.vdir, &st) == 0)
+		write_verdict(&V.r, V.vdir, v);
 	double sent = 0, answered = 0, drop = 0;
-	metric_get(v->metrics, "loadgen.sent", &sent);
-	metric_get(v->metrics, "loadgen.answered", &answered);
-	metric_get(v->metrics, "sampler.drop", &drop);
+	vd_metric(v->metrics, "loadgen.sent", &sent);
+	vd_metric(v->metrics, "loadgen.answered", &answered);
+	vd_metric(v->metrics, "sampler.drop", &drop);
 	fprintf(stderr, "[%zu/%zu] %s: %s  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1, c->total,
-		name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
-	sc_resolved_free(&r);
+		V.name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
+	variant_close(&V);
 }
 
 /* ---- the comparison table ---- */

@@ -118,7 +118,8 @@ const struct sc_setting *sc_get(const struct sc_resolved *r, const char *section
 const char *sc_value(const struct sc_resolved *r, const char *section, const char *key, const char *def);
 
 /* Validates every key and value of every variant in both forms (quick and
- * full); errors name file:line and key. Touches nothing. */
+ * full) by the parsers the run uses (check.c); errors name file:line and
+ * key. Touches nothing. */
 int sc_validate(const struct sc_file *f, struct sc_errors *e);
 
 /* The variants to run: names from --variant (all when none), in file
@@ -141,8 +142,6 @@ const char *sc_op_str(enum sc_op op);
 /* "nf_conntrack_udp_timeout" or "net.ipv4.ip_local_port_range" -> its
  * /proc/sys path (malloc'd); NULL when the key is neither. */
 char *sc_sysctl_path(const char *key);
-
-extern const char *const sc_firewall_presets[];
 
 /* Resolves a path written in the scenario against its folder. */
 char *sc_path(const struct sc_file *f, const char *value);

@@ -12,12 +12,12 @@ JOBS=$(nproc)
 FUZZ_TIME=${FUZZ_TIME:-60}
 
 echo "== release build (gcc): unit, fuzz corpus, namespace integration"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTSTORM_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 ctest --test-dir build --output-on-failure
 
 echo "== sanitizer build (clang, ASan+UBSan, libFuzzer): unit, fuzz ${FUZZ_TIME}s per target"
-CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCTSTORM_SANITIZE=ON -DCTSTORM_FUZZ=ON \
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCTSTORM_SANITIZE=ON -DCTSTORM_FUZZ=ON -DCTSTORM_WERROR=ON \
 	-DFUZZ_TIME="$FUZZ_TIME" >/dev/null
 cmake --build build-asan -j "$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

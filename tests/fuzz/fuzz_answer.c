@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!qs.n) {
 		struct ct_query_opts o = { .rd = true, .edns = 1232 };
 		char err[256];
-		if (ct_queryset_one("www.example.test", "A", &o, &qs, err, sizeof err) < 0)
+		if (ct_queryset_one("www.example.test", 1 /* A */, &o, &qs, err, sizeof err) < 0)
 			abort();
 	}
 	uint8_t *pkt = malloc(size ? size : 1);

@@ -18,7 +18,7 @@ static int setup(void **state)
 	(void)state;
 	struct ct_query_opts o = { .rd = true };
 	char err[256];
-	return ct_queryset_one("www.example.test", "AAAA", &o, &qs, err, sizeof err);
+	return ct_queryset_one("www.example.test", 28 /* AAAA */, &o, &qs, err, sizeof err);
 }
 
 static int teardown(void **state)

@@ -1,0 +1,127 @@
+#include "config.h"
+
+#include "clock.h"
+#include "ct_err.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const char *const topology_words[] = { "pair", "routed", NULL };
+static const char *const nat_words[] = { "masquerade", "dnat", NULL };
+static const char *const family_words[] = { "ipv4", "ipv6", NULL };
+static const char *const responder_words[] = { "ctstorm", "nsd", "knot", NULL };
+const char *const sc_firewall_words[] = { "default", "none", "stateful", "stateless", "notrack-dns", "notrack-dns-nft",
+					  NULL };
+
+static int parse_name(const char *text, void *field, char *err, size_t errlen)
+{
+	if (!*text || strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(text))
+		return ct_err(err, errlen, "'%s': a name is letters, digits, '-', '_' and '.' (it names the results folder)",
+			      text);
+	*(const char **)field = text;
+	return 0;
+}
+
+static int parse_global(const char *text, void *field, char *err, size_t errlen)
+{
+	struct sc_global *g = field;
+	memset(g, 0, sizeof *g);
+	g->given = true;
+	if (strcmp(text, "formula") == 0) {
+		g->formula = true;
+		return 0;
+	}
+	if (ct_parse_uint(text, &g->value, NULL, 0) < 0 || g->value < 1 || g->value > SC_GLOBAL_MAX)
+		return ct_err(err, errlen, "'%s' is neither a number 1..%u nor 'formula'", text, SC_GLOBAL_MAX);
+	return 0;
+}
+
+static int parse_text(const char *text, void *field, char *err, size_t errlen)
+{
+	if (!text[strspn(text, " \t\n")])
+		return ct_err(err, errlen, "empty ruleset (write the rules on indented lines below the key)");
+	*(const char **)field = text;
+	return 0;
+}
+
+#define S(f) offsetof(struct sc_scenario_cfg, f)
+const struct ct_opt sc_scenario_options[] = {
+	{ "name", 0, CT_OPT_CUSTOM, S(name), "scenario", 0, 0, "NAME", "names the results folder", parse_name },
+	{ "description", 0, CT_OPT_STR, S(description), "", 0, 0, "TEXT", "one line for reports and `ctstorm list`", NULL },
+	{ "seed", 0, CT_OPT_STR, S(seed), NULL, 0, 0, "TEXT", "the incident it reproduces", NULL },
+	{ "topology", 0, CT_OPT_ENUM, S(topology), "pair", 0, 0, NULL,
+	  "pair: client <-> server; routed: client <-> router <-> server, conntrack on the router", NULL, topology_words },
+	{ "nat", 0, CT_OPT_ENUM, S(nat), "masquerade", 0, 0, NULL,
+	  "routed only: the router masquerades, or forwards port 53 (DNAT)", NULL, nat_words },
+	{ "family", 0, CT_OPT_ENUM, S(family), "ipv4", 0, 0, NULL, "the lab's addresses", NULL, family_words },
+	{ "settle", 0, CT_OPT_DURATION, S(settle), "500ms", 0, 600 * CT_NS_PER_SEC, "DURATION",
+	  "wait between the server's start and the load's", NULL },
+	{ "tail", 0, CT_OPT_DURATION, S(tail), "1s", 0, 600 * CT_NS_PER_SEC, "DURATION",
+	  "keep sampling this long after the load", NULL },
+	CT_OPT_END,
+};
+#undef S
+
+const struct ct_opt sc_canary_options[] = {
+	{ "rate", 0, CT_OPT_RATE, offsetof(struct sc_canary_cfg, rate), NULL, 0, 100000, "RATE",
+	  "fresh-socket queries per second beside the load: what a normal client sees", NULL },
+	CT_OPT_END,
+};
+
+#define P(f) offsetof(struct sc_probe_cfg, f)
+const struct ct_opt sc_probe_options[] = {
+	{ "warmup", 0, CT_OPT_DURATION, P(warmup), "65s", CT_NS_PER_SEC, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "each step's ramp before its judged window (an idle host's collector first wakes within 60 s)", NULL },
+	{ "hold", 0, CT_OPT_DURATION, P(hold), "20s", CT_NS_PER_SEC, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "each step's judged window", NULL },
+	{ "budget", 0, CT_OPT_DURATION, P(budget), "15m", CT_NS_PER_SEC, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "the whole search at most", NULL },
+	{ "precision", 0, CT_OPT_UINT, P(precision), "4", 1, 50, "PERCENT",
+	  "stop bisecting when the bracket is this narrow", NULL },
+	CT_OPT_END,
+};
+#undef P
+
+#define N(f) offsetof(struct sc_node_cfg, f)
+#define NODE_KEYS                                                                                                     \
+	{ "firewall", 0, CT_OPT_ENUM, N(firewall), "default", 0, 0, NULL,                                             \
+	  "a preset; default: stateful on the server of a pair lab, none elsewhere", NULL, sc_firewall_words },       \
+	{ "iptables", 0, CT_OPT_CUSTOM, N(iptables), NULL, 0, 0, "TEXT",                                              \
+	  "iptables-restore text on indented lines, added to the preset", parse_text },                               \
+	{ "nft", 0, CT_OPT_CUSTOM, N(nft), NULL, 0, 0, "TEXT", "nft -f text on indented lines", parse_text },          \
+	{ "iptables-file", 0, CT_OPT_STR, N(iptables_file), NULL, 0, 0, "FILE", "iptables-restore input", NULL },      \
+	{ "nft-file", 0, CT_OPT_STR, N(nft_file), NULL, 0, 0, "FILE", "nft -f input", NULL },                         \
+	{ "nf_conntrack_max", 0, CT_OPT_CUSTOM, N(max), NULL, 0, 0, "N|formula",                                      \
+	  "global to the host (saved and restored); formula: seed 004's RAM / 16384 / (bits / 32)", parse_global },   \
+	{ "nf_conntrack_buckets", 0, CT_OPT_CUSTOM, N(buckets), NULL, 0, 0, "N|formula",                              \
+	  "global to the host (saved and restored); formula: the formula's max / 8", parse_global }
+
+const struct ct_opt sc_node_options[] = { NODE_KEYS, CT_OPT_END };
+const struct ct_opt sc_server_options[] = {
+	NODE_KEYS,
+	{ "responder", 0, CT_OPT_ENUM, N(responder), "ctstorm", 0, 0, NULL, "the DNS server under test", NULL,
+	  responder_words },
+	{ "zone", 0, CT_OPT_STR, N(zone), NULL, 0, 0, "FILE", "the zone it serves (default: example.test)", NULL },
+	CT_OPT_END,
+};
+#undef N
+
+void sc_section(const struct sc_resolved *r, const char *section, const struct ct_opt *table, void *cfg, size_t size)
+{
+	char why[CT_ERRLEN];
+	memset(cfg, 0, size);
+	ct_opt_defaults(table, cfg, why, sizeof why);
+	for (size_t i = 0; i < r->nset; i++) {
+		const struct sc_setting *s = r->set[i];
+		if (*s->value && strcmp(s->section, section) == 0 && ct_opt_find(table, s->key))
+			ct_opt_set(table, cfg, s->key, s->value, why, sizeof why);
+	}
+}
+
+uint64_t sc_global_value(const struct sc_global *g, bool buckets)
+{
+	if (!g->formula)
+		return g->value;
+	uint64_t max = sc_formula_max();
+	return buckets ? max / 8 : max;
+}

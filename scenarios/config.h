@@ -1,0 +1,72 @@
+/* The runner's own scenario sections as option tables, fio-style: one
+ * entry per key (type, default as text, range, help) drives the checker,
+ * the runner's typed view of a variant and `ctstorm keys`. The binaries'
+ * sections ([load], [sampler], the responder's keys of [server]) use the
+ * binaries' own tables (lg_cli, sampler_cli, responder_cli). */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include "opt.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sc_topology { SC_PAIR, SC_ROUTED };
+enum sc_nat { SC_MASQUERADE, SC_DNAT };
+enum sc_family { SC_IPV4, SC_IPV6 };
+enum sc_responder { SC_RESP_CTSTORM, SC_RESP_NSD, SC_RESP_KNOT };
+enum sc_firewall { SC_FW_DEFAULT, SC_FW_NONE, SC_FW_STATEFUL, SC_FW_STATELESS, SC_FW_NOTRACK, SC_FW_NOTRACK_NFT };
+
+struct sc_scenario_cfg {
+	const char *name, *description, *seed;
+	unsigned topology, nat, family;
+	uint64_t settle, tail;  /* ns */
+};
+
+struct sc_canary_cfg {
+	double rate;            /* 0: no canary */
+};
+
+struct sc_probe_cfg {
+	uint64_t warmup, hold, budget;  /* ns */
+	uint64_t precision;             /* percent */
+};
+
+/* nf_conntrack_max and nf_conntrack_buckets: a number or seed 004's formula. */
+struct sc_global {
+	bool given;
+	bool formula;
+	uint64_t value;
+};
+
+/* [server], [router], [client]: the node keys. Per-namespace sysctls
+ * (nf_conntrack_* and net.*) are open keys beside them. */
+struct sc_node_cfg {
+	unsigned firewall;      /* enum sc_firewall */
+	const char *iptables, *nft, *iptables_file, *nft_file;
+	struct sc_global max, buckets;
+	/* [server] only */
+	unsigned responder;     /* enum sc_responder */
+	const char *zone;
+};
+
+extern const struct ct_opt sc_scenario_options[];
+extern const struct ct_opt sc_canary_options[];
+extern const struct ct_opt sc_probe_options[];
+extern const struct ct_opt sc_node_options[];    /* [router], [client] */
+extern const struct ct_opt sc_server_options[];  /* the node keys and responder, zone */
+extern const char *const sc_firewall_words[];
+
+#define SC_GLOBAL_MAX (1u << 26)
+
+/* A section of a resolved variant in its typed form (cfg of size bytes):
+ * zeros, the defaults, then every key of the section the table knows
+ * (others are skipped: a validated scenario has none but the binaries'
+ * and the sysctls). */
+void sc_section(const struct sc_resolved *r, const char *section, const struct ct_opt *table, void *cfg, size_t size);
+
+/* The global value to write: the number, or the formula's for this host. */
+uint64_t sc_global_value(const struct sc_global *g, bool buckets);
+
+#endif

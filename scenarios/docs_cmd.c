@@ -1,0 +1,116 @@
+#include "docs_cmd.h"
+
+#include "config.h"
+#include "ct_err.h"
+#include "lg_cli.h"
+#include "metrics.h"
+#include "responder_cli.h"
+#include "sampler_cli.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *section;
+	const struct ct_opt *table;
+	const char *about;
+} sections[] = {
+	{ "scenario", sc_scenario_options, "the scenario as a whole" },
+	{ "server", sc_server_options,
+	  "the server node; also ctstorm-responder's options (ctstorm-responder --help) and per-namespace sysctls "
+	  "(nf_conntrack_* and net.* by their dotted names)" },
+	{ "router", sc_node_options, "the router of a routed lab; also per-namespace sysctls" },
+	{ "client", sc_node_options, "the client node; also per-namespace sysctls" },
+	{ "load", lg_cli_options, "ctstorm-loadgen's long options (ctstorm-loadgen --help)" },
+	{ "canary", sc_canary_options, "a normal client's queries beside the load" },
+	{ "sampler", sampler_cli_options, "ctstorm-sampler's long options (ctstorm-sampler --help)" },
+	{ "probe", sc_probe_options, "the search of ctstorm probe" },
+};
+
+static const char *const type_names[] = {
+	[CT_OPT_FLAG] = "yes|no",   [CT_OPT_UINT] = "count",     [CT_OPT_DURATION] = "duration",
+	[CT_OPT_STR] = "text",      [CT_OPT_LIST] = "text",      [CT_OPT_ENUM] = "word",
+	[CT_OPT_RATE] = "rate",     [CT_OPT_CUSTOM] = "text",
+};
+
+/* The value's form as the user writes it: the enum's words, else the
+ * argument name. */
+static const char *value_form(const struct ct_opt *o, char *buf, size_t len)
+{
+	if (o->type != CT_OPT_ENUM)
+		return o->type == CT_OPT_FLAG ? "yes|no" : o->arg ? o->arg : type_names[o->type];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; o->words[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", o->words[i]);
+	return buf;
+}
+
+int cmd_keys(bool json)
+{
+	json_t *all = json_array();
+	for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) {
+		if (!json)
+			printf("[%s]  %s\n", sections[s].section, sections[s].about);
+		json_t *keys = json_array();
+		for (const struct ct_opt *o = sections[s].table; o->name; o++) {
+			char words[256], range[64] = "";
+			if (o->type == CT_OPT_UINT)
+				snprintf(range, sizeof range, " (%" PRIu64 "..%" PRIu64 ")", o->min, o->max);
+			const char *form = value_form(o, words, sizeof words);
+			if (json)
+				json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "key", o->name, "type",
+								      type_names[o->type], "value", form, "default", o->def,
+								      "help", o->help));
+			else
+				printf("  %-22s %s%s%s%s%s\n      %s\n", o->name, form, range, o->def ? "  [default: " : "",
+				       o->def ? o->def : "", o->def ? "]" : "", o->help);
+		}
+		if (json)
+			json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "section", sections[s].section, "about",
+							     sections[s].about, "keys", keys));
+		else
+			json_decref(keys);
+		if (!json)
+			putchar('\n');
+	}
+	if (json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		printf("[expect] and [variant NAME]: expectations METRIC OP NUMBER (ctstorm metrics lists the metrics);\n"
+		       "[quick] and [variant NAME]: SECTION.KEY = VALUE overrides.\n");
+	}
+	json_decref(all);
+	return CT_EXIT_OK;
+}
+
+int cmd_metrics(bool json)
+{
+	json_t *all = json_array();
+	const char *family = "";
+	for (size_t i = 0; i < ct_metrics_count(); i++) {
+		const struct ct_metric *m = ct_metric_at(i);
+		if (json) {
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "metric", m->path, "unit", m->unit,
+							     "source", m->source, "meaning", m->meaning));
+			continue;
+		}
+		if (strcmp(m->source, family) != 0) {
+			family = m->source;
+			printf("%s%s\n", i ? "\n" : "", family);
+		}
+		printf("  %-38s %-11s %s\n", m->path, m->unit, m->meaning);
+	}
+	if (json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		printf("\n%zu metrics. An expectation names one: METRIC OP NUMBER, e.g. sampler.drop == 0.\n",
+		       ct_metrics_count());
+	}
+	json_decref(all);
+	return CT_EXIT_OK;
+}

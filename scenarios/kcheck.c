@@ -1,0 +1,114 @@
+#include "kcheck.h"
+
+#include "config.h"
+#include "ct_err.h"
+#include "host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A network namespace held only by the returned fd: unshare ours, keep a
+ * handle on the new one, and go back. Nothing names it, so nothing is
+ * left behind when the fd closes, whatever happens to us. */
+static int scratch_netns(char *err, size_t errlen)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return ct_err(err, errlen, "/proc/self/ns/net: %s", strerror(errno));
+	if (unshare(CLONE_NEWNET) < 0) {
+		int e = errno;
+		close(self);
+		return ct_err(err, errlen, "cannot create a scratch network namespace: %s", strerror(e));
+	}
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* we must never go on in the wrong namespace */
+	close(self);
+	if (fd < 0)
+		return ct_err(err, errlen, "/proc/self/ns/net: %s", strerror(errno));
+	return fd;
+}
+
+/* What a node's firewall and sysctls depend on: its section's settings
+ * and the lab's family and topology. */
+static char *node_signature(const struct sc_resolved *r, const char *section)
+{
+	char *sig = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&sig, &len);
+	if (!m)
+		abort();
+	fprintf(m, "%s|%s|%s", section, sc_value(r, "scenario", "family", ""), sc_value(r, "scenario", "topology", ""));
+	for (size_t i = 0; i < r->nset; i++)
+		if (strcmp(r->set[i]->section, section) == 0)
+			fprintf(m, "|%s=%s", r->set[i]->key, r->set[i]->value);
+	fclose(m);
+	return sig;
+}
+
+static void refused(const struct sc_file *f, const struct sc_resolved *r, const char *section, const char *key,
+		    const char *why, struct sc_errors *e)
+{
+	const struct sc_setting *s = sc_get(r, section, key);
+	char where[600];
+	if (s && s->line)
+		snprintf(where, sizeof where, "%s:%d: [%s] %s", f->path, s->line, section, key);
+	else if (s)
+		snprintf(where, sizeof where, "--set %s.%s", section, key);
+	else
+		snprintf(where, sizeof where, "%s: [%s] %s (the default)", f->path, section, key);
+	char variant[128] = "";
+	if (f->nvar)
+		snprintf(variant, sizeof variant, " (variant %s%s)", r->name, r->quick ? ", --quick" : "");
+	sc_error(e, "%s: the kernel refused it: %s%s", where, why, variant);
+}
+
+int sc_kernel_check(const struct sc_file *f, struct sc_errors *e)
+{
+	if (geteuid() != 0)
+		return 1;
+	size_t before = e->n + e->dropped;
+	char **seen = NULL;
+	size_t nseen = 0;
+	size_t nv = f->nvar ? f->nvar : 1;
+	for (int quick = 0; quick <= 1; quick++)
+		for (size_t v = 0; v < nv; v++) {
+			struct sc_resolved r;
+			sc_resolve(f, f->nvar ? v : (size_t)-1, quick, &r);
+			struct sc_scenario_cfg sc;
+			sc_section(&r, "scenario", sc_scenario_options, &sc, sizeof sc);
+			for (int n = 0; n < H_NODES; n++) {
+				if (n == H_ROUTER && sc.topology != SC_ROUTED)
+					continue;
+				char *sig = node_signature(&r, host_node_names[n]);
+				bool dup = false;
+				for (size_t i = 0; i < nseen && !dup; i++)
+					dup = strcmp(seen[i], sig) == 0;
+				if (dup) {
+					free(sig);
+					continue;
+				}
+				seen = realloc(seen, (nseen + 1) * sizeof *seen);
+				if (!seen)
+					abort();
+				seen[nseen++] = sig;
+				char err[CT_ERRLEN];
+				const char *key = "firewall";
+				int fd = scratch_netns(err, sizeof err);
+				if (fd < 0 || host_check_node(fd, n, &r, &key, err, sizeof err) < 0)
+					refused(f, &r, host_node_names[n], key, err, e);
+				if (fd >= 0)
+					close(fd);
+			}
+			sc_resolved_free(&r);
+		}
+	for (size_t i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	return e->n + e->dropped == before ? 0 : -1;
+}

@@ -1,0 +1,101 @@
+#include "verdict.h"
+
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_t *load_json(const char *dir, const char *file)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	return json_load_file(path, 0, NULL);
+}
+
+/* sampler.json's totals and kernel-log counts, lifted to the top. */
+static void lift_sampler(json_t *sm)
+{
+	const char *k;
+	json_t *v;
+	json_t *totals = json_object_get(sm, "totals");
+	json_object_foreach(totals, k, v)
+		if (!json_object_get(sm, k))
+			json_object_set(sm, k, v);
+	json_t *km = json_object_get(sm, "kmsg");
+	json_object_foreach(km, k, v) {
+		char name[64];
+		snprintf(name, sizeof name, "kmsg_%s", k);
+		json_object_set(sm, name, v);
+	}
+}
+
+json_t *vd_collect_metrics(const char *dir)
+{
+	json_t *m = json_object();
+	json_t *lg = load_json(dir, "loadgen.json");
+	if (lg) {
+		json_object_del(lg, "histogram_us");
+		json_t *canary = json_object_get(lg, "canary");
+		if (canary) {
+			json_object_del(canary, "histogram_us");
+			json_object_set(m, "canary", canary);
+			json_object_del(lg, "canary");
+		}
+		json_object_set_new(m, "loadgen", lg);
+	}
+	json_t *sm = load_json(dir, "sampler.json");
+	if (sm) {
+		lift_sampler(sm);
+		json_object_set_new(m, "sampler", sm);
+	}
+	json_t *rs = load_json(dir, "responder.json");
+	if (rs)
+		json_object_set_new(m, "responder", rs);
+	return m;
+}
+
+bool vd_metric(json_t *metrics, const char *path, double *out)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	json_t *cur = metrics;
+	char *save = NULL, *part = strtok_r(buf, ".", &save);
+	const char *root = part;
+	for (; part && cur; part = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, part);
+	if (json_is_number(cur)) {
+		*out = json_number_value(cur);
+		return true;
+	}
+	if (json_is_boolean(cur)) {
+		*out = json_is_true(cur);
+		return true;
+	}
+	/* a count left out for being zero, in a file that was written */
+	const struct ct_metric *m = ct_metric_find(path);
+	if (!cur && m && m->zero_if_absent && root && json_object_get(metrics, root)) {
+		*out = 0;
+		return true;
+	}
+	return false;
+}
+
+json_t *vd_judge(const struct sc_resolved *r, json_t *metrics, bool judged, bool *all)
+{
+	json_t *exps = json_array();
+	*all = true;
+	for (size_t i = 0; i < r->nexp; i++) {
+		const struct sc_expect *x = r->exp[i];
+		double val = 0;
+		bool have = metrics && vd_metric(metrics, x->metric, &val);
+		bool pass = have && sc_expect_holds(x, val);
+		*all &= pass;
+		json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "expect", x->text, "file", r->file->path, "line", x->line,
+				      "measured", have ? json_real(val) : json_null());
+		json_object_set_new(o, "pass", judged ? json_boolean(pass) : json_null());
+		if (!have)
+			json_object_set_new(o, "why", json_string("not measured in this run"));
+		json_array_append_new(exps, o);
+	}
+	return exps;
+}
