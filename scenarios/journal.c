@@ -74,13 +74,12 @@ static void report(struct journal *j, bool problem, const char *fmt, ...)
 #define say(j, ...) report(j, false, __VA_ARGS__)
 #define complain(j, ...) report(j, true, __VA_ARGS__)
 
-static int persist(struct journal *j, char *err, size_t errlen)
+char *jr_format(const struct journal *j, size_t *len)
 {
-	char path[300], *text = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&text, &len);
+	char *text = NULL;
+	FILE *m = open_memstream(&text, len);
 	if (!m)
-		return ct_err(err, errlen, "journal: out of memory");
+		return NULL;
 	fprintf(m, "owner %d %" PRIu64 " %s\n", (int)j->owner, j->owner_start, j->results);
 	for (size_t i = 0; i < j->n; i++) {
 		const struct jr_entry *e = &j->e[i];
@@ -91,7 +90,20 @@ static int persist(struct journal *j, char *err, size_t errlen)
 		else
 			fprintf(m, "proc %d %" PRIu64 " %s\n", (int)e->pid, e->start, e->a);
 	}
-	fclose(m);
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int persist(struct journal *j, char *err, size_t errlen)
+{
+	char path[300];
+	size_t len;
+	char *text = jr_format(j, &len);
+	if (!text)
+		return ct_err(err, errlen, "journal: out of memory");
 	snprintf(path, sizeof path, "%s/journal", j->dir);
 	int rc = ct_write_atomic(path, text, len, err, errlen);
 	free(text);
@@ -275,20 +287,14 @@ size_t jr_undo_to(struct journal *j, size_t mark)
 
 /* ---- loading, locking ---- */
 
-static int load(struct journal *j, char *err, size_t errlen)
+size_t jr_parse(struct journal *j, const char *text)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/journal", j->dir);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : ct_err(err, errlen, "%s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		char word[16], a[512];
+	size_t bad = 0;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		char line[1200], word[16], a[512];
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line - 1 ? n : sizeof line - 1), p);
+		p += n + (p[n] == '\n');
 		int pid, off = 0;
 		uint64_t start;
 		if (sscanf(line, "%15s%n", word, &off) != 1)
@@ -298,16 +304,44 @@ static int load(struct journal *j, char *err, size_t errlen)
 			j->owner = pid;
 			j->owner_start = start;
 			snprintf(j->results, sizeof j->results, "%s", rest + off);
-		} else if (strcmp(word, "sysctl") == 0 && sscanf(rest, "%511s %n", a, &off) >= 1) {
+		} else if (strcmp(word, "sysctl") == 0 && sscanf(rest, "%511s %n", a, &off) >= 1 && off > 0) {
 			push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(a), .b = dup_or_die(rest + off) });
 		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s", a) == 1) {
 			push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(a) });
-		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2) {
+		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2 &&
+			   pid > 1) {
 			push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(rest + off), .pid = pid, .start = start });
+		} else {
+			bad++;
 		}
 	}
-	free(line);
+	return bad;
+}
+
+void jr_free_entries(struct journal *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		entry_free(&j->e[i]);
+	free(j->e);
+	j->e = NULL;
+	j->n = 0;
+}
+
+static int load(struct journal *j, char *err, size_t errlen)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/journal", j->dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : ct_err(err, errlen, "%s: %s", path, strerror(errno));
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', f);
 	fclose(f);
+	size_t bad = n > 0 ? jr_parse(j, text) : 0;
+	free(text);
+	if (bad)
+		fprintf(stderr, "ctstorm: %s: %zu line%s not understood (ignored)\n", path, bad, bad == 1 ? "" : "s");
 	return 0;
 }
 
@@ -364,9 +398,7 @@ static int lock(struct journal *j, bool wait, char *err, size_t errlen)
 	load(&other, err, errlen);
 	char who[600];
 	snprintf(who, sizeof who, "run %d%s%s", (int)other.owner, *other.results ? ", results in " : "", other.results);
-	for (size_t i = 0; i < other.n; i++)
-		entry_free(&other.e[i]);
-	free(other.e);
+	jr_free_entries(&other);
 	if (!wait) {
 		close(j->lock_fd);
 		j->lock_fd = -1;

@@ -69,6 +69,17 @@ int jr_cleanup(char *err, size_t errlen);
  * returns the number of outstanding entries. */
 int jr_status(FILE *out, bool json);
 
+/* The journal's text, one writer and one reader side by side:
+ *   owner PID START RESULTS_DIR
+ *   sysctl /proc/sys/PATH OLD VALUE
+ *   netns NAME
+ *   proc PID START WHAT
+ * jr_parse appends what text holds to j and returns the number of lines it
+ * did not understand (they are skipped); jr_format returns malloc'd text. */
+size_t jr_parse(struct journal *j, const char *text);
+char *jr_format(const struct journal *j, size_t *len);
+void jr_free_entries(struct journal *j);
+
 /* Start time of a process in clock ticks since boot, 0 if gone. */
 uint64_t jr_proc_start(pid_t pid);
 

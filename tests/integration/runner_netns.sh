@@ -100,7 +100,7 @@ bad_case bad-value "$BAD/bad-value.scn:5: [load] clients:" "$HEAD"$'clients = ma
 bad_case bad-max "$BAD/bad-max.scn:6: [server] nf_conntrack_max: 'fifteen'" "$HEAD"$'[server]\nnf_conntrack_max = fifteen\n'
 bad_case bad-preset "did you mean 'notrack-dns'" "$HEAD"$'[server]\nfirewall = notrack\n'
 bad_case bad-expect "$BAD/bad-expect.scn:6: [expect]" "$HEAD"$'[expect]\nsampler.drop >> 0\n'
-bad_case metric-root "did you mean 'sampler'" "$HEAD"$'[expect]\nsamplr.drop > 0\n'
+bad_case metric-root "did you mean 'sampler.drop'" "$HEAD"$'[expect]\nsamplr.drop > 0\n'
 bad_case no-load "no [load] section" $'[scenario]\nname = x\n'
 bad_case src-outside "outside 198.18.0.0/15" "$HEAD"$'src-range = 10.1.0.0/16\n'
 bad_case variant-typo "did you mean 'server'" "$HEAD"$'[variant a]\nsever.firewall = none\n'

@@ -153,13 +153,82 @@ static void test_durations(void **state)
 	assert_int_equal(ct_parse_duration("1e30h", &ns, NULL, 0), -1);
 }
 
+/* The typed values: an enum's words, a rate, yes/no, and the nearest
+ * word suggested. */
+struct typed {
+	unsigned mode;
+	double rate;
+	bool flag;
+};
+
+static const char *const modes[] = { "udp", "tcp", NULL };
+#define TOFF(f) offsetof(struct typed, f)
+static const struct ct_opt typed_table[] = {
+	{ "mode", 'm', CT_OPT_ENUM, TOFF(mode), "udp", 0, 0, NULL, "transport", NULL, modes },
+	{ "rate", 'r', CT_OPT_RATE, TOFF(rate), NULL, 0, 1000, "QPS", "rate", NULL },
+	{ "flag", 0, CT_OPT_FLAG, TOFF(flag), NULL, 0, 0, NULL, "a flag", NULL },
+	CT_OPT_END,
+};
+
+static void test_typed(void **state)
+{
+	(void)state;
+	struct typed t = { 0 };
+	char err[256];
+	const char *argv[] = { "prog", "-m", "tcp", "--rate=12.5", NULL };
+	assert_int_equal(ct_opt_parse(typed_table, &t, 4, (char **)argv, NULL, err, sizeof err), CT_OPT_OK);
+	assert_int_equal(t.mode, 1);
+	assert_true(t.rate == 12.5);
+	static const struct {
+		const char *key, *value, *error;
+	} bads[] = {
+		{ "mode", "quic", "--mode: 'quic' is not udp or tcp" },
+		{ "mode", "tpc", "--mode: 'tpc' is not udp or tcp (did you mean 'tcp'?)" },
+		{ "mode", "UDP", "is not udp or tcp" },
+		{ "rate", "0", "--rate: '0' is not a rate per second above 0 and at most 1000" },
+		{ "rate", "1001", "at most 1000" },
+		{ "rate", "ten", "'ten' is not a rate" },
+		{ "rate", "5qps", "'5qps' is not a rate" },
+		{ "rate", "nan", "'nan' is not a rate" },
+		{ "flag", "maybe", "--flag: 'maybe' is not a boolean (yes/no)" },
+	};
+	for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
+		assert_int_equal(ct_opt_set(typed_table, &t, bads[i].key, bads[i].value, err, sizeof err), -1);
+		if (!strstr(err, bads[i].error))
+			fail_msg("%s = %s: got '%s', want '%s'", bads[i].key, bads[i].value, err, bads[i].error);
+	}
+	static const char *const yes[] = { "yes", "true", "1" }, *const no[] = { "no", "false", "0" };
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(ct_opt_set(typed_table, &t, "flag", yes[i], err, sizeof err), 0);
+		assert_true(t.flag);
+		assert_int_equal(ct_opt_set(typed_table, &t, "flag", no[i], err, sizeof err), 0);
+		assert_false(t.flag);
+	}
+	/* three words: "one of" */
+	static const char *const three[] = { "ctstorm", "nsd", "knot", NULL };
+	unsigned v;
+	assert_int_equal(ct_parse_enum("bind", three, &v, err, sizeof err), -1);
+	assert_string_equal(err, "'bind' is not one of ctstorm, nsd or knot");
+}
+
+static void test_did_you_mean(void **state)
+{
+	(void)state;
+	static const char *const words[] = { "loadgen.late", "loadgen.loss_pct", "sampler.drop", "max-qps", NULL };
+	assert_string_equal(ct_did_you_mean("sampler.drops", words, 4), "sampler.drop"); /* one edit */
+	assert_string_equal(ct_did_you_mean("loadgen.loss", words, 4), "loadgen.loss_pct"); /* a prefix first */
+	assert_string_equal(ct_did_you_mean("max-qsp", words, 4), "max-qps");
+	assert_null(ct_did_you_mean("banana", words, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_value),
 		cmocka_unit_test(test_help_version), cmocka_unit_test(test_set_by_name),
-		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_durations),    cmocka_unit_test(test_typed),
+		cmocka_unit_test(test_did_you_mean),
 	};
 	return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
 }
