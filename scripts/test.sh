@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test: the release build's unit, fuzz-corpus and namespace
-# integration tests, then an ASan+UBSan build (clang, libFuzzer) running
-# the unit tests and each fuzz target for a bounded time.
+# integration tests; the other compilers and build types (warnings are
+# errors in all of them); then an ASan+UBSan build (clang, libFuzzer)
+# running the unit tests and each fuzz target for a bounded time.
 #
 #   scripts/test.sh                 everything (namespace tests need root)
 #   FUZZ_TIME=300 scripts/test.sh   fuzz longer (seconds per target)
@@ -15,6 +16,14 @@ echo "== release build (gcc): unit, fuzz corpus, namespace integration"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTSTORM_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 ctest --test-dir build --output-on-failure
+
+echo "== the other compilers and build types build without a warning"
+for combo in gcc:Debug gcc:Release clang:RelWithDebInfo clang:Release; do
+	cc=${combo%%:*} type=${combo#*:}
+	CC=$cc cmake -S . -B "build-$cc-$type" -DCMAKE_BUILD_TYPE="$type" -DCTSTORM_WERROR=ON -DCTSTORM_TESTS=OFF >/dev/null
+	cmake --build "build-$cc-$type" -j "$JOBS" >/dev/null
+	echo "$cc $type: built"
+done
 
 echo "== sanitizer build (clang, ASan+UBSan, libFuzzer): unit, fuzz ${FUZZ_TIME}s per target"
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCTSTORM_SANITIZE=ON -DCTSTORM_FUZZ=ON -DCTSTORM_WERROR=ON \

@@ -56,8 +56,9 @@ ct_check "TCP, a connection per query: counts add up" adds_up "$CT_TMP/tcp.json"
 ct_check "TCP, a connection per query: one flow per query" \
 	test "$(field new_flows "$CT_TMP/tcp.json")" -eq "$(field sent "$CT_TMP/tcp.json")"
 lg -s $S -d "$CT_TMP/q" -l 2 -m tcp -c 2 -Q 2000 --summary "$CT_TMP/tcpp.json"
-ct_check "TCP pipelined, open loop: all answered on 2 connections" \
-	bash -c "test $(field answered "$CT_TMP/tcpp.json") -gt 3900 && test $(field new_flows "$CT_TMP/tcpp.json") -eq 2"
+ct_check "TCP pipelined, open loop: counts add up" adds_up "$CT_TMP/tcpp.json"
+ct_check "TCP pipelined, open loop: every query sent is answered, on 2 connections" \
+	bash -c "test $(field answered "$CT_TMP/tcpp.json") -eq $(field sent "$CT_TMP/tcpp.json") && test $(field new_flows "$CT_TMP/tcpp.json") -eq 2"
 
 # --- open loop holds its rate when nothing answers ---
 lg -s $S -p 5300 -d "$CT_TMP/q" -l 3 -Q 3000 -t 1 --json "$CT_TMP/drop.jsonl" --summary "$CT_TMP/drop.json"
@@ -65,10 +66,10 @@ python3 - "$CT_TMP/drop.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["sent"] + s["late"] == 9000, s   # every slot of 3000 qps for 3 s, sent or late
-assert s["sent"] >= 8900, s
+assert s["sent"] > 0, s                   # how many were sent in time is bench/loadgen.sh's figure
 assert s["answered"] == 0 and s["timeouts"] == s["sent"], s
 PY
-ct_check "open loop: 3000 qps for 3 s scheduled and sent although nothing answers" test $? -eq 0
+ct_check "open loop: 3000 qps for 3 s scheduled, every slot sent or late, although nothing answers" test $? -eq 0
 ct_check "open loop: one JSON line per interval, then the summary" \
 	bash -c "test \$(grep -c '\"type\":\"interval\"' '$CT_TMP/drop.jsonl') -ge 3 && tail -1 '$CT_TMP/drop.jsonl' | grep -q '\"type\":\"summary\"'"
 
