@@ -2,6 +2,7 @@
 
 #include "atomicfile.h"
 #include "ct_err.h"
+#include "lg_jsonl.h"
 #include "sample.h"
 
 #include <errno.h>
@@ -208,29 +209,15 @@ static void loadgen_dat(struct variant *v, const char *out)
 		return;
 	char *line = NULL;
 	size_t cap = 0;
+	struct lg_interval_rec iv;
 	while (getline(&line, &cap, f) > 0) {
-		json_t *j = json_loads(line, 0, NULL);
-		const char *type = json_string_value(json_object_get(j, "type"));
-		double len = json_number_value(json_object_get(j, "len_s"));
-		if (type && strcmp(type, "interval") == 0 && len > 0) {
-			if (!o && !(o = fopen(out, "w"))) {
-				json_decref(j);
-				break;
-			}
-			json_t *c = json_object_get(j, "counts"), *lat = json_object_get(json_object_get(j, "latency_us"), "actual");
-			double p[3];
-			static const char *const pk[] = { "p50", "p99", "p999" };
-			for (int i = 0; i < 3; i++) {
-				json_t *x = json_object_get(lat, pk[i]);
-				p[i] = json_is_number(x) ? json_number_value(x) / 1e3 : NAN;
-			}
-			fprintf(o, "%.3f %.1f %.1f %.1f %.4f %.4f %.4f\n", json_number_value(json_object_get(j, "t_s")),
-				json_number_value(json_object_get(c, "answered")) / len,
-				json_number_value(json_object_get(c, "timeouts")) / len,
-				json_number_value(json_object_get(c, "late")) / len, p[0], p[1], p[2]);
-			v->have_intervals = true;
-		}
-		json_decref(j);
+		if (!lg_interval_read(line, &iv) || iv.len_s <= 0)
+			continue;
+		if (!o && !(o = fopen(out, "w")))
+			break;
+		fprintf(o, "%.3f %.1f %.1f %.1f %.4f %.4f %.4f\n", iv.t_s, iv.answered / iv.len_s, iv.timeouts / iv.len_s,
+			iv.late / iv.len_s, iv.p50_ms, iv.p99_ms, iv.p999_ms);
+		v->have_intervals = true;
 	}
 	free(line);
 	if (o)
@@ -294,51 +281,78 @@ static void overlay(FILE *g, bool png, const char *out, const struct run *r, siz
 	fputc('\n', g);
 }
 
+/* The plots of one variant, as specs: which data, the axes, and the
+ * series (gnuplot's "using" and style; colour "" is the variant's own,
+ * NULL gnuplot's). The gnuplot script and the HTML both walk this table. */
+enum plot_data { PD_SAMPLES, PD_INTERVALS, PD_COMPOSITION };
+
+struct series {
+	const char *using, *style, *colour, *title;
+};
+
+struct plot_spec {
+	const char *kind;     /* the file name's last part: r0-baseline-<kind>.svg */
+	const char *title;    /* after "<variant>: " */
+	enum plot_data data;
+	const char *ylabel;
+	const char *setup;    /* gnuplot lines before plot */
+	struct series s[5];
+};
+
+static const struct plot_spec variant_plots[] = {
+	{ "conntrack", "conntrack entries", PD_SAMPLES, "entries", "set yrange [0:*]",
+	  { { "1:2", "lines lw 2", "", "count" },
+	    { "1:3", "lines dt 2 lw 1.5", "#555555", "limit (nf\\_conntrack\\_max)" },
+	    { "1:($4 > 0 ? $2 : 1/0)", "points pt 2 ps 1.2", "#d62728", "packets dropped in the interval" } } },
+	{ "queries", "queries per second", PD_INTERVALS, "queries per second", "set yrange [0:*]",
+	  { { "1:2", "linespoints lw 2 pt 7 ps 0.5", "", "answered" },
+	    { "1:3", "linespoints lw 2 pt 7 ps 0.5", "#d62728", "timed out" },
+	    { "1:4", "linespoints lw 1.5 pt 7 ps 0.5", "#7f7f7f", "late (not sent)" } } },
+	{ "latency", "latency of answered queries", PD_INTERVALS, "latency (ms)", "set logscale y",
+	  { { "1:5", "linespoints lw 2 pt 7 ps 0.5", "", "p50" },
+	    { "1:6", "linespoints lw 1.5 pt 7 ps 0.5", "#ff7f0e", "p99" },
+	    { "1:7", "linespoints lw 1 pt 7 ps 0.5", "#d62728", "p99.9" } } },
+	{ "composition", "table composition by state", PD_COMPOSITION, "entries", "set yrange [0:*]",
+	  { { "1:6", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP unreplied" },
+	    { "1:7", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP replied" },
+	    { "1:8", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP assured" },
+	    { "1:9", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP established" },
+	    { "1:10", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP time\\_wait" } } },
+};
+#define NPLOTS (sizeof variant_plots / sizeof *variant_plots)
+
+static bool has_data(const struct variant *v, enum plot_data d)
+{
+	return d == PD_SAMPLES ? v->have_samples : d == PD_INTERVALS ? v->have_intervals : v->have_composition;
+}
+
+static void plot_variant(FILE *g, bool png, const char *out, const struct variant *v, const char *colour, size_t ri,
+			 const struct plot_spec *p)
+{
+	char name[160], title[200];
+	snprintf(name, sizeof name, "r%zu-%s-%s", ri, v->name, p->kind);
+	snprintf(title, sizeof title, "%s: %s", v->name, p->title);
+	gp_begin(g, png, out, name, title,
+		 p->data == PD_INTERVALS ? "time since the load started (s)" : "time since the sampler started (s)",
+		 p->ylabel);
+	fprintf(g, "%s\nplot ", p->setup);
+	for (size_t k = 0; k < 5 && p->s[k].using; k++) {
+		const struct series *x = &p->s[k];
+		fprintf(g, "%s'%s' using %s with %s", k ? ", " : "", k ? "" : p->data == PD_INTERVALS ? v->ldat : v->sdat,
+			x->using, x->style);
+		if (x->colour)
+			fprintf(g, " lc rgb '%s'", *x->colour ? x->colour : colour);
+		fprintf(g, " title '%s'", x->title);
+	}
+	fputc('\n', g);
+}
+
 static void plots_for(FILE *g, bool png, const char *out, const struct run *r, size_t ri)
 {
-	for (size_t i = 0; i < r->nv; i++) {
-		const struct variant *v = &r->v[i];
-		const char *col = palette[i % NPAL];
-		char name[160], title[200];
-		if (v->have_samples) {
-			snprintf(name, sizeof name, "r%zu-%s-conntrack", ri, v->name);
-			snprintf(title, sizeof title, "%s: conntrack entries", v->name);
-			gp_begin(g, png, out, name, title, "time since the sampler started (s)", "entries");
-			fprintf(g, "set yrange [0:*]\nplot '%s' using 1:2 with lines lw 2 lc rgb '%s' title 'count', "
-				   "'' using 1:3 with lines dt 2 lw 1.5 lc rgb '#555555' title 'limit (nf\\_conntrack\\_max)', "
-				   "'' using 1:($4 > 0 ? $2 : 1/0) with points pt 2 ps 1.2 lc rgb '#d62728' "
-				   "title 'packets dropped in the interval'\n",
-				v->sdat, col);
-		}
-		if (v->have_intervals) {
-			snprintf(name, sizeof name, "r%zu-%s-queries", ri, v->name);
-			snprintf(title, sizeof title, "%s: queries per second", v->name);
-			gp_begin(g, png, out, name, title, "time since the load started (s)", "queries per second");
-			fprintf(g, "set yrange [0:*]\nplot '%s' using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc rgb '%s' "
-				   "title 'answered', '' using 1:3 with linespoints lw 2 pt 7 ps 0.5 lc rgb '#d62728' "
-				   "title 'timed out', '' using 1:4 with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#7f7f7f' "
-				   "title 'late (not sent)'\n",
-				v->ldat, col);
-			snprintf(name, sizeof name, "r%zu-%s-latency", ri, v->name);
-			snprintf(title, sizeof title, "%s: latency of answered queries", v->name);
-			gp_begin(g, png, out, name, title, "time since the load started (s)", "latency (ms)");
-			fprintf(g, "set logscale y\nplot '%s' using 1:5 with linespoints lw 2 pt 7 ps 0.5 lc rgb '%s' "
-				   "title 'p50', '' using 1:6 with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#ff7f0e' title 'p99', "
-				   "'' using 1:7 with linespoints lw 1 pt 7 ps 0.5 lc rgb '#d62728' title 'p99.9'\n",
-				v->ldat, col);
-		}
-		if (v->have_composition) {
-			snprintf(name, sizeof name, "r%zu-%s-composition", ri, v->name);
-			snprintf(title, sizeof title, "%s: table composition by state", v->name);
-			gp_begin(g, png, out, name, title, "time since the sampler started (s)", "entries");
-			fprintf(g, "set yrange [0:*]\nplot '%s' using 1:6 with linespoints pt 7 ps 0.4 lw 2 title 'UDP unreplied', "
-				   "'' using 1:7 with linespoints pt 7 ps 0.4 lw 2 title 'UDP replied', "
-				   "'' using 1:8 with linespoints pt 7 ps 0.4 lw 2 title 'UDP assured', "
-				   "'' using 1:9 with linespoints pt 7 ps 0.4 lw 2 title 'TCP established', "
-				   "'' using 1:10 with linespoints pt 7 ps 0.4 lw 2 title 'TCP time\\_wait'\n",
-				v->sdat);
-		}
-	}
+	for (size_t i = 0; i < r->nv; i++)
+		for (size_t k = 0; k < NPLOTS; k++)
+			if (has_data(&r->v[i], variant_plots[k].data))
+				plot_variant(g, png, out, &r->v[i], palette[i % NPAL], ri, &variant_plots[k]);
 	/* every variant of the run on one plot, in its colour */
 	overlay(g, png, out, r, ri, true);
 	overlay(g, png, out, r, ri, false);
@@ -516,8 +530,8 @@ static size_t changes(struct run *runs, size_t nruns, struct change *out, size_t
 	return n;
 }
 
-static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns, struct change *ch, size_t nch,
-		       bool plots)
+/* The title and where each run comes from. */
+static void html_head(FILE *o, struct run *runs, size_t nruns)
 {
 	struct run *last = &runs[nruns - 1];
 	json_t *sc = json_object_get(last->manifest, "scenario");
@@ -539,6 +553,12 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 		html_escape(o, json_string_value(json_object_get(k, "release")));
 		fprintf(o, ".</p>\n");
 	}
+}
+
+/* The description and the comparison table. */
+static void html_variants(FILE *o, struct run *runs, size_t nruns)
+{
+	json_t *sc = json_object_get(runs[nruns - 1].manifest, "scenario");
 	fprintf(o, "<p>");
 	html_escape(o, json_string_value(json_object_get(sc, "description")));
 	fprintf(o, "</p>\n<h2>Variants</h2>\n<table><tr>%s<th class=\"l\">variant</th>", nruns > 1 ? "<th>run</th>" : "");
@@ -562,6 +582,10 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 			fprintf(o, "<td class=\"l %s\">%s</td></tr>\n", v->status, v->status);
 		}
 	fprintf(o, "</table>\n");
+}
+
+static void html_changes(FILE *o, size_t nruns, const struct change *ch, size_t nch)
+{
 	if (nruns > 1) {
 		fprintf(o, "<h2>Changes, first run to last (10%% or more)</h2>\n");
 		if (!nch)
@@ -580,6 +604,10 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 			fprintf(o, "</table>\n");
 		}
 	}
+}
+
+static void html_expectations(FILE *o, struct run *runs, size_t nruns)
+{
 	fprintf(o, "<h2>Expectations</h2>\n<table><tr>%s<th class=\"l\">variant</th><th class=\"l\">expectation</th>"
 		   "<th>measured</th><th class=\"l\">result</th></tr>\n",
 		nruns > 1 ? "<th>run</th>" : "");
@@ -604,7 +632,12 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 				fprintf(o, "<td class=\"l %s\">%s</td></tr>\n", json_is_true(pass) ? "pass" : "fail", res);
 			}
 		}
-	fprintf(o, "</table>\n<h2>Plots</h2>\n");
+	fprintf(o, "</table>\n");
+}
+
+static void html_plots(FILE *o, const char *out, struct run *runs, size_t nruns, bool plots)
+{
+	fprintf(o, "<h2>Plots</h2>\n");
 	if (!plots)
 		fprintf(o, "<p>No plots: gnuplot could not be run (see plots/gnuplot.log).</p>\n");
 	for (size_t ri = 0; plots && ri < nruns; ri++) {
@@ -625,39 +658,64 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 			fprintf(o, ": ");
 			html_escape(o, json_string_value(json_object_get(v->verdict, "description")));
 			fprintf(o, "</h3>\n");
-			static const char *const kinds[] = { "conntrack", "queries", "latency", "composition" };
-			for (size_t k = 0; k < 4; k++) {
+			for (size_t k = 0; k < NPLOTS; k++) {
 				char plot[160];
-				snprintf(plot, sizeof plot, "r%zu-%s-%s", ri, v->name, kinds[k]);
+				snprintf(plot, sizeof plot, "r%zu-%s-%s", ri, v->name, variant_plots[k].kind);
 				embed_svg(o, out, plot);
 			}
 		}
 	}
+}
+
+static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns, struct change *ch, size_t nch,
+		       bool plots)
+{
+	html_head(o, runs, nruns);
+	html_variants(o, runs, nruns);
+	html_changes(o, nruns, ch, nch);
+	html_expectations(o, runs, nruns);
+	html_plots(o, out, runs, nruns, plots);
 	fprintf(o, "<p><small>Made by ctstorm %s. Every file behind it is in the results folder.</small></p>\n</body></html>\n",
 		CT_VERSION);
 }
 
-int ct_report(const struct ct_report_opts *o, char *err, size_t errlen)
+static void write_md(FILE *m, struct run *runs, size_t nruns, const struct change *ch, size_t nch, bool have_plots)
 {
-	struct run *runs = calloc(o->nruns, sizeof *runs);
-	if (!runs)
-		abort();
-	int rc = -1;
-	char *html = NULL, *md = NULL;
-	size_t html_len = 0, md_len = 0;
-	for (size_t i = 0; i < o->nruns; i++)
-		if (load_run(&runs[i], o->runs[i], err, errlen) < 0)
-			goto out;
+	json_t *sc = json_object_get(runs[nruns - 1].manifest, "scenario");
+	fprintf(m, "# ctstorm: %s\n\n%s\n\n", json_string_value(json_object_get(sc, "name")),
+		json_string_value(json_object_get(sc, "description")));
+	for (size_t ri = 0; ri < nruns; ri++)
+		fprintf(m, "- run %zu: `%s` (%s)\n", ri + 1, runs[ri].dir,
+			json_string_value(json_object_get(runs[ri].manifest, "status")));
+	fprintf(m, "\n");
+	table_md(m, runs, nruns);
+	if (nruns > 1) {
+		fprintf(m, "\n## Changes, first run to last (10%% or more)\n\n");
+		if (!nch)
+			fprintf(m, "None.\n");
+		for (size_t i = 0; i < nch; i++)
+			fprintf(m, "- %s, %s: %g -> %g%s\n", ch[i].variant, ch[i].metric, ch[i].before, ch[i].after,
+				ch[i].flag > 0 ? " **regression**" : ch[i].flag < 0 ? " (improvement)" : "");
+	}
+	fprintf(m, "\n## Plots\n\n%s", have_plots ? "" : "No plots: gnuplot could not be run (plots/gnuplot.log).\n");
+	for (size_t ri = 0; have_plots && ri < nruns; ri++) {
+		fprintf(m, "![every variant](plots/r%zu-overlay-conntrack.svg)\n", ri);
+		for (size_t i = 0; i < runs[ri].nv; i++)
+			fprintf(m, "![%s](plots/r%zu-%s-conntrack.svg)\n", runs[ri].v[i].name, ri, runs[ri].v[i].name);
+	}
+}
+
+/* The data files, the gnuplot script and its SVG and PNG plots in
+ * OUT/plots. Returns -1 with err when the folder cannot be written; *ok
+ * says whether gnuplot made the plots. */
+static int make_plots(const struct ct_report_opts *o, struct run *runs, bool *ok, char *err, size_t errlen)
+{
 	char plots[1100], script[1200], log[1200];
 	snprintf(plots, sizeof plots, "%s/plots", o->out);
-	if (mkdir(o->out, 0755) < 0 && errno != EEXIST) {
-		ct_err(err, errlen, "%s: %s", o->out, strerror(errno));
-		goto out;
-	}
-	if (mkdir(plots, 0755) < 0 && errno != EEXIST) {
-		ct_err(err, errlen, "%s: %s", plots, strerror(errno));
-		goto out;
-	}
+	if (mkdir(o->out, 0755) < 0 && errno != EEXIST)
+		return ct_err(err, errlen, "%s: %s", o->out, strerror(errno));
+	if (mkdir(plots, 0755) < 0 && errno != EEXIST)
+		return ct_err(err, errlen, "%s: %s", plots, strerror(errno));
 	for (size_t ri = 0; ri < o->nruns; ri++)
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
@@ -669,49 +727,45 @@ int ct_report(const struct ct_report_opts *o, char *err, size_t errlen)
 	snprintf(script, sizeof script, "%s/plots.gp", plots);
 	snprintf(log, sizeof log, "%s/gnuplot.log", plots);
 	FILE *g = fopen(script, "w");
-	if (!g) {
-		ct_err(err, errlen, "%s: %s", script, strerror(errno));
-		goto out;
-	}
+	if (!g)
+		return ct_err(err, errlen, "%s: %s", script, strerror(errno));
 	for (int png = 0; png <= 1; png++)
 		for (size_t ri = 0; ri < o->nruns; ri++)
 			plots_for(g, png, o->out, &runs[ri], ri);
 	fclose(g);
-	bool have_plots = run_gnuplot(o->gnuplot ? o->gnuplot : "gnuplot", script, log) == 0;
+	*ok = run_gnuplot(o->gnuplot ? o->gnuplot : "gnuplot", script, log) == 0;
+	return 0;
+}
 
+int ct_report(const struct ct_report_opts *o, char *err, size_t errlen)
+{
+	struct run *runs = calloc(o->nruns, sizeof *runs);
+	if (!runs)
+		abort();
+	int rc = -1;
+	char *html = NULL, *md = NULL, path[1200];
+	size_t html_len = 0, md_len = 0;
+	bool have_plots = false;
+	for (size_t i = 0; i < o->nruns; i++)
+		if (load_run(&runs[i], o->runs[i], err, errlen) < 0)
+			goto out;
+	if (make_plots(o, runs, &have_plots, err, errlen) < 0)
+		goto out;
 	struct change ch[256];
 	size_t nch = changes(runs, o->nruns, ch, 256);
 	FILE *h = open_memstream(&html, &html_len), *m = open_memstream(&md, &md_len);
 	if (!h || !m) {
+		if (h)
+			fclose(h);
+		if (m)
+			fclose(m);
 		ct_err(err, errlen, "out of memory");
 		goto out;
 	}
 	write_html(h, o->out, runs, o->nruns, ch, nch, have_plots);
 	fclose(h);
-	json_t *sc = json_object_get(runs[o->nruns - 1].manifest, "scenario");
-	fprintf(m, "# ctstorm: %s\n\n%s\n\n", json_string_value(json_object_get(sc, "name")),
-		json_string_value(json_object_get(sc, "description")));
-	for (size_t ri = 0; ri < o->nruns; ri++)
-		fprintf(m, "- run %zu: `%s` (%s)\n", ri + 1, runs[ri].dir,
-			json_string_value(json_object_get(runs[ri].manifest, "status")));
-	fprintf(m, "\n");
-	table_md(m, runs, o->nruns);
-	if (o->nruns > 1) {
-		fprintf(m, "\n## Changes, first run to last (10%% or more)\n\n");
-		if (!nch)
-			fprintf(m, "None.\n");
-		for (size_t i = 0; i < nch; i++)
-			fprintf(m, "- %s, %s: %g -> %g%s\n", ch[i].variant, ch[i].metric, ch[i].before, ch[i].after,
-				ch[i].flag > 0 ? " **regression**" : ch[i].flag < 0 ? " (improvement)" : "");
-	}
-	fprintf(m, "\n## Plots\n\n%s", have_plots ? "" : "No plots: gnuplot could not be run (plots/gnuplot.log).\n");
-	for (size_t ri = 0; have_plots && ri < o->nruns; ri++) {
-		fprintf(m, "![every variant](plots/r%zu-overlay-conntrack.svg)\n", ri);
-		for (size_t i = 0; i < runs[ri].nv; i++)
-			fprintf(m, "![%s](plots/r%zu-%s-conntrack.svg)\n", runs[ri].v[i].name, ri, runs[ri].v[i].name);
-	}
+	write_md(m, runs, o->nruns, ch, nch, have_plots);
 	fclose(m);
-	char path[1200];
 	snprintf(path, sizeof path, "%s/report.html", o->out);
 	if (ct_write_atomic(path, html, html_len, err, errlen) < 0)
 		goto out;

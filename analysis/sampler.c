@@ -460,150 +460,149 @@ static void unfill_table(struct sampler *s)
 		ct_log_error("%s", err);
 }
 
-int main(int argc, char **argv)
+/* Enters the namespace and opens what is sampled: its /proc files,
+ * ctnetlink (or /proc/net/stat), and with --fill and --table-every the
+ * synthetic entries and the dump thread. Returns the exit status to stop
+ * with, or -1 to go on. */
+static int sampler_open(struct sampler *s, int *netns_fd)
 {
-	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1,
-			     .timer_fd = -1 };
 	char err[CT_ERRLEN];
-	int netns_fd = -1, rc = CT_EXIT_FAIL;
-
-	s.sum.first_drop_s = -1;
-	s.sum.source = "ctnetlink";
-	if (!ct_opt_main(sampler_cli_options, &s.cfg, argc, argv, "ctstorm-sampler", sampler_cli_synopsis, sampler_cli_about, &rc)) {
-		ct_opt_free(sampler_cli_options, &s.cfg);
-		return rc;
-	}
-
-	s.base = event_base_new();
-	if (!s.base) {
+	if (!(s->base = event_base_new())) {
 		ct_log_error("cannot create the event loop");
-		goto out;
+		return CT_EXIT_FAIL;
 	}
-	if (setup_inputs(&s, &netns_fd, err, sizeof err) < 0) {
-		rc = ct_usage_error(err);
-		goto out;
-	}
-	open_kmsg(&s);
-
-	if (netns_fd >= 0 && ct_netns_enter(netns_fd, s.cfg.netns, err, sizeof err) < 0) {
-		rc = ct_usage_error(err);
-		goto out;
-	}
-	if (ct_netns_inode(&s.inode, err, sizeof err) < 0) {
+	if (setup_inputs(s, netns_fd, err, sizeof err) < 0)
+		return ct_usage_error(err);
+	open_kmsg(s);
+	if (*netns_fd >= 0 && ct_netns_enter(*netns_fd, s->cfg.netns, err, sizeof err) < 0)
+		return ct_usage_error(err);
+	if (ct_netns_inode(&s->inode, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		goto out;
+		return CT_EXIT_FAIL;
 	}
 	/* The kernel names no namespace for the initial one; PID 1's is the
 	 * best guess at it. */
 	struct stat st1;
-	s.init_ns = stat("/proc/1/ns/net", &st1) == 0 && (uint64_t)st1.st_ino == s.inode;
-	s.sum.netns_inode = s.inode;
-	s.sum.interval_s = (double)s.cfg.interval / 1e9;
-
-	if (open_proc(PROC_COUNT, &s.fd_count, err, sizeof err) < 0 ||
-	    open_proc(PROC_MAX, &s.fd_max, err, sizeof err) < 0 ||
-	    open_proc(PROC_BUCKETS, &s.fd_buckets, err, sizeof err) < 0 ||
-	    open_proc(PROC_STAT, &s.fd_stat, err, sizeof err) < 0) {
+	s->init_ns = stat("/proc/1/ns/net", &st1) == 0 && (uint64_t)st1.st_ino == s->inode;
+	s->sum.netns_inode = s->inode;
+	s->sum.interval_s = (double)s->cfg.interval / 1e9;
+	if (open_proc(PROC_COUNT, &s->fd_count, err, sizeof err) < 0 ||
+	    open_proc(PROC_MAX, &s->fd_max, err, sizeof err) < 0 ||
+	    open_proc(PROC_BUCKETS, &s->fd_buckets, err, sizeof err) < 0 ||
+	    open_proc(PROC_STAT, &s->fd_stat, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		goto out;
+		return CT_EXIT_FAIL;
 	}
 	struct ct_ctstat probe;
-	if (ct_nl_open(&s.nl, err, sizeof err) < 0 || ct_nl_stats(s.nl, &probe, err, sizeof err) < 0) {
+	if (ct_nl_open(&s->nl, err, sizeof err) < 0 || ct_nl_stats(s->nl, &probe, err, sizeof err) < 0) {
 		ct_log_warn("%s; counters from %s instead", err, PROC_STAT);
-		ct_nl_close(s.nl);
-		s.nl = NULL;
-		s.sum.source = "proc";
+		ct_nl_close(s->nl);
+		s->nl = NULL;
+		s->sum.source = "proc";
 	}
-	if (s.cfg.fill && fill_table(&s, err, sizeof err) < 0) {
+	if (s->cfg.fill && fill_table(s, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		rc = s.sum.fill_created ? CT_EXIT_FAIL : CT_EXIT_USAGE;
-		goto out;
+		return s->sum.fill_created ? CT_EXIT_FAIL : CT_EXIT_USAGE;
 	}
-	if (s.cfg.table_every && table_start(&s, err, sizeof err) < 0) {
+	if (s->cfg.table_every && table_start(s, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		goto out;
+		return CT_EXIT_FAIL;
 	}
+	return -1;
+}
 
-	if (s.csv)
-		ct_csv_header(s.csv);
-	s.tty = isatty(STDERR_FILENO) && !s.cfg.quiet;
-	s.start_ns = ct_now_ns();
-	take_sample(&s);
-	struct timespec iv = { (time_t)(s.cfg.interval / CT_NS_PER_SEC), (long)(s.cfg.interval % CT_NS_PER_SEC) };
+/* The loop: a sample per timer tick, kernel-log lines as they come, until
+ * a signal or --duration; then the last lines and the last sample. */
+static int sampler_loop(struct sampler *s)
+{
+	if (s->csv)
+		ct_csv_header(s->csv);
+	s->tty = isatty(STDERR_FILENO) && !s->cfg.quiet;
+	s->start_ns = ct_now_ns();
+	take_sample(s);
+	struct timespec iv = { (time_t)(s->cfg.interval / CT_NS_PER_SEC), (long)(s->cfg.interval % CT_NS_PER_SEC) };
 	struct itimerspec its = { .it_interval = iv, .it_value = iv };
-	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s.timer_fd < 0 || timerfd_settime(s.timer_fd, 0, &its, NULL) < 0)
-		goto loop_failed;
-	s.tick = event_new(s.base, s.timer_fd, EV_READ | EV_PERSIST, tick_cb, &s);
-	if (!s.tick || event_add(s.tick, NULL) < 0)
-		goto loop_failed;
-	if (s.kmsg_fd >= 0) {
-		s.kmsg_ev = event_new(s.base, s.kmsg_fd, EV_READ | EV_PERSIST, kmsg_cb, &s);
-		if (!s.kmsg_ev || event_add(s.kmsg_ev, NULL) < 0)
-			goto loop_failed;
-	}
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	bool ok = s->timer_fd >= 0 && timerfd_settime(s->timer_fd, 0, &its, NULL) == 0 &&
+		  (s->tick = event_new(s->base, s->timer_fd, EV_READ | EV_PERSIST, tick_cb, s)) &&
+		  event_add(s->tick, NULL) == 0;
+	if (ok && s->kmsg_fd >= 0)
+		ok = (s->kmsg_ev = event_new(s->base, s->kmsg_fd, EV_READ | EV_PERSIST, kmsg_cb, s)) &&
+		     event_add(s->kmsg_ev, NULL) == 0;
 	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
-	for (int i = 0; i < 3; i++) {
-		s.sigs[i] = evsignal_new(s.base, signals[i], stop_cb, &s);
-		if (!s.sigs[i] || evsignal_add(s.sigs[i], NULL) < 0)
-			goto loop_failed;
+	for (int i = 0; ok && i < 3; i++)
+		ok = (s->sigs[i] = evsignal_new(s->base, signals[i], stop_cb, s)) && evsignal_add(s->sigs[i], NULL) == 0;
+	if (ok && s->cfg.duration) {
+		struct timeval dv = ct_timeval(s->cfg.duration);
+		ok = (s->stop_ev = evtimer_new(s->base, stop_cb, s)) && evtimer_add(s->stop_ev, &dv) == 0;
 	}
-	if (s.cfg.duration) {
-		struct timeval dv = ct_timeval(s.cfg.duration);
-		s.stop_ev = evtimer_new(s.base, stop_cb, &s);
-		if (!s.stop_ev || evtimer_add(s.stop_ev, &dv) < 0)
-			goto loop_failed;
+	if (!ok) {
+		ct_log_error("cannot set up the event loop");
+		return CT_EXIT_FAIL;
 	}
-	event_base_dispatch(s.base);
-	if (s.kmsg_fd >= 0)
-		kmsg_cb(s.kmsg_fd, EV_READ, &s); /* lines that arrived with the last packets */
-	table_stop(&s);
-	if (!s.failed)
-		take_sample(&s); /* the state at the moment we stopped */
-	rc = s.failed ? CT_EXIT_FAIL : CT_EXIT_OK;
-	goto out;
-loop_failed:
-	ct_log_error("cannot set up the event loop");
-out:
-	table_stop(&s);
-	unfill_table(&s);
-	if (s.tty)
+	event_base_dispatch(s->base);
+	if (s->kmsg_fd >= 0)
+		kmsg_cb(s->kmsg_fd, EV_READ, s); /* lines that arrived with the last packets */
+	table_stop(s);
+	if (!s->failed)
+		take_sample(s); /* the state at the moment we stopped */
+	return s->failed ? CT_EXIT_FAIL : CT_EXIT_OK;
+}
+
+/* Undoes --fill, writes the summary and the last Prometheus file, frees. */
+static int sampler_close(struct sampler *s, int netns_fd, int rc)
+{
+	char err[CT_ERRLEN];
+	table_stop(s);
+	unfill_table(s);
+	if (s->tty)
 		fputc('\n', stderr);
-	s.sum.duration_s = s.start_ns ? (double)(ct_now_ns() - s.start_ns) / 1e9 : 0;
-	if (s.cfg.summary && s.sum.samples) {
-		json_t *j = ct_summary_json(&s.sum);
-		if (ct_json_write_atomic(s.cfg.summary, j, err, sizeof err) < 0) {
+	s->sum.duration_s = s->start_ns ? (double)(ct_now_ns() - s->start_ns) / 1e9 : 0;
+	if (s->cfg.summary && s->sum.samples) {
+		json_t *j = ct_summary_json(&s->sum);
+		if (ct_json_write_atomic(s->cfg.summary, j, err, sizeof err) < 0) {
 			ct_log_error("%s", err);
 			rc = CT_EXIT_FAIL;
 		}
 		json_decref(j);
 	}
-	if (s.have_last)
-		write_prom_file(&s, ct_now_ns(), true);
-	if (s.csv)
-		fclose(s.csv);
-	if (s.jsonl)
-		fclose(s.jsonl);
-	if (s.kmsglog)
-		fclose(s.kmsglog);
-	for (int i = 0; i < 3; i++)
-		if (s.sigs[i])
-			event_free(s.sigs[i]);
-	if (s.tick)
-		event_free(s.tick);
-	if (s.kmsg_ev)
-		event_free(s.kmsg_ev);
-	if (s.stop_ev)
-		event_free(s.stop_ev);
-	if (s.http)
-		evhttp_free(s.http);
-	if (s.base)
-		event_base_free(s.base);
-	ct_nl_close(s.nl);
-	int fds[] = { s.fd_count, s.fd_max, s.fd_buckets, s.fd_stat, s.kmsg_fd, s.timer_fd, netns_fd };
+	if (s->have_last)
+		write_prom_file(s, ct_now_ns(), true);
+	FILE *files[] = { s->csv, s->jsonl, s->kmsglog };
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+		if (files[i])
+			fclose(files[i]);
+	struct event *evs[] = { s->sigs[0], s->sigs[1], s->sigs[2], s->tick, s->kmsg_ev, s->stop_ev };
+	for (size_t i = 0; i < sizeof evs / sizeof *evs; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	if (s->http)
+		evhttp_free(s->http);
+	if (s->base)
+		event_base_free(s->base);
+	ct_nl_close(s->nl);
+	int fds[] = { s->fd_count, s->fd_max, s->fd_buckets, s->fd_stat, s->kmsg_fd, s->timer_fd, netns_fd };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	ct_opt_free(sampler_cli_options, &s.cfg);
+	ct_opt_free(sampler_cli_options, &s->cfg);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct sampler s = { .fd_count = -1, .fd_max = -1, .fd_buckets = -1, .fd_stat = -1, .kmsg_fd = -1,
+			     .timer_fd = -1 };
+	int netns_fd = -1, rc = CT_EXIT_FAIL;
+	s.sum.first_drop_s = -1;
+	s.sum.source = "ctnetlink";
+	if (!ct_opt_main(sampler_cli_options, &s.cfg, argc, argv, "ctstorm-sampler", sampler_cli_synopsis,
+			 sampler_cli_about, &rc)) {
+		ct_opt_free(sampler_cli_options, &s.cfg);
+		return rc;
+	}
+	rc = sampler_open(&s, &netns_fd);
+	if (rc < 0)
+		rc = sampler_loop(&s);
+	return sampler_close(&s, netns_fd, rc);
 }

@@ -1,8 +1,8 @@
 #include "step.h"
 
+#include "lg_jsonl.h"
 #include "sample.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,14 +90,10 @@ static void read_loadgen(const char *dir, double warm_s, struct ct_step_stats *s
 	size_t cap = 0;
 	if (!f)
 		return;
-	while (getline(&line, &cap, f) > 0) {
-		json_t *j = json_loads(line, 0, NULL);
-		json_t *c = json_object_get(j, "counts");
-		if (c && json_number_value(json_object_get(j, "t_s")) > warm_s + 0.5)
-			st->lost += json_number_value(json_object_get(c, "timeouts")) +
-				    json_number_value(json_object_get(c, "failed"));
-		json_decref(j);
-	}
+	struct lg_interval_rec iv;
+	while (getline(&line, &cap, f) > 0)
+		if (lg_interval_read(line, &iv) && iv.t_s > warm_s + 0.5)
+			st->lost += iv.timeouts + iv.failed;
 	fclose(f);
 	free(line);
 }

@@ -156,15 +156,100 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	lg_engine_stop(a->engine);
 }
 
+/* The files the options name, opened before any query goes out. */
+static int open_outputs(struct app *a, struct lg_config *lc)
+{
+	char err[CT_ERRLEN];
+	if (a->cfg.json && !(a->json = fopen(a->cfg.json, "w"))) {
+		snprintf(err, sizeof err, "--json %s: %s", a->cfg.json, strerror(errno));
+		return ct_usage_error(err);
+	}
+	if (a->cfg.canary_log && !(lc->canary_log = fopen(a->cfg.canary_log, "w"))) {
+		snprintf(err, sizeof err, "--canary-log %s: %s", a->cfg.canary_log, strerror(errno));
+		return ct_usage_error(err);
+	}
+	if (a->cfg.summary && ct_dir_writable(a->cfg.summary, err, sizeof err) < 0)
+		return ct_usage_error(err);
+	return -1;
+}
+
+/* The engine's threads and the loop that collects their intervals,
+ * until the load ends or a signal stops it. */
+static int run_load(struct app *a, const struct lg_config *lc)
+{
+	char err[CT_ERRLEN];
+	a->lc = lc;
+	if (lg_engine_new(&a->engine, lc, err, sizeof err) < 0 || !(a->base = event_base_new())) {
+		ct_log_error("%s", a->engine ? "cannot create the event loop" : err);
+		return CT_EXIT_FAIL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	const int signals[2] = { SIGINT, SIGTERM };
+	for (int i = 0; i < 2; i++) {
+		a->sigs[i] = evsignal_new(a->base, signals[i], signal_cb, a);
+		if (!a->sigs[i] || evsignal_add(a->sigs[i], NULL) < 0)
+			return CT_EXIT_FAIL;
+	}
+	a->poll_ev = event_new(a->base, -1, EV_PERSIST, poll_cb, a);
+	struct timeval tick = ct_timeval(50 * CT_NS_PER_MS);
+	if (!a->poll_ev || event_add(a->poll_ev, &tick) < 0)
+		return CT_EXIT_FAIL;
+	a->tty = isatty(STDERR_FILENO) && !a->cfg.quiet;
+	a->next_interval = 1;
+	if (lg_engine_start(a->engine, err, sizeof err) < 0) {
+		ct_log_error("%s", err);
+		return CT_EXIT_FAIL;
+	}
+	a->last_peek_ns = lg_engine_start_ns(a->engine);
+	event_base_dispatch(a->base);
+	return -1;
+}
+
+/* The summary: on the terminal, as the last --json line, and as the
+ * --summary document. */
+static int report(struct app *a, const struct lg_config *lc)
+{
+	char err[CT_ERRLEN];
+	struct lg_result load, canary;
+	lg_engine_join(a->engine, &load, &canary);
+	collect_intervals(a, true);
+	/* rates are over the sending time, not the wait for the last answers */
+	double secs = (double)(ct_now_ns() - lg_engine_start_ns(a->engine)) / 1e9;
+	if (secs > (double)lc->duration_ns / 1e9)
+		secs = (double)lc->duration_ns / 1e9;
+	if (a->tty)
+		fputs("\r\033[K", stderr);
+	struct lg_report rep = { .load = &load, .canary = lc->canary_rate > 0 ? &canary : NULL,
+				 .cfg = lc, .duration_s = secs, .interrupted = a->interrupted };
+	if (!a->cfg.quiet)
+		lg_print_summary(stdout, &rep);
+	if (a->json) {
+		json_t *j = lg_summary_json(&rep, false);
+		fputs("{\"type\":\"summary\",\"summary\":", a->json);
+		json_dumpf(j, a->json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		fputs("}\n", a->json);
+		json_decref(j);
+	}
+	if (a->cfg.summary) {
+		json_t *j = lg_summary_json(&rep, true);
+		int rc = ct_json_write_atomic(a->cfg.summary, j, err, sizeof err);
+		json_decref(j);
+		if (rc < 0) {
+			ct_log_error("%s", err);
+			return CT_EXIT_FAIL;
+		}
+	}
+	return CT_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = { 0 };
 	struct ct_queryset qs = { 0 };
 	struct lg_config lc = { 0 };
 	char err[CT_ERRLEN];
-	int rc = CT_EXIT_USAGE;
-
 	const char *key;
+	int rc = CT_EXIT_USAGE;
 	if (!ct_opt_main(lg_cli_options, &a.cfg, argc, argv, "ctstorm-loadgen", lg_cli_synopsis, lg_cli_about, &rc))
 		goto out;
 	if (lg_cli_check(&a.cfg, &key, err, sizeof err) < 0) {
@@ -176,76 +261,9 @@ int main(int argc, char **argv)
 		ct_log_error("%s", err);
 		goto out;
 	}
-	if (a.cfg.json && !(a.json = fopen(a.cfg.json, "w"))) {
-		snprintf(err, sizeof err, "--json %s: %s", a.cfg.json, strerror(errno));
-		rc = ct_usage_error(err);
+	if ((rc = open_outputs(&a, &lc)) >= 0 || (rc = run_load(&a, &lc)) >= 0)
 		goto out;
-	}
-	if (a.cfg.canary_log && !(lc.canary_log = fopen(a.cfg.canary_log, "w"))) {
-		snprintf(err, sizeof err, "--canary-log %s: %s", a.cfg.canary_log, strerror(errno));
-		rc = ct_usage_error(err);
-		goto out;
-	}
-	if (a.cfg.summary && ct_dir_writable(a.cfg.summary, err, sizeof err) < 0) {
-		rc = ct_usage_error(err);
-		goto out;
-	}
-	a.lc = &lc;
-	rc = CT_EXIT_FAIL;
-	if (lg_engine_new(&a.engine, &lc, err, sizeof err) < 0 || !(a.base = event_base_new())) {
-		ct_log_error("%s", a.engine ? "cannot create the event loop" : err);
-		goto out;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	const int signals[2] = { SIGINT, SIGTERM };
-	for (int i = 0; i < 2; i++) {
-		a.sigs[i] = evsignal_new(a.base, signals[i], signal_cb, &a);
-		if (!a.sigs[i] || evsignal_add(a.sigs[i], NULL) < 0)
-			goto out;
-	}
-	a.poll_ev = event_new(a.base, -1, EV_PERSIST, poll_cb, &a);
-	struct timeval tick = ct_timeval(50 * CT_NS_PER_MS);
-	if (!a.poll_ev || event_add(a.poll_ev, &tick) < 0)
-		goto out;
-	a.tty = isatty(STDERR_FILENO) && !a.cfg.quiet;
-	a.next_interval = 1;
-	if (lg_engine_start(a.engine, err, sizeof err) < 0) {
-		ct_log_error("%s", err);
-		goto out;
-	}
-	a.last_peek_ns = lg_engine_start_ns(a.engine);
-	event_base_dispatch(a.base);
-
-	struct lg_result load, canary;
-	lg_engine_join(a.engine, &load, &canary);
-	collect_intervals(&a, true);
-	/* rates are over the sending time, not the wait for the last answers */
-	double secs = (double)(ct_now_ns() - lg_engine_start_ns(a.engine)) / 1e9;
-	if (secs > (double)lc.duration_ns / 1e9)
-		secs = (double)lc.duration_ns / 1e9;
-	if (a.tty)
-		fputs("\r\033[K", stderr);
-	struct lg_report rep = { .load = &load, .canary = lc.canary_rate > 0 ? &canary : NULL,
-				 .cfg = &lc, .duration_s = secs, .interrupted = a.interrupted };
-	if (!a.cfg.quiet)
-		lg_print_summary(stdout, &rep);
-	if (a.json) {
-		json_t *j = lg_summary_json(&rep, false);
-		fputs("{\"type\":\"summary\",\"summary\":", a.json);
-		json_dumpf(j, a.json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-		fputs("}\n", a.json);
-		json_decref(j);
-	}
-	if (a.cfg.summary) {
-		json_t *j = lg_summary_json(&rep, true);
-		if (ct_json_write_atomic(a.cfg.summary, j, err, sizeof err) < 0) {
-			ct_log_error("%s", err);
-			json_decref(j);
-			goto out;
-		}
-		json_decref(j);
-	}
-	rc = CT_EXIT_OK;
+	rc = report(&a, &lc);
 out:
 	if (a.json)
 		fclose(a.json);

@@ -4,6 +4,7 @@
 #define CT_LG_REPORT_H
 
 #include "engine.h"
+#include "lg_jsonl.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -19,7 +20,6 @@ struct lg_report {
 
 void lg_status_line(FILE *out, double t_s, double total_s, const struct lg_totals *total,
 		    const struct lg_totals *last, double last_s, const struct lg_totals *canary);
-void lg_write_interval(FILE *out, const struct lg_interval *iv);
 void lg_print_summary(FILE *out, const struct lg_report *r);
 
 /* with_histogram adds every non-empty bucket of both latency histograms. */

@@ -26,8 +26,12 @@
 
 struct app {
 	struct responder_cli cfg;
+	struct ct_listen *listens;
+	struct ct_zone *zones;
+	struct ct_db *db;
 	struct ct_server *srv;
 	struct event_base *base;
+	struct event *sigs[3], *status;
 	bool tty;
 	uint64_t last_queries;
 	uint64_t last_ns;
@@ -101,127 +105,128 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The listeners and the zones, compiled into the answer database: bad
+ * input (exit 2) never gets as far as a socket. Returns the exit status
+ * to stop with, or -1 to go on. */
+static int load_input(struct app *a)
 {
-	struct app a = { 0 };
 	char err[CT_ERRLEN];
-	struct ct_zone *zones = NULL;
-	struct ct_listen *listens = NULL;
-	struct ct_db *db = NULL;
-	struct event *sigs[3] = { NULL }, *status = NULL;
-	int rc = CT_EXIT_USAGE;
-
-	if (!ct_opt_main(responder_cli_options, &a.cfg, argc, argv, "ctstorm-responder", responder_cli_synopsis, responder_cli_about, &rc))
-		goto out;
-	if (a.cfg.listen.n == 0 || a.cfg.zone.n == 0) {
-		rc = ct_usage_error(a.cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
-		goto out;
-	}
-
-	listens = calloc(a.cfg.listen.n, sizeof *listens);
-	zones = calloc(a.cfg.zone.n, sizeof *zones);
-	if (!listens || !zones) {
+	if (a->cfg.listen.n == 0 || a->cfg.zone.n == 0)
+		return ct_usage_error(a->cfg.listen.n == 0 ? "--listen is required" : "--zone is required");
+	a->listens = calloc(a->cfg.listen.n, sizeof *a->listens);
+	a->zones = calloc(a->cfg.zone.n, sizeof *a->zones);
+	if (!a->listens || !a->zones) {
 		ct_log_error("out of memory");
-		rc = CT_EXIT_FAIL;
-		goto out;
+		return CT_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < a.cfg.listen.n; i++) {
-		if (ct_listen_parse(a.cfg.listen.v[i], &listens[i], err, sizeof err) < 0) {
+	for (size_t i = 0; i < a->cfg.listen.n; i++) {
+		if (ct_listen_parse(a->cfg.listen.v[i], &a->listens[i], err, sizeof err) < 0) {
 			char msg[CT_ERRLEN + 16];
 			snprintf(msg, sizeof msg, "--listen: %s", err);
-			rc = ct_usage_error(msg);
-			goto out;
+			return ct_usage_error(msg);
 		}
-		if (!listens[i].has_mode)
-			listens[i].mode = a.cfg.mode;
+		if (!a->listens[i].has_mode)
+			a->listens[i].mode = a->cfg.mode;
 	}
-	for (size_t i = 0; i < a.cfg.zone.n; i++) {
-		if (ct_zone_load(a.cfg.zone.v[i], &zones[i], err, sizeof err) < 0) {
+	/* data errors name the file and line; they are no usage error */
+	for (size_t i = 0; i < a->cfg.zone.n; i++)
+		if (ct_zone_load(a->cfg.zone.v[i], &a->zones[i], err, sizeof err) < 0) {
 			ct_log_error("%s", err);
-			goto out;
+			return CT_EXIT_USAGE;
 		}
-	}
-	if (ct_db_build(&db, zones, a.cfg.zone.n, &a.cfg.synthesize, err, sizeof err) < 0) {
+	if (ct_db_build(&a->db, a->zones, a->cfg.zone.n, &a->cfg.synthesize, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		goto out;
+		return CT_EXIT_USAGE;
 	}
-	if (a.cfg.stats_json && ct_dir_writable(a.cfg.stats_json, err, sizeof err) < 0) {
+	if (a->cfg.stats_json && ct_dir_writable(a->cfg.stats_json, err, sizeof err) < 0) {
 		ct_log_error("--stats-json: %s", err);
-		goto out;
+		return CT_EXIT_USAGE;
 	}
+	return -1;
+}
 
-	struct ct_handler_cfg hcfg = { .db = db, .edns_udp_max = (uint16_t)a.cfg.edns_size };
+/* Binds, drops root, and serves until SIGINT or SIGTERM. */
+static int serve(struct app *a)
+{
+	char err[CT_ERRLEN];
+	struct ct_handler_cfg hcfg = { .db = a->db, .edns_udp_max = (uint16_t)a->cfg.edns_size };
 	struct ct_server_cfg scfg = {
-		.handler = &hcfg, .listens = listens, .nlistens = a.cfg.listen.n,
-		.workers = (unsigned)a.cfg.workers, .tcp_idle_ns = a.cfg.tcp_idle,
-		.tcp_max_conns = (unsigned)a.cfg.tcp_max_conns, .delay_queue = (unsigned)a.cfg.delay_queue,
+		.handler = &hcfg, .listens = a->listens, .nlistens = a->cfg.listen.n,
+		.workers = (unsigned)a->cfg.workers, .tcp_idle_ns = a->cfg.tcp_idle,
+		.tcp_max_conns = (unsigned)a->cfg.tcp_max_conns, .delay_queue = (unsigned)a->cfg.delay_queue,
 	};
-	if (ct_server_open(&a.srv, &scfg, err, sizeof err) < 0) {
+	if (ct_server_open(&a->srv, &scfg, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		rc = CT_EXIT_FAIL;
-		goto out;
+		return CT_EXIT_FAIL;
 	}
-	if (drop_privileges(a.cfg.user, err, sizeof err) < 0) {
+	if (drop_privileges(a->cfg.user, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		rc = errno ? CT_EXIT_FAIL : CT_EXIT_USAGE;
-		goto out;
+		return errno ? CT_EXIT_FAIL : CT_EXIT_USAGE;
 	}
-	if (a.cfg.stats_json && ct_dir_writable(a.cfg.stats_json, err, sizeof err) < 0) {
+	if (a->cfg.stats_json && ct_dir_writable(a->cfg.stats_json, err, sizeof err) < 0) {
 		ct_log_error("--stats-json: %s (as user '%s'; pass --user root or choose another place)", err,
-			     a.cfg.user);
-		goto out;
+			     a->cfg.user);
+		return CT_EXIT_USAGE;
 	}
-
-	a.base = event_base_new();
-	a.tty = isatty(STDERR_FILENO) && !a.cfg.quiet;
+	a->base = event_base_new();
+	a->tty = isatty(STDERR_FILENO) && !a->cfg.quiet;
 	const int signals[3] = { SIGINT, SIGTERM, SIGUSR1 };
 	for (int i = 0; i < 3; i++) {
-		sigs[i] = a.base ? evsignal_new(a.base, signals[i], signal_cb, &a) : NULL;
-		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+		a->sigs[i] = a->base ? evsignal_new(a->base, signals[i], signal_cb, a) : NULL;
+		if (!a->sigs[i] || evsignal_add(a->sigs[i], NULL) < 0) {
 			ct_log_error("cannot install signal handlers");
-			rc = CT_EXIT_FAIL;
-			goto out;
+			return CT_EXIT_FAIL;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (ct_server_start(a.srv, err, sizeof err) < 0) {
+	if (ct_server_start(a->srv, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		rc = CT_EXIT_FAIL;
-		goto out;
+		return CT_EXIT_FAIL;
 	}
-	if (!a.cfg.quiet) {
+	if (!a->cfg.quiet) {
 		char mode[32];
-		for (size_t i = 0; i < a.cfg.listen.n; i++)
-			ct_log_info("listening on %s udp+tcp, mode %s", listens[i].text,
-				    ct_mode_str(&listens[i].mode, mode, sizeof mode));
-		ct_log_info("serving %zu zone(s), %zu names, %zu precomputed answers, %u worker(s)",
-			    a.cfg.zone.n, ct_db_names(db), ct_db_answers(db), scfg.workers);
+		for (size_t i = 0; i < a->cfg.listen.n; i++)
+			ct_log_info("listening on %s udp+tcp, mode %s", a->listens[i].text,
+				    ct_mode_str(&a->listens[i].mode, mode, sizeof mode));
+		ct_log_info("serving %zu zone(s), %zu names, %zu precomputed answers, %u worker(s)", a->cfg.zone.n,
+			    ct_db_names(a->db), ct_db_answers(a->db), scfg.workers);
 	}
-	if (a.tty) {
+	if (a->tty) {
 		struct timeval one = { 1, 0 };
-		status = event_new(a.base, -1, EV_PERSIST, status_cb, &a);
-		a.last_ns = ct_now_ns();
-		if (status)
-			event_add(status, &one);
+		a->status = event_new(a->base, -1, EV_PERSIST, status_cb, a);
+		a->last_ns = ct_now_ns();
+		if (a->status)
+			event_add(a->status, &one);
 	}
-	event_base_dispatch(a.base);
-	ct_server_stop(a.srv);
-	write_stats(&a, true);
-	rc = CT_EXIT_OK;
-out:
-	if (status)
-		event_free(status);
+	event_base_dispatch(a->base);
+	ct_server_stop(a->srv);
+	write_stats(a, true);
+	return CT_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { 0 };
+	int rc = CT_EXIT_USAGE;
+	if (ct_opt_main(responder_cli_options, &a.cfg, argc, argv, "ctstorm-responder", responder_cli_synopsis,
+			responder_cli_about, &rc)) {
+		rc = load_input(&a);
+		if (rc < 0)
+			rc = serve(&a);
+	}
+	if (a.status)
+		event_free(a.status);
 	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_free(sigs[i]);
+		if (a.sigs[i])
+			event_free(a.sigs[i]);
 	if (a.base)
 		event_base_free(a.base);
 	ct_server_free(a.srv);
-	ct_db_free(db);
-	for (size_t i = 0; zones && i < a.cfg.zone.n; i++)
-		ct_zone_free(&zones[i]);
-	free(zones);
-	free(listens);
+	ct_db_free(a.db);
+	for (size_t i = 0; a.zones && i < a.cfg.zone.n; i++)
+		ct_zone_free(&a.zones[i]);
+	free(a.zones);
+	free(a.listens);
 	ct_opt_free(responder_cli_options, &a.cfg);
 	return rc;
 }

@@ -47,7 +47,7 @@ static int parse_text(const char *text, void *field, char *err, size_t errlen)
 #define S(f) offsetof(struct sc_scenario_cfg, f)
 const struct ct_opt sc_scenario_options[] = {
 	{ "name", 0, CT_OPT_CUSTOM, S(name), "scenario", 0, 0, "NAME", "names the results folder", parse_name },
-	{ "description", 0, CT_OPT_STR, S(description), "", 0, 0, "TEXT", "one line for reports and `ctstorm list`", NULL },
+	{ "description", 0, CT_OPT_STR, S(description), NULL, 0, 0, "TEXT", "one line for reports and `ctstorm list`", NULL },
 	{ "seed", 0, CT_OPT_STR, S(seed), NULL, 0, 0, "TEXT", "the incident it reproduces", NULL },
 	{ "topology", 0, CT_OPT_ENUM, S(topology), "pair", 0, 0, NULL,
 	  "pair: client <-> server; routed: client <-> router <-> server, conntrack on the router", NULL, topology_words },

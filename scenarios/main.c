@@ -28,8 +28,21 @@ struct cli {
 	const char *out;
 	const char *ram;
 	uint64_t headroom;
-	const char *gc_lag;
+	double gc_lag;  /* seconds; -1: auto */
 };
+
+static int parse_gc_lag(const char *text, void *field, char *err, size_t errlen)
+{
+	uint64_t ns;
+	if (strcmp(text, "auto") == 0) {
+		*(double *)field = -1;
+		return 0;
+	}
+	if (ct_parse_duration(text, &ns, err, errlen) < 0)
+		return -1;
+	*(double *)field = (double)ns / 1e9;
+	return 0;
+}
 
 #define OFF(f) offsetof(struct cli, f)
 static const struct ct_opt options[] = {
@@ -52,10 +65,10 @@ static const struct ct_opt options[] = {
 	{ "ram", 0, CT_OPT_STR, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  NULL },
 	{ "headroom", 0, CT_OPT_UINT, OFF(headroom), "25", 0, 1000, "PERCENT", "plan: above the peak", NULL },
-	{ "gc-lag", 0, CT_OPT_STR, OFF(gc_lag), "auto", 0, 0, "auto|DURATION",
+	{ "gc-lag", 0, CT_OPT_CUSTOM, OFF(gc_lag), "auto", 0, 0, "auto|DURATION",
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
 	  "table, by the kernel's own formula",
-	  NULL },
+	  parse_gc_lag },
 	CT_OPT_END,
 };
 
@@ -189,130 +202,189 @@ static bool need_root(const char *what)
 	return false;
 }
 
+/* One subcommand as invoked: its name, the options, its arguments. */
+struct call {
+	const char *sub;
+	const struct cli *cl;
+	int npos;
+	char **pos;
+	int argc;
+	char **argv;
+};
+
+static int do_report(const struct call *c)
+{
+	char err[CT_ERRLEN];
+	struct ct_report_opts ro = { .runs = (const char *const *)c->pos, .nruns = (size_t)c->npos,
+				     .out = c->cl->out ? c->cl->out : c->pos[c->npos - 1], .table_out = stdout };
+	if (ct_report(&ro, err, sizeof err) < 0) {
+		fprintf(stderr, "ctstorm: error: %s\n", err);
+		return CT_EXIT_USAGE;
+	}
+	printf("\nReport: %s/report.html\n", ro.out);
+	return CT_EXIT_OK;
+}
+
+static int do_list(const struct call *c)
+{
+	return cmd_list(c->cl);
+}
+
+static int do_keys(const struct call *c)
+{
+	return cmd_keys(c->cl->json);
+}
+
+static int do_metrics(const struct call *c)
+{
+	return cmd_metrics(c->cl->json);
+}
+
+static int do_plan(const struct call *c)
+{
+	const struct cli *cl = c->cl;
+	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .ram = cl->ram, .headroom_pct = cl->headroom,
+			       .gc_lag_s = cl->gc_lag, .json = cl->json };
+	return cmd_plan(&pc);
+}
+
+static int do_status(const struct call *c)
+{
+	return jr_status(stdout, c->cl->json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
+}
+
+static int do_cleanup(const struct call *c)
+{
+	char err[CT_ERRLEN];
+	if (!need_root(c->sub))
+		return CT_EXIT_USAGE;
+	if (jr_cleanup(err, sizeof err) < 0) {
+		fprintf(stderr, "ctstorm: error: %s\n", err);
+		return CT_EXIT_FAIL;
+	}
+	fprintf(stderr, "ctstorm: nothing outstanding on this host\n");
+	return CT_EXIT_OK;
+}
+
+/* check, run and probe: the scenario loaded and checked whole first. */
+static int do_scenario(const struct call *c)
+{
+	const struct cli *cl = c->cl;
+	bool check = strcmp(c->sub, "check") == 0, probe = strcmp(c->sub, "probe") == 0;
+	struct sc_file f = { 0 };
+	int rc = CT_EXIT_USAGE;
+	if (load_scenario(c->pos[0], cl, check, &f) < 0) {
+		sc_file_free(&f);
+		return rc;
+	}
+	size_t *sel = calloc(f.nvar ? f.nvar : 1, sizeof *sel), nsel = 0;
+	struct sc_errors e = { 0 };
+	if (!sel)
+		abort();
+	if (sc_select(&f, cl->variant.v, cl->variant.n, sel, &nsel, &e) < 0) {
+		sc_errors_print(&e, "ctstorm");
+	} else if (check) {
+		printf("%s: valid, %zu variant%s:", f.path, f.nvar ? f.nvar : 1, f.nvar > 1 ? "s" : "");
+		for (size_t i = 0; i < nsel; i++)
+			printf(" %s", sc_variant_name(&f, sel[i]));
+		printf("\n");
+		rc = CT_EXIT_OK;
+	} else if (probe && cl->variant.n > 1) {
+		rc = ct_usage_error("probe takes one --variant");
+	} else if (need_root(c->sub)) {
+		struct run_opts o = { .quick = cl->quick, .wait = cl->wait, .quiet = cl->quiet, .out_dir = cl->out,
+				      .argc = c->argc, .argv = c->argv };
+		rc = probe ? run_probe(&f, sel[0], &o) : run_scenario(&f, sel, nsel, &o);
+	}
+	sc_errors_free(&e);
+	free(sel);
+	sc_file_free(&f);
+	return rc;
+}
+
+enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS };
+
+static const struct command {
+	const char *name;
+	enum args args;
+	int (*fn)(const struct call *);
+} commands[] = {
+	{ "run", ARGS_SCENARIO, do_scenario },   { "check", ARGS_SCENARIO, do_scenario },
+	{ "probe", ARGS_SCENARIO, do_scenario }, { "report", ARGS_RESULTS, do_report },
+	{ "plan", ARGS_NONE, do_plan },          { "list", ARGS_NONE, do_list },
+	{ "keys", ARGS_NONE, do_keys },          { "metrics", ARGS_NONE, do_metrics },
+	{ "status", ARGS_NONE, do_status },      { "cleanup", ARGS_NONE, do_cleanup },
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static const struct command *find_command(const char *sub)
+{
+	char err[CT_ERRLEN], list[256] = "";
+	const char *names[NCOMMANDS];
+	for (size_t i = 0, used = 0; i < NCOMMANDS; i++) {
+		if (strcmp(sub, commands[i].name) == 0)
+			return &commands[i];
+		names[i] = commands[i].name;
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+	}
+	const char *hint = ct_did_you_mean(sub, names, NCOMMANDS);
+	snprintf(err, sizeof err, "unknown command '%s'%s%s%s (%s)", sub, hint ? "; did you mean '" : "",
+		 hint ? hint : "", hint ? "'?" : "", list);
+	ct_usage_error(err);
+	return NULL;
+}
+
+static bool args_ok(const struct command *cmd, int npos)
+{
+	static const char *const need[] = { "no arguments", "one scenario file (or a catalogue name)",
+					    "one or more results folders" };
+	bool ok = cmd->args == ARGS_NONE ? npos == 0 : cmd->args == ARGS_SCENARIO ? npos == 1 : npos >= 1;
+	if (!ok) {
+		char err[128];
+		snprintf(err, sizeof err, "%s takes %s", cmd->name, need[cmd->args]);
+		ct_usage_error(err);
+	}
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	ct_log_init("ctstorm");
 	struct cli cl = { 0 };
 	char err[CT_ERRLEN];
 	int optind_out = 0, rc = CT_EXIT_USAGE;
-	if (argc < 2) {
-		ct_opt_usage(stderr, "ctstorm", synopsis, about, options);
-		return CT_EXIT_USAGE;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
-		return CT_EXIT_OK;
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (argc < 2 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		ct_opt_usage(argc < 2 ? stderr : stdout, "ctstorm", synopsis, about, options);
+		return argc < 2 ? CT_EXIT_USAGE : CT_EXIT_OK;
 	}
 	if (strcmp(sub, "--version") == 0) {
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
-	static const char *const subs[] = { "run",  "check",  "list",    "status", "cleanup",
-					    "plan", "report", "probe",   "keys",   "metrics" };
-	bool known = false;
-	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
-		known |= strcmp(sub, subs[i]) == 0;
-	if (!known) {
-		const char *hint = ct_did_you_mean(sub, subs, sizeof subs / sizeof *subs);
-		snprintf(err, sizeof err,
-			 "unknown command '%s'%s%s%s (run, check, probe, report, plan, list, keys, metrics, status, cleanup)",
-			 sub,
-			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
-		return ct_usage_error(err);
-	}
-	enum ct_opt_result pr = ct_opt_parse(options, &cl, argc - 1, argv + 1, &optind_out, err, sizeof err);
-	if (pr == CT_OPT_ERROR)
-		return ct_usage_error(err);
-	if (pr == CT_OPT_HELP) {
-		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
-		return CT_EXIT_OK;
-	}
-	if (pr == CT_OPT_VERSION) {
-		printf("ctstorm %s\n", CT_VERSION);
-		return CT_EXIT_OK;
-	}
-	int npos = argc - 1 - optind_out;
-	char **pos = argv + 1 + optind_out;
-	bool probe = strcmp(sub, "probe") == 0;
-	bool needs_file = strcmp(sub, "run") == 0 || strcmp(sub, "check") == 0 || probe;
-	bool report = strcmp(sub, "report") == 0;
-	if (report ? npos < 1 : needs_file ? npos != 1 : npos != 0) {
-		snprintf(err, sizeof err,
-			 report ? "%s takes one or more results folders"
-			 : needs_file ? "%s takes one scenario file (or a catalogue name)"
-				      : "%s takes no arguments",
-			 sub);
+	const struct command *cmd = find_command(sub);
+	if (!cmd)
+		return CT_EXIT_USAGE;
+	switch (ct_opt_parse(options, &cl, argc - 1, argv + 1, &optind_out, err, sizeof err)) {
+	case CT_OPT_ERROR:
 		rc = ct_usage_error(err);
-		goto out;
+		break;
+	case CT_OPT_HELP:
+		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
+		rc = CT_EXIT_OK;
+		break;
+	case CT_OPT_VERSION:
+		printf("ctstorm %s\n", CT_VERSION);
+		rc = CT_EXIT_OK;
+		break;
+	case CT_OPT_OK: {
+		struct call c = { .sub = sub, .cl = &cl, .npos = argc - 1 - optind_out, .pos = argv + 1 + optind_out,
+				  .argc = argc, .argv = argv };
+		if (args_ok(cmd, c.npos))
+			rc = cmd->fn(&c);
+		break;
 	}
-	if (report) {
-		struct ct_report_opts ro = { .runs = (const char *const *)pos, .nruns = (size_t)npos,
-					     .out = cl.out ? cl.out : pos[npos - 1], .table_out = stdout };
-		if (ct_report(&ro, err, sizeof err) < 0) {
-			fprintf(stderr, "ctstorm: error: %s\n", err);
-			rc = CT_EXIT_USAGE;
-		} else {
-			printf("\nReport: %s/report.html\n", ro.out);
-			rc = CT_EXIT_OK;
-		}
-	} else if (strcmp(sub, "list") == 0) {
-		rc = cmd_list(&cl);
-	} else if (strcmp(sub, "keys") == 0) {
-		rc = cmd_keys(cl.json);
-	} else if (strcmp(sub, "metrics") == 0) {
-		rc = cmd_metrics(cl.json);
-	} else if (strcmp(sub, "plan") == 0) {
-		uint64_t lag_ns = 0;
-		if (strcmp(cl.gc_lag, "auto") != 0 && ct_parse_duration(cl.gc_lag, &lag_ns, err, sizeof err) < 0) {
-			char msg[CT_ERRLEN + 32];
-			snprintf(msg, sizeof msg, "--gc-lag: %s", err);
-			rc = ct_usage_error(msg);
-			goto out;
-		}
-		struct plan_cmd pc = { .flows = cl.flow.v, .nflows = cl.flow.n, .ram = cl.ram, .headroom_pct = cl.headroom,
-				       .gc_lag_s = strcmp(cl.gc_lag, "auto") == 0 ? -1 : (double)lag_ns / 1e9, .json = cl.json };
-		rc = cmd_plan(&pc);
-	} else if (strcmp(sub, "status") == 0) {
-		rc = jr_status(stdout, cl.json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
-	} else if (strcmp(sub, "cleanup") == 0) {
-		if (!need_root("cleanup"))
-			goto out;
-		rc = jr_cleanup(err, sizeof err) < 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
-		if (rc)
-			fprintf(stderr, "ctstorm: error: %s\n", err);
-		else
-			fprintf(stderr, "ctstorm: nothing outstanding on this host\n");
-	} else {
-		struct sc_file f = { 0 };
-		if (load_scenario(pos[0], &cl, strcmp(sub, "check") == 0, &f) < 0) {
-			sc_file_free(&f);
-			goto out;
-		}
-		size_t *sel = calloc(f.nvar ? f.nvar : 1, sizeof *sel), nsel = 0;
-		struct sc_errors e = { 0 };
-		if (!sel)
-			abort();
-		if (sc_select(&f, cl.variant.v, cl.variant.n, sel, &nsel, &e) < 0) {
-			sc_errors_print(&e, "ctstorm");
-		} else if (strcmp(sub, "check") == 0) {
-			printf("%s: valid, %zu variant%s:", f.path, f.nvar ? f.nvar : 1, f.nvar > 1 ? "s" : "");
-			for (size_t i = 0; i < nsel; i++)
-				printf(" %s", sc_variant_name(&f, sel[i]));
-			printf("\n");
-			rc = CT_EXIT_OK;
-		} else if (probe && cl.variant.n > 1) {
-			rc = ct_usage_error("probe takes one --variant");
-		} else if (need_root(sub)) {
-			struct run_opts o = { .quick = cl.quick, .wait = cl.wait, .quiet = cl.quiet, .out_dir = cl.out,
-					      .argc = argc, .argv = argv };
-			rc = probe ? run_probe(&f, sel[0], &o) : run_scenario(&f, sel, nsel, &o);
-		}
-		sc_errors_free(&e);
-		free(sel);
-		sc_file_free(&f);
 	}
-out:
 	ct_opt_free(options, &cl);
 	return rc;
 }

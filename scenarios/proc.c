@@ -196,6 +196,64 @@ bool pr_ok(const struct pr_child *c)
 	return !c->running && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
 }
 
+/* Feeds input to a command's stdin (closed once written, or at once when
+ * there is none) while reading its output into *out, until it closes its
+ * output or timeout_ms pass (returns true then). */
+static bool pump(int in_fd, int out_fd, const char *input, int timeout_ms, char **out)
+{
+	fcntl(in_fd, F_SETFL, O_NONBLOCK);
+	size_t ilen = input ? strlen(input) : 0, ioff = 0;
+	if (!ilen) {
+		close(in_fd);
+		in_fd = -1;
+	}
+	char *buf = NULL;
+	size_t blen = 0, bcap = 0;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	bool timed_out = false;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = in_fd, .events = POLLOUT } };
+		uint64_t now = now_ms();
+		if (now >= deadline) {
+			timed_out = true;
+			break;
+		}
+		int r = poll(p, in_fd >= 0 ? 2 : 1, (int)(deadline - now));
+		if (r < 0 && errno != EINTR)
+			break;
+		if (in_fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(in_fd, input + ioff, ilen - ioff);
+			if (w > 0)
+				ioff += (size_t)w;
+			if (w < 0 && errno != EAGAIN) /* the command does not read its input */
+				ioff = ilen;
+			if (ioff == ilen) {
+				close(in_fd);
+				in_fd = -1;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (bcap - blen < 4096) {
+				bcap = bcap ? bcap * 2 : 8192;
+				char *nb = realloc(buf, bcap);
+				if (!nb)
+					abort();
+				buf = nb;
+			}
+			ssize_t n = read(out_fd, buf + blen, bcap - blen - 1);
+			if (n <= 0)
+				break;
+			blen += (size_t)n;
+		}
+	}
+	if (in_fd >= 0)
+		close(in_fd);
+	if (buf)
+		buf[blen] = '\0';
+	*out = buf;
+	return timed_out;
+}
+
 int pr_cmd(int netns_fd, char *const argv[], const char *input, char **output, int timeout_ms, char *err,
 	   size_t errlen)
 {
@@ -228,61 +286,14 @@ int pr_cmd(int netns_fd, char *const argv[], const char *input, char **output, i
 	}
 	close(in[0]);
 	close(out[1]);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	size_t ilen = input ? strlen(input) : 0, ioff = 0;
-	if (!ilen) {
-		close(in[1]);
-		in[1] = -1;
-	}
 	char *buf = NULL;
-	size_t blen = 0, bcap = 0;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	bool timed_out = false;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = out[0], .events = POLLIN }, { .fd = in[1], .events = POLLOUT } };
-		uint64_t now = now_ms();
-		if (now >= deadline) {
-			timed_out = true;
-			break;
-		}
-		int r = poll(p, in[1] >= 0 ? 2 : 1, (int)(deadline - now));
-		if (r < 0 && errno != EINTR)
-			break;
-		if (in[1] >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(in[1], input + ioff, ilen - ioff);
-			if (w > 0)
-				ioff += (size_t)w;
-			if (w < 0 && errno != EAGAIN) /* the command does not read its input */
-				ioff = ilen;
-			if (ioff == ilen) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (bcap - blen < 4096) {
-				bcap = bcap ? bcap * 2 : 8192;
-				char *nb = realloc(buf, bcap);
-				if (!nb)
-					abort();
-				buf = nb;
-			}
-			ssize_t n = read(out[0], buf + blen, bcap - blen - 1);
-			if (n <= 0)
-				break;
-			blen += (size_t)n;
-		}
-	}
-	if (in[1] >= 0)
-		close(in[1]);
+	bool timed_out = pump(in[1], out[0], input, timeout_ms, &buf);
 	close(out[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (buf)
-		buf[blen] = '\0';
 	if (output)
 		*output = buf;
 	else

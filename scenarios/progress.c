@@ -1,10 +1,10 @@
 #include "progress.h"
 
 #include "clock.h"
+#include "lg_jsonl.h"
 #include "sample.h"
 
 #include <fcntl.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -41,19 +41,14 @@ static void tail_lines(const char *path, struct tail *t, void (*line)(void *, ch
 static void progress_lg(void *arg, char *line)
 {
 	struct progress *p = arg;
-	json_t *j = json_loads(line, 0, NULL);
-	json_t *counts = json_object_get(j, "counts");
-	double len = json_number_value(json_object_get(j, "len_s"));
-	if (counts && len > 0) {
-		double sent = json_number_value(json_object_get(counts, "sent"));
-		double answered = json_number_value(json_object_get(counts, "answered"));
-		p->sent += sent;
-		p->answered += answered;
-		p->timeouts += json_number_value(json_object_get(counts, "timeouts"));
-		p->rate_sent = sent / len;
-		p->rate_answered = answered / len;
-	}
-	json_decref(j);
+	struct lg_interval_rec iv;
+	if (!lg_interval_read(line, &iv) || iv.len_s <= 0)
+		return;
+	p->sent += iv.sent;
+	p->answered += iv.answered;
+	p->timeouts += iv.timeouts;
+	p->rate_sent = iv.sent / iv.len_s;
+	p->rate_answered = iv.answered / iv.len_s;
 }
 
 static void progress_sm(void *arg, char *line)

@@ -267,6 +267,78 @@ static bool looks_like_expectation(const char *name, const char *value)
 	return (n && strchr("<>!", name[n - 1])) || value[0] == '=';
 }
 
+/* An indented line continues the previous key's text (iptables, nft,
+ * description); anything else indented is a mistake worth naming. */
+static int continuation(struct parse *p, const char *name, const char *value)
+{
+	bool text_key = p->last && (strcmp(p->last->key, "iptables") == 0 || strcmp(p->last->key, "nft") == 0 ||
+				    strcmp(p->last->key, "description") == 0);
+	bool follows = p->last && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1;
+	if (follows && !text_key) {
+		sc_error(p->e, "%s:%d: an indented line continues '%s' from line %d; only iptables and nft texts "
+			       "span lines",
+			 p->name, p->line, name, p->last_line);
+		p->last_line = p->line;
+		return 1;
+	}
+	if (follows && value) {
+		size_t a = strlen(p->last->value), b = strlen(value);
+		p->last->value = xrealloc(p->last->value, a + b + 2);
+		if (a)
+			p->last->value[a++] = '\n';
+		memcpy(p->last->value + a, value, b + 1);
+		p->last_line = p->line;
+		return 1;
+	}
+	if (p->cur_var && p->cur_var->description && strcmp(name, "description") == 0 && value) {
+		char *d = p->cur_var->description;
+		if (asprintf(&p->cur_var->description, "%s %s", d, value) < 0)
+			abort();
+		free(d);
+		return 1;
+	}
+	sc_error(p->e, "%s:%d: an indented line continues a multi-line value (iptables, nft); this one follows "
+		       "no such key",
+		 p->name, p->line);
+	return 1;
+}
+
+/* SECTION.KEY = VALUE in a [variant] or [quick]: one override, once. */
+static int override(struct parse *p, struct sc_setting **v, size_t *n, const char *where, const char *name,
+		    const char *value)
+{
+	char sec[32];
+	const char *key;
+	if (split_override(p, name, sec, sizeof sec, &key) < 0)
+		return 1;
+	const struct sc_setting *d = find_dup(*v, *n, sec, key);
+	if (d) {
+		sc_error(p->e, "%s:%d: [%s] '%s' is set twice (first at line %d)", p->name, p->line, where, name, d->line);
+		return 1;
+	}
+	p->last = push_setting(v, n, sec, key, value, p->line);
+	remember(p, name);
+	return 1;
+}
+
+/* A line of [variant NAME]: an expectation, its description or an override. */
+static int variant_line(struct parse *p, const char *section, const char *name, const char *value, const char *expr)
+{
+	if (looks_like_expectation(name, value))
+		return push_expect(p, &p->cur_var->exp, &p->cur_var->nexp, expr);
+	if (!value) {
+		sc_error(p->e, "%s:%d: [%s] '%s' is neither SECTION.KEY = VALUE nor an expectation", p->name, p->line,
+			 section, name);
+		return 1;
+	}
+	if (strcmp(name, "description") == 0) {
+		free(p->cur_var->description);
+		p->cur_var->description = xstrdup(value);
+		return 1;
+	}
+	return override(p, &p->cur_var->set, &p->cur_var->nset, section, name, value);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -278,91 +350,23 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	if (p->section_bad)
 		return 1;
-
-	/* an indented line continues the previous key's text (iptables, nft, description) */
-	if (p->indented) {
-		bool text_key = p->last && (strcmp(p->last->key, "iptables") == 0 || strcmp(p->last->key, "nft") == 0 ||
-					    strcmp(p->last->key, "description") == 0);
-		if (p->last && !text_key && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
-			sc_error(p->e, "%s:%d: an indented line continues '%s' from line %d; only iptables and nft texts "
-				       "span lines",
-				 p->name, p->line, name, p->last_line);
-			p->last_line = p->line;
-			return 1;
-		}
-		if (text_key && value && strcmp(p->last_name, name) == 0 && p->last_line == p->line - 1) {
-			size_t a = strlen(p->last->value), b = strlen(value);
-			p->last->value = xrealloc(p->last->value, a + b + 2);
-			if (a)
-				p->last->value[a++] = '\n';
-			memcpy(p->last->value + a, value, b + 1);
-			p->last_line = p->line;
-			return 1;
-		}
-		if (p->cur_var && p->cur_var->description && strcmp(name, "description") == 0 && value) {
-			char *d = p->cur_var->description;
-			if (asprintf(&p->cur_var->description, "%s %s", d, value) < 0)
-				abort();
-			free(d);
-			return 1;
-		}
-		sc_error(p->e, "%s:%d: an indented line continues a multi-line value (iptables, nft); this one follows "
-			       "no such key",
-			 p->name, p->line);
-		return 1;
-	}
+	if (p->indented)
+		return continuation(p, name, value);
 	p->last = NULL;
 
 	char expr[LINE_MAX_LEN + 8];
 	snprintf(expr, sizeof expr, "%s%s%s", name, value ? "=" : "", value ? value : "");
 	if (strcmp(section, "expect") == 0)
 		return push_expect(p, &p->f->exp, &p->f->nexp, expr);
-	if (p->cur_var) {
-		if (looks_like_expectation(name, value))
-			return push_expect(p, &p->cur_var->exp, &p->cur_var->nexp, expr);
-		if (!value) {
-			sc_error(p->e, "%s:%d: [%s] '%s' is neither SECTION.KEY = VALUE nor an expectation", p->name, p->line,
-				 section, name);
-			return 1;
-		}
-		if (strcmp(name, "description") == 0) {
-			free(p->cur_var->description);
-			p->cur_var->description = xstrdup(value);
-			return 1;
-		}
-		char sec[32];
-		const char *key;
-		if (split_override(p, name, sec, sizeof sec, &key) < 0)
-			return 1;
-		const struct sc_setting *d = find_dup(p->cur_var->set, p->cur_var->nset, sec, key);
-		if (d) {
-			sc_error(p->e, "%s:%d: [%s] '%s' is set twice (first at line %d)", p->name, p->line, section, name,
-				 d->line);
-			return 1;
-		}
-		p->last = push_setting(&p->cur_var->set, &p->cur_var->nset, sec, key, value, p->line);
-		remember(p, name);
-		return 1;
-	}
+	if (p->cur_var)
+		return variant_line(p, section, name, value, expr);
 	if (!value) {
 		sc_error(p->e, "%s:%d: [%s] '%s': expected KEY = VALUE%s", p->name, p->line, section, name,
 			 strpbrk(name, "<>") ? " (expectations go in [expect] or a [variant])" : "");
 		return 1;
 	}
-	if (strcmp(section, "quick") == 0) {
-		char sec[32];
-		const char *key;
-		if (split_override(p, name, sec, sizeof sec, &key) < 0)
-			return 1;
-		const struct sc_setting *d = find_dup(p->f->quick, p->f->nquick, sec, key);
-		if (d) {
-			sc_error(p->e, "%s:%d: [quick] '%s' is set twice (first at line %d)", p->name, p->line, name, d->line);
-			return 1;
-		}
-		p->last = push_setting(&p->f->quick, &p->f->nquick, sec, key, value, p->line);
-		remember(p, name);
-		return 1;
-	}
+	if (strcmp(section, "quick") == 0)
+		return override(p, &p->f->quick, &p->f->nquick, "quick", name, value);
 	const struct sc_setting *d = find_dup(p->f->set, p->f->nset, section, name);
 	if (d) {
 		sc_error(p->e, "%s:%d: [%s] '%s' is set twice (first at line %d)", p->name, p->line, section, name, d->line);
