@@ -71,6 +71,11 @@ static const struct col cols[] = {
 };
 #define NCOLS (sizeof cols / sizeof *cols)
 
+const char *ct_report_column(size_t i)
+{
+	return i < NCOLS ? cols[i].path : NULL;
+}
+
 static bool metric(json_t *m, const char *dotted, double *out)
 {
 	char buf[128];

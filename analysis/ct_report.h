@@ -24,4 +24,9 @@ struct ct_report_opts {
  * that cannot be drawn (no gnuplot) are said in the report, not an error. */
 int ct_report(const struct ct_report_opts *o, char *err, size_t errlen);
 
+/* The metric behind the table's column i (NULL past the last); a
+ * "derived." one is computed by the report, every other is one of the
+ * registry's (metrics.h). */
+const char *ct_report_column(size_t i);
+
 #endif

@@ -165,7 +165,7 @@ int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen)
 	if (*end == 'B')
 		end++;
 	if (errno || end == text || *end || !(v > 0) || v * (double)mult > 1e18)
-		return ct_err(err, errlen, "--ram %s: expected a size such as 64G, 512M or a number of bytes", text);
+		return ct_err(err, errlen, "'%s' is not a size such as 64G, 512M or a number of bytes", text);
 	*bytes = (uint64_t)(v * (double)mult);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "plan_cmd.h"
 #include "probe.h"
 #include "ct_report.h"
@@ -26,10 +27,15 @@ struct cli {
 	bool quick, wait, quiet, json;
 	struct ct_strlist variant, set, flow;
 	const char *out;
-	const char *ram;
+	uint64_t ram;   /* bytes; 0: this host's */
 	uint64_t headroom;
 	double gc_lag;  /* seconds; -1: auto */
 };
+
+static int parse_size(const char *text, void *field, char *err, size_t errlen)
+{
+	return plan_parse_size(text, field, err, errlen);
+}
 
 static int parse_gc_lag(const char *text, void *field, char *err, size_t errlen)
 {
@@ -62,8 +68,8 @@ static const struct ct_opt options[] = {
 	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
 	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given",
 	  NULL },
-	{ "ram", 0, CT_OPT_STR, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
-	  NULL },
+	{ "ram", 0, CT_OPT_CUSTOM, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
+	  parse_size },
 	{ "headroom", 0, CT_OPT_UINT, OFF(headroom), "25", 0, 1000, "PERCENT", "plan: above the peak", NULL },
 	{ "gc-lag", 0, CT_OPT_CUSTOM, OFF(gc_lag), "auto", 0, 0, "auto|DURATION",
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "

@@ -168,13 +168,12 @@ static void plan_text(const struct plan_out *p)
 
 int cmd_plan(const struct plan_cmd *o)
 {
-	char err[CT_ERRLEN];
 	if (!o->nflows) {
 		fprintf(stderr, "ctstorm: error: plan needs at least one --flow (udp:RATE[:TIMEOUT], tcp:RATE:STATE[:TIMEOUT])\n");
 		return CT_EXIT_USAGE;
 	}
 	struct plan_out p = { .o = o, .flows = calloc(o->nflows, sizeof *p.flows),
-			      .source = calloc(o->nflows, sizeof *p.source), .ram_given = o->ram != NULL };
+			      .source = calloc(o->nflows, sizeof *p.source), .ram_given = o->ram != 0 };
 	if (!p.flows || !p.source)
 		abort();
 	int rc = CT_EXIT_USAGE;
@@ -182,12 +181,7 @@ int cmd_plan(const struct plan_cmd *o)
 		goto out;
 	p.in = (struct plan_input){ .flows = p.flows, .n = o->nflows, .pointer_bits = (unsigned)sizeof(void *) * 8,
 				    .headroom = (double)o->headroom_pct / 100.0, .gc_lag_s = o->gc_lag_s };
-	if (o->ram && plan_parse_size(o->ram, &p.in.ram_bytes, err, sizeof err) < 0) {
-		fprintf(stderr, "ctstorm: error: %s\n", err);
-		goto out;
-	}
-	if (!o->ram)
-		p.in.ram_bytes = host_ram();
+	p.in.ram_bytes = o->ram ? o->ram : host_ram();
 	p.in.entry_bytes = slab_entry_bytes();
 	p.entry_measured = p.in.entry_bytes > 0;
 	if (!p.entry_measured)

@@ -9,7 +9,7 @@
 struct plan_cmd {
 	const char *const *flows;  /* --flow texts */
 	size_t nflows;
-	const char *ram;           /* --ram SIZE, or NULL: this host's */
+	uint64_t ram;              /* --ram in bytes, or 0: this host's */
 	uint64_t headroom_pct;
 	double gc_lag_s;
 	bool json;

@@ -1,6 +1,7 @@
 /* Verdicts on a stored real run (tests/data/results-seed-000): the
  * metrics as the runner collects them, the registry's view of them, and
  * expectations judged against them. */
+#include "ct_report.h"
 #include "metrics.h"
 #include "scenario.h"
 #include "verdict.h"
@@ -94,6 +95,17 @@ static void test_registry_matches_the_writers(void **state)
 	json_decref(m);
 }
 
+/* The report's columns name the registry's metrics (or its own derived ones). */
+static void test_report_columns(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	for (const char *path; (path = ct_report_column(n)); n++)
+		if (strncmp(path, "derived.", 8) != 0 && !ct_metric_find(path))
+			fail_msg("report column %zu: %s is not a registered metric", n, path);
+	assert_true(n > 10);
+}
+
 static void test_judge(void **state)
 {
 	(void)state;
@@ -138,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_registry_matches_the_writers),
+		cmocka_unit_test(test_report_columns),
 		cmocka_unit_test(test_judge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
