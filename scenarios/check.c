@@ -228,10 +228,19 @@ static const struct section_kind kinds[] = {
 	{ "sampler", sampler_cli_options, sampler_reserved, N(sampler_reserved), "ctstorm-sampler" },
 };
 
+/* Whether s is written in the file's own sections (not an override). */
+static bool in_base(const struct sc_file *f, const struct sc_setting *s)
+{
+	return f->nset && s >= f->set && s < f->set + f->nset;
+}
+
 static void check_setting(const struct vctx *c, const struct sc_setting *s)
 {
-	if (!*s->value && s->line == 0)
-		return; /* --set load.max-qps= : unset */
+	/* an empty override unsets the key (--set load.max-qps=, or in a
+	 * variant); an empty value in the file's own sections goes to the
+	 * parser, which says why it is wrong */
+	if (!*s->value && !in_base(c->f, s))
+		return;
 	for (size_t i = 0; i < N(kinds); i++) {
 		const struct section_kind *k = &kinds[i];
 		if (strcmp(s->section, k->name) != 0)

@@ -2,28 +2,24 @@
 
 #include "atomicfile.h"
 #include "clock.h"
+#include "config.h"
 #include "ct_err.h"
+#include "ct_report.h"
 #include "host.h"
 #include "journal.h"
 #include "lg_cli.h"
-#include "responder_cli.h"
-#include "sample.h"
-#include "sampler_cli.h"
 #include "opt.h"
-#include "config.h"
 #include "proc.h"
 #include "progress.h"
+#include "responder_cli.h"
 #include "responders.h"
-#include "ct_report.h"
-#include "schedule.h"
+#include "sampler_cli.h"
 #include "verdict.h"
 #include "zone.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>

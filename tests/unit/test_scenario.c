@@ -241,6 +241,28 @@ static void test_expectations(void **state)
 	}
 }
 
+/* An empty override unsets a key: valid, and the key is gone. */
+static void test_empty_override(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	char *err = check("[scenario]\nname = t\n[load]\nlimit = 1s\nmax-qps = 10\n"
+			  "[variant closed]\nload.max-qps =\n[quick]\nload.max-qps =\n",
+			  NULL, 0, &f);
+	assert_string_equal(err, "");
+	struct sc_resolved r;
+	sc_resolve(&f, 0, false, &r);
+	assert_null(sc_get(&r, "load", "max-qps"));
+	sc_resolved_free(&r);
+	free(err);
+	sc_file_free(&f);
+	/* in the file's own sections an empty value is a mistake */
+	err = check("[scenario]\nname = t\n[load]\nlimit = 1s\nmax-qps =\n", NULL, 0, &f);
+	assert_non_null(strstr(err, "t.scn:5: [load] max-qps: '' is not a rate"));
+	free(err);
+	sc_file_free(&f);
+}
+
 static void test_select(void **state)
 {
 	(void)state;
@@ -274,7 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file), cmocka_unit_test(test_precedence), cmocka_unit_test(test_continuation),
-		cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_expectations), cmocka_unit_test(test_select),
+		cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_expectations), cmocka_unit_test(test_select), cmocka_unit_test(test_empty_override),
 		cmocka_unit_test(test_formula),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
