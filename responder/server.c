@@ -222,8 +222,9 @@ static void delay_flush(struct udp_sock *u)
 		}
 		if (n == 0)
 			break;
-		send_batch(w, u->fd, w->smsg, n);
+		/* counted before they leave: whoever reads an answer finds it counted */
 		ct_stats_add(&w->stats, CT_C_MODE_DELAYED, (uint64_t)n);
+		send_batch(w, u->fd, w->smsg, n);
 		u->head = (u->head + (size_t)n) % u->cap;
 		u->count -= (size_t)n;
 	}
@@ -367,8 +368,8 @@ static void tcp_timer_cb(evutil_socket_t fd, short what, void *arg)
 		c->pend_head = p->next;
 		if (!c->pend_head)
 			c->pend_tail = NULL;
-		conn_send(c, p->data, p->len);
 		ct_stats_add(&c->w->stats, CT_C_MODE_DELAYED, 1);
+		conn_send(c, p->data, p->len);
 		free(p);
 	}
 	if (c->pend_head) {
