@@ -106,7 +106,8 @@ static void unknown_key(const struct vctx *c, const struct sc_setting *s, const 
 	    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
 }
 
-/* Parses a value with its table's parser into a scratch config. */
+/* Parses a value with its table's parser into a scratch config: the
+ * union holds the config of every table this file checks against. */
 static void check_value(const struct vctx *c, const struct sc_setting *s, const struct ct_opt *table)
 {
 	union {
