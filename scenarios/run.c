@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,14 +34,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CT_DATA_DIR
-#define CT_DATA_DIR "/usr/share/ctstorm"
+#ifndef CT_BIN_TO_DATA
+#define CT_BIN_TO_DATA "../share/ctstorm/scenarios"
 #endif
 
 const char *run_data_dir(void)
 {
+	static char dir[PATH_MAX];
 	const char *d = getenv("CTSTORM_DATA_DIR");
-	return d && *d ? d : CT_DATA_DIR;
+	if (d && *d)
+		return d;
+	if (*dir)
+		return dir;
+	/* beside our own binary: BINDIR/../share/ctstorm/scenarios installed,
+	 * and the build tree mirrors it (a link to the source's catalogue) */
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/" CT_BIN_TO_DATA);
+	path[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(path, '/');
+	memcpy(slash ? slash : path, "/" CT_BIN_TO_DATA, sizeof "/" CT_BIN_TO_DATA);
+	if (!realpath(path, dir))
+		memcpy(dir, path, sizeof dir);
+	return dir;
 }
 
 /* ---- signals: one signalfd; a second signal hurries the teardown ---- */

@@ -36,7 +36,9 @@ const char *run_dir(const struct run_session *s);
 void run_manifest_set(struct run_session *s, const char *key, json_t *value);
 int run_close(struct run_session *s, int rc);
 
-/* The data folder (zones): $CTSTORM_DATA_DIR or the built-in one. */
+/* The catalogue (scenarios and zones): $CTSTORM_DATA_DIR, else
+ * ../share/ctstorm/scenarios from this binary's folder (installed, or the
+ * build tree's mirror of it). No path of the build machine is compiled in. */
 const char *run_data_dir(void);
 
 #endif
