@@ -3,6 +3,7 @@
 #include "atomicfile.h"
 #include "ct_err.h"
 #include "lg_jsonl.h"
+#include "metrics.h"
 #include "sample.h"
 
 #include <errno.h>
@@ -76,23 +77,10 @@ const char *ct_report_column(size_t i)
 	return i < NCOLS ? cols[i].path : NULL;
 }
 
-static bool metric(json_t *m, const char *dotted, double *out)
-{
-	char buf[128];
-	snprintf(buf, sizeof buf, "%s", dotted);
-	json_t *cur = m;
-	for (char *save = NULL, *p = strtok_r(buf, ".", &save); p && cur; p = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, p);
-	if (!json_is_number(cur))
-		return false;
-	*out = json_number_value(cur);
-	return true;
-}
-
 static void cell(const struct col *c, json_t *m, char *buf, size_t len)
 {
 	double v;
-	if (m && metric(m, c->path, &v))
+	if (m && ct_metric_value(m, c->path, &v))
 		snprintf(buf, len, "%.*f", c->decimals, v * c->scale);
 	else
 		snprintf(buf, len, "-");
@@ -119,7 +107,8 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 		json_object_set_new(v->verdict, "metrics", v->metrics);
 	}
 	double sent, timeouts;
-	if (metric(v->metrics, "loadgen.sent", &sent) && metric(v->metrics, "loadgen.timeouts", &timeouts))
+	if (ct_metric_value(v->metrics, "loadgen.sent", &sent) &&
+	    ct_metric_value(v->metrics, "loadgen.timeouts", &timeouts))
 		json_object_set_new(v->metrics, "derived",
 				    json_pack("{s:f}", "timeouts_pct", sent > 0 ? 100.0 * timeouts / sent : 0.0));
 }
@@ -522,7 +511,8 @@ static size_t changes(struct run *runs, size_t nruns, struct change *out, size_t
 				continue;
 			for (size_t c = 0; c < NCOLS && n < cap; c++) {
 				double x, y;
-				if (!metric(a->v[k].metrics, cols[c].path, &x) || !metric(b->v[i].metrics, cols[c].path, &y))
+				if (!ct_metric_value(a->v[k].metrics, cols[c].path, &x) ||
+				    !ct_metric_value(b->v[i].metrics, cols[c].path, &y))
 					continue;
 				double d = y - x, rel = fabs(d) / (fabs(x) > 1e-9 ? fabs(x) : 1);
 				/* worth naming: 10% and more than a rounding's worth */

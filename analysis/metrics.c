@@ -2,6 +2,8 @@
 
 #include "opt.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,4 +233,30 @@ const char *ct_metric_suggest(const char *path)
 	const char *hint = ct_did_you_mean(path, names, nreg);
 	free(names);
 	return hint;
+}
+
+bool ct_metric_value(json_t *metrics, const char *path, double *out)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	json_t *cur = metrics;
+	char *save = NULL, *part = strtok_r(buf, ".", &save);
+	const char *root = part;
+	for (; part && cur; part = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, part);
+	if (json_is_number(cur)) {
+		*out = json_number_value(cur);
+		return true;
+	}
+	if (json_is_boolean(cur)) {
+		*out = json_is_true(cur);
+		return true;
+	}
+	/* a count left out for being zero, in a file that was written */
+	const struct ct_metric *m = ct_metric_find(path);
+	if (!cur && m && m->zero_if_absent && root && json_object_get(metrics, root)) {
+		*out = 0;
+		return true;
+	}
+	return false;
 }

@@ -6,6 +6,7 @@
 #ifndef CT_METRICS_H
 #define CT_METRICS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,5 +28,11 @@ const struct ct_metric *ct_metric_find(const char *path);
 /* The registered path nearest to an unknown one, if it is a plausible
  * typo; NULL otherwise. */
 const char *ct_metric_suggest(const char *path);
+
+/* The value at a dotted path of a variant's metrics (loadgen.*, canary.*,
+ * sampler.*, responder.*; booleans as 0 or 1). A registered count the
+ * writer leaves out when zero (rcodes) is 0 where its file was written.
+ * False when it was not measured. */
+bool ct_metric_value(json_t *metrics, const char *path, double *out);
 
 #endif

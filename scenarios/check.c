@@ -25,12 +25,6 @@
 
 #define N(a) (sizeof(a) / sizeof *(a))
 
-/* Keys of the binaries the runner sets itself. */
-static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log", "quiet" };
-static const char *const sampler_reserved[] = { "netns", "csv", "json", "summary", "kmsg-log", "duration",
-						"quiet", "prom-file", "listen" };
-static const char *const responder_reserved[] = { "listen", "user", "stats-json", "quiet", "zone" };
-
 /* What one check of a file shares across its variants. */
 struct vshared {
 	const char **loaded; /* query files already read */
@@ -70,14 +64,6 @@ static void bad(const struct vctx *c, const struct sc_setting *s, const char *fm
 	sc_error(c->e, "%s: [%s] %s: %s%s", where, s->section, s->key, msg, c->where);
 }
 
-static bool in_list(const char *k, const char *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(k, v[i]) == 0)
-			return true;
-	return false;
-}
-
 /* The option parser's message without its "--key: " (ours names the key). */
 static const char *value_error(const char *why, const char *key)
 {
@@ -87,13 +73,12 @@ static const char *value_error(const char *why, const char *key)
 		       : why;
 }
 
-/* Names of a table's keys less the reserved ones, plus extra, for hints. */
-static size_t key_names(const struct ct_opt *table, const char *const *reserved, size_t nres, const char **out,
-			size_t cap)
+/* Names of a table's keys less the runner's (reserved), for hints. */
+static size_t key_names(const struct ct_opt *table, const char *const *reserved, const char **out, size_t cap)
 {
 	size_t n = 0;
 	for (const struct ct_opt *o = table; o && o->name && n < cap; o++)
-		if (!in_list(o->name, reserved, nres))
+		if (!sc_word_in(reserved, o->name))
 			out[n++] = o->name;
 	return n;
 }
@@ -177,7 +162,7 @@ static void check_sysctl(const struct vctx *c, const struct sc_setting *s, const
 static void check_node(const struct vctx *c, const struct sc_setting *s)
 {
 	bool server = strcmp(s->section, "server") == 0;
-	const struct ct_opt *table = server ? sc_server_options : sc_node_options;
+	const struct ct_opt *table = sc_node_table(s->section);
 	if (ct_opt_find(table, s->key)) {
 		if ((strcmp(s->key, "nf_conntrack_max") == 0 || strcmp(s->key, "nf_conntrack_buckets") == 0) &&
 		    strcmp(s->section, "client") == 0) {
@@ -192,7 +177,7 @@ static void check_node(const struct vctx *c, const struct sc_setting *s)
 		return;
 	}
 	if (server && (ct_opt_find(responder_cli_options, s->key))) {
-		if (in_list(s->key, responder_reserved, N(responder_reserved)))
+		if (sc_word_in(sc_responder_reserved, s->key))
 			bad(c, s, "set by the runner, not by the scenario");
 		else
 			check_value(c, s, responder_cli_options);
@@ -205,29 +190,11 @@ static void check_node(const struct vctx *c, const struct sc_setting *s)
 		return;
 	}
 	const char *cands[64];
-	size_t n = key_names(table, NULL, 0, cands, N(cands));
+	size_t n = key_names(table, NULL, cands, N(cands));
 	if (server)
-		n += key_names(responder_cli_options, responder_reserved, N(responder_reserved), cands + n, N(cands) - n);
+		n += key_names(responder_cli_options, sc_responder_reserved, cands + n, N(cands) - n);
 	unknown_key(c, s, NULL, cands, n);
 }
-
-/* A section read by one table: the runner's ([scenario], [canary],
- * [probe]) or a binary's ([load], [sampler]). */
-struct section_kind {
-	const char *name;
-	const struct ct_opt *table;
-	const char *const *reserved;
-	size_t nreserved;
-	const char *binary; /* for "not an option of ..." */
-};
-
-static const struct section_kind kinds[] = {
-	{ "scenario", sc_scenario_options, NULL, 0, NULL },
-	{ "canary", sc_canary_options, NULL, 0, NULL },
-	{ "probe", sc_probe_options, NULL, 0, NULL },
-	{ "load", lg_cli_options, lg_reserved, N(lg_reserved), "ctstorm-loadgen" },
-	{ "sampler", sampler_cli_options, sampler_reserved, N(sampler_reserved), "ctstorm-sampler" },
-};
 
 /* Whether s is written in the file's own sections (not an override). */
 static bool in_base(const struct sc_file *f, const struct sc_setting *s)
@@ -242,22 +209,18 @@ static void check_setting(const struct vctx *c, const struct sc_setting *s)
 	 * parser, which says why it is wrong */
 	if (!*s->value && !in_base(c->f, s))
 		return;
-	for (size_t i = 0; i < N(kinds); i++) {
-		const struct section_kind *k = &kinds[i];
-		if (strcmp(s->section, k->name) != 0)
-			continue;
-		if (in_list(s->key, k->reserved, k->nreserved)) {
-			bad(c, s, "set by the runner, not by the scenario");
-		} else if (!ct_opt_find(k->table, s->key)) {
-			const char *cands[64];
-			size_t n = key_names(k->table, k->reserved, k->nreserved, cands, N(cands));
-			unknown_key(c, s, k->binary, cands, n);
-		} else {
-			check_value(c, s, k->table);
-		}
-		return;
+	const struct sc_section_kind *k = sc_section_kind(s->section);
+	if (k && k->node) {
+		check_node(c, s);
+	} else if (k && sc_word_in(k->reserved, s->key)) {
+		bad(c, s, "set by the runner, not by the scenario");
+	} else if (k && !ct_opt_find(k->table, s->key)) {
+		const char *cands[64];
+		size_t n = key_names(k->table, k->reserved, cands, N(cands));
+		unknown_key(c, s, k->binary, cands, n);
+	} else if (k) {
+		check_value(c, s, k->table);
 	}
-	check_node(c, s);
 }
 
 /* The lab's rule: sources from the benchmarking ranges, never the links. */
@@ -331,7 +294,7 @@ static void check_load(const struct vctx *c)
 	if (!lg.qname && !lg.datafile)
 		lg.qname = "example.test."; /* the runner asks the served zone's apex */
 	if (lg_cli_check(&lg, &key, why, sizeof why) < 0)
-		bad(c, at_key(c, "load", key, &stub), "%s", why);
+		bad(c, at_key(c, "load", key, &stub), "%s", value_error(why, key));
 	struct ct_query_opts qo = { .rd = !lg.no_rd, .edns = (uint16_t)lg.edns };
 	struct ct_queryset qs = { 0 };
 	const struct sc_setting *df = sc_get(c->r, "load", "datafile"), *qn = sc_get(c->r, "load", "qname");

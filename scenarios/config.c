@@ -2,6 +2,8 @@
 
 #include "clock.h"
 #include "ct_err.h"
+#include "lg_cli.h"
+#include "sampler_cli.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -105,6 +107,49 @@ const struct ct_opt sc_server_options[] = {
 	CT_OPT_END,
 };
 #undef N
+
+static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log", "quiet", NULL };
+static const char *const sampler_reserved[] = { "netns",    "csv",   "json",      "summary", "kmsg-log",
+						"duration", "quiet", "prom-file", "listen",  NULL };
+const char *const sc_responder_reserved[] = { "listen", "user", "stats-json", "quiet", "zone", NULL };
+
+const struct sc_section_kind sc_sections[] = {
+	{ "scenario", sc_scenario_options, NULL, NULL, false, "the scenario as a whole" },
+	{ "server", sc_server_options, NULL, NULL, true,
+	  "the server node; also ctstorm-responder's options (ctstorm-responder --help; listen, user, stats-json, "
+	  "quiet and zone are the runner's) and per-namespace sysctls (nf_conntrack_* and net.* by their dotted "
+	  "names)" },
+	{ "router", sc_node_options, NULL, NULL, true, "the router of a routed lab; also per-namespace sysctls" },
+	{ "client", sc_node_options, NULL, NULL, true, "the client node; also per-namespace sysctls" },
+	{ "load", lg_cli_options, lg_reserved, "ctstorm-loadgen", false,
+	  "ctstorm-loadgen's long options, less those the runner sets" },
+	{ "canary", sc_canary_options, NULL, NULL, false, "a normal client's queries beside the load" },
+	{ "sampler", sampler_cli_options, sampler_reserved, "ctstorm-sampler", false,
+	  "ctstorm-sampler's long options, less those the runner sets" },
+	{ "probe", sc_probe_options, NULL, NULL, false, "the search of ctstorm probe" },
+	{ NULL },
+};
+
+const struct sc_section_kind *sc_section_kind(const char *name)
+{
+	for (const struct sc_section_kind *k = sc_sections; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+bool sc_word_in(const char *const *words, const char *key)
+{
+	for (const char *const *w = words; w && *w; w++)
+		if (strcmp(*w, key) == 0)
+			return true;
+	return false;
+}
+
+const struct ct_opt *sc_node_table(const char *section)
+{
+	return strcmp(section, "server") == 0 ? sc_server_options : sc_node_options;
+}
 
 void sc_section(const struct sc_resolved *r, const char *section, const struct ct_opt *table, void *cfg, size_t size)
 {

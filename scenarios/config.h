@@ -60,6 +60,34 @@ extern const char *const sc_firewall_words[];
 
 #define SC_GLOBAL_MAX (1u << 26)
 
+/* The sections a scenario's keys live in, in the order the docs list
+ * them: the table that reads each, the keys of it the runner sets itself
+ * (refused in a scenario), whose options they are (NULL: the runner's),
+ * and whether it is a node (which adds per-namespace sysctls). */
+struct sc_section_kind {
+	const char *name;
+	const struct ct_opt *table;
+	const char *const *reserved;  /* NULL-terminated, or NULL */
+	const char *binary;
+	bool node;
+	const char *about;
+};
+
+extern const struct sc_section_kind sc_sections[];
+
+/* The kind of a plain section, or NULL. */
+const struct sc_section_kind *sc_section_kind(const char *name);
+
+/* Whether key is among words (NULL-terminated; NULL: none): e.g. a
+ * section's reserved keys. */
+bool sc_word_in(const char *const *words, const char *key);
+
+/* The keys of ctstorm-responder the runner sets itself ([server]). */
+extern const char *const sc_responder_reserved[];
+
+/* The node table of a section: [server]'s has responder and zone too. */
+const struct ct_opt *sc_node_table(const char *section);
+
 /* A section of a resolved variant in its typed form (cfg of size bytes):
  * zeros, the defaults, then every key of the section the table knows
  * (others are skipped: a validated scenario has none but the binaries'

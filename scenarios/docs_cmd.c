@@ -2,32 +2,12 @@
 
 #include "config.h"
 #include "ct_err.h"
-#include "lg_cli.h"
 #include "metrics.h"
-#include "responder_cli.h"
-#include "sampler_cli.h"
 
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-
-static const struct {
-	const char *section;
-	const struct ct_opt *table;
-	const char *about;
-} sections[] = {
-	{ "scenario", sc_scenario_options, "the scenario as a whole" },
-	{ "server", sc_server_options,
-	  "the server node; also ctstorm-responder's options (ctstorm-responder --help) and per-namespace sysctls "
-	  "(nf_conntrack_* and net.* by their dotted names)" },
-	{ "router", sc_node_options, "the router of a routed lab; also per-namespace sysctls" },
-	{ "client", sc_node_options, "the client node; also per-namespace sysctls" },
-	{ "load", lg_cli_options, "ctstorm-loadgen's long options (ctstorm-loadgen --help)" },
-	{ "canary", sc_canary_options, "a normal client's queries beside the load" },
-	{ "sampler", sampler_cli_options, "ctstorm-sampler's long options (ctstorm-sampler --help)" },
-	{ "probe", sc_probe_options, "the search of ctstorm probe" },
-};
 
 static const char *const type_names[] = {
 	[CT_OPT_FLAG] = "yes|no",   [CT_OPT_UINT] = "count",     [CT_OPT_DURATION] = "duration",
@@ -51,11 +31,13 @@ static const char *value_form(const struct ct_opt *o, char *buf, size_t len)
 int cmd_keys(bool json)
 {
 	json_t *all = json_array();
-	for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) {
+	for (const struct sc_section_kind *k = sc_sections; k->name; k++) {
 		if (!json)
-			printf("[%s]  %s\n", sections[s].section, sections[s].about);
+			printf("[%s]  %s\n", k->name, k->about);
 		json_t *keys = json_array();
-		for (const struct ct_opt *o = sections[s].table; o->name; o++) {
+		for (const struct ct_opt *o = k->table; o->name; o++) {
+			if (sc_word_in(k->reserved, o->name))
+				continue; /* the runner's */
 			char words[256], range[64] = "";
 			if (o->type == CT_OPT_UINT)
 				snprintf(range, sizeof range, " (%" PRIu64 "..%" PRIu64 ")", o->min, o->max);
@@ -69,8 +51,8 @@ int cmd_keys(bool json)
 				       o->def ? o->def : "", o->def ? "]" : "", o->help);
 		}
 		if (json)
-			json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "section", sections[s].section, "about",
-							     sections[s].about, "keys", keys));
+			json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "section", k->name, "about", k->about, "keys",
+							     keys));
 		else
 			json_decref(keys);
 		if (!json)

@@ -420,7 +420,7 @@ static int firewall(struct host *h, int n, const struct sc_resolved *r, const ch
 {
 	const char *sec = host_node_names[n];
 	struct sc_node_cfg c;
-	sc_section(r, sec, n == H_SERVER ? sc_server_options : sc_node_options, &c, sizeof c);
+	sc_section(r, sec, sc_node_table(sec), &c, sizeof c);
 	unsigned fw = c.firewall != SC_FW_DEFAULT ? c.firewall : n == h->test && !h->routed ? SC_FW_STATEFUL : SC_FW_NONE;
 	bool nft, loaded = false;
 	const char *preset = preset_text(fw, &nft);
@@ -526,7 +526,7 @@ static int node_sysctls(struct host *h, int n, const struct sc_resolved *r, bool
 			size_t errlen)
 {
 	struct sc_node_cfg c;
-	sc_section(r, host_node_names[n], n == H_SERVER ? sc_server_options : sc_node_options, &c, sizeof c);
+	sc_section(r, host_node_names[n], sc_node_table(host_node_names[n]), &c, sizeof c);
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
 		if (strcmp(s->section, host_node_names[n]) != 0 || !*s->value)

@@ -52,7 +52,7 @@ static int table_size(const struct sc_resolved *r, const char *node, double *max
 {
 	struct sc_node_cfg n;
 	char buf[64];
-	sc_section(r, node, strcmp(node, "server") == 0 ? sc_server_options : sc_node_options, &n, sizeof n);
+	sc_section(r, node, sc_node_table(node), &n, sizeof n);
 	if (n.max.given)
 		*max = (double)sc_global_value(&n.max, false);
 	else if (host_read_sysctl(-1, "/proc/sys/net/netfilter/nf_conntrack_max", buf, sizeof buf) == 0)

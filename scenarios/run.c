@@ -8,6 +8,7 @@
 #include "host.h"
 #include "journal.h"
 #include "lg_cli.h"
+#include "metrics.h"
 #include "opt.h"
 #include "proc.h"
 #include "progress.h"
@@ -713,9 +714,9 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	if (stat(V.vdir, &st) == 0)
 		write_verdict(&V.r, V.vdir, v);
 	double sent = 0, answered = 0, drop = 0;
-	vd_metric(v->metrics, "loadgen.sent", &sent);
-	vd_metric(v->metrics, "loadgen.answered", &answered);
-	vd_metric(v->metrics, "sampler.drop", &drop);
+	ct_metric_value(v->metrics, "loadgen.sent", &sent);
+	ct_metric_value(v->metrics, "loadgen.answered", &answered);
+	ct_metric_value(v->metrics, "sampler.drop", &drop);
 	fprintf(stderr, "[%zu/%zu] %s: %s  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1, c->total,
 		V.name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
 	variant_close(&V);

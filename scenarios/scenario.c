@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include "config.h"
 #include "ct_err.h"
 #include "lg_cli.h"
 #include "opt.h"
@@ -77,10 +78,26 @@ static void expect_free(struct sc_expect *x)
 
 /* ---- parsing ---- */
 
-static const char *const plain_sections[] = { "scenario", "server", "router", "client", "load", "canary", "sampler", "probe" };
-#define N_PLAIN (sizeof plain_sections / sizeof *plain_sections)
-static const char *const all_sections[] = { "scenario", "server", "router", "client", "load", "canary",
-					    "sampler",  "probe",  "expect", "quick",  "variant NAME" };
+/* The names of the plain sections (config.c's table), then, with
+ * others, every section a file may hold: candidates for "did you mean". */
+static size_t section_names(const char **out, bool all)
+{
+	size_t n = 0;
+	for (const struct sc_section_kind *k = sc_sections; k->name; k++)
+		out[n++] = k->name;
+	if (all) {
+		out[n++] = "expect";
+		out[n++] = "quick";
+		out[n++] = "variant NAME";
+	}
+	return n;
+}
+
+static const char *section_hint(const char *word, bool all)
+{
+	const char *names[32];
+	return ct_did_you_mean(word, names, section_names(names, all));
+}
 
 struct parse {
 	struct sc_file *f;
@@ -104,10 +121,7 @@ struct parse {
 
 static bool is_override_section(const char *s)
 {
-	for (size_t i = 0; i < N_PLAIN; i++)
-		if (strcmp(s, plain_sections[i]) == 0)
-			return true;
-	return false;
+	return sc_section_kind(s) != NULL;
 }
 
 /* Called by the reader at every [section] line, so that a section with no
@@ -145,7 +159,7 @@ static void begin_section(struct parse *p, const char *section)
 		p->cur_var->line = p->section_line;
 	} else if (!is_override_section(section) && strcmp(section, "expect") != 0 &&
 		   strcmp(section, "quick") != 0) {
-		const char *hint = ct_did_you_mean(section, all_sections, sizeof all_sections / sizeof *all_sections);
+		const char *hint = section_hint(section, true);
 		sc_error(p->e, "%s:%d: unknown section [%s]%s%s%s", p->name, p->section_line, section,
 			 hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
 		p->section_bad = true;
@@ -245,7 +259,7 @@ static int split_override(struct parse *p, const char *name, char *section, size
 	}
 	char root[64];
 	snprintf(root, sizeof root, "%.*s", dot ? (int)(dot - name) : 63, name);
-	const char *hint = ct_did_you_mean(root, plain_sections, N_PLAIN);
+	const char *hint = section_hint(root, false);
 	sc_error(p->e, "%s:%d: [%s] '%s': overrides are SECTION.KEY = VALUE with SECTION one of scenario, server, "
 		       "router, client, load, canary, sampler%s%s%s",
 		 p->name, p->line, p->cur_section, name, hint ? " (did you mean '" : "", hint ? hint : "",
@@ -452,7 +466,7 @@ int sc_add_cli_set(struct sc_file *f, const char *arg, struct sc_errors *e)
 	char sec[32];
 	snprintf(sec, sizeof sec, "%.*s", (int)(dot - arg), arg);
 	if (!is_override_section(sec)) {
-		const char *hint = ct_did_you_mean(sec, plain_sections, N_PLAIN);
+		const char *hint = section_hint(sec, false);
 		sc_error(e, "--set '%s': no section '%s'%s%s%s", arg, sec, hint ? " (did you mean '" : "", hint ? hint : "",
 			 hint ? "'?)" : "");
 		return -1;

@@ -54,32 +54,6 @@ json_t *vd_collect_metrics(const char *dir)
 	return m;
 }
 
-bool vd_metric(json_t *metrics, const char *path, double *out)
-{
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", path);
-	json_t *cur = metrics;
-	char *save = NULL, *part = strtok_r(buf, ".", &save);
-	const char *root = part;
-	for (; part && cur; part = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, part);
-	if (json_is_number(cur)) {
-		*out = json_number_value(cur);
-		return true;
-	}
-	if (json_is_boolean(cur)) {
-		*out = json_is_true(cur);
-		return true;
-	}
-	/* a count left out for being zero, in a file that was written */
-	const struct ct_metric *m = ct_metric_find(path);
-	if (!cur && m && m->zero_if_absent && root && json_object_get(metrics, root)) {
-		*out = 0;
-		return true;
-	}
-	return false;
-}
-
 json_t *vd_judge(const struct sc_resolved *r, json_t *metrics, bool judged, bool *all)
 {
 	json_t *exps = json_array();
@@ -87,7 +61,7 @@ json_t *vd_judge(const struct sc_resolved *r, json_t *metrics, bool judged, bool
 	for (size_t i = 0; i < r->nexp; i++) {
 		const struct sc_expect *x = r->exp[i];
 		double val = 0;
-		bool have = metrics && vd_metric(metrics, x->metric, &val);
+		bool have = metrics && ct_metric_value(metrics, x->metric, &val);
 		bool pass = have && sc_expect_holds(x, val);
 		*all &= pass;
 		json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "expect", x->text, "file", r->file->path, "line", x->line,

@@ -14,10 +14,6 @@
  * sampler.kmsg_table_full) and responder.* (responder.json). */
 json_t *vd_collect_metrics(const char *dir);
 
-/* The value of a registered metric; a count the writer leaves out when
- * zero (rcodes) is 0. False when it was not measured. */
-bool vd_metric(json_t *metrics, const char *path, double *out);
-
 /* Each expectation of r with its measured value: an array of {expect,
  * file, line, measured, pass, why}. pass is null when judged is false (the
  * variant did not run to its end). *all is whether every one held. */

@@ -35,17 +35,17 @@ static void test_collect(void **state)
 		{ "loadgen.interrupted", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		if (!vd_metric(m, cases[i].path, &v))
+		if (!ct_metric_value(m, cases[i].path, &v))
 			fail_msg("%s: not measured", cases[i].path);
 		if (v != cases[i].want)
 			fail_msg("%s: %g, want %g", cases[i].path, v, cases[i].want);
 	}
-	assert_false(vd_metric(m, "loadgen.no_such_thing", &v));
-	assert_false(vd_metric(m, "loadgen.config.mode", &v)); /* a string: no number */
+	assert_false(ct_metric_value(m, "loadgen.no_such_thing", &v));
+	assert_false(ct_metric_value(m, "loadgen.config.mode", &v)); /* a string: no number */
 	json_decref(m);
 	/* a folder without files: nothing measured, not even the zero counts */
 	m = vd_collect_metrics("/nonexistent");
-	assert_false(vd_metric(m, "loadgen.rcodes.NXDOMAIN", &v));
+	assert_false(ct_metric_value(m, "loadgen.rcodes.NXDOMAIN", &v));
 	json_decref(m);
 }
 
@@ -84,7 +84,7 @@ static void test_registry_matches_the_writers(void **state)
 		const struct ct_metric *x = ct_metric_at(i);
 		double d;
 		/* c-ares retries and a delay queue are not part of seed 000 */
-		if (!vd_metric(m, x->path, &d) && !strstr(x->path, "table_dumps.")) {
+		if (!ct_metric_value(m, x->path, &d) && !strstr(x->path, "table_dumps.")) {
 			print_error("registered but not written: %s\n", x->path);
 			missing++;
 		}
