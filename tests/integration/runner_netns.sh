@@ -189,7 +189,9 @@ for i in $(seq "$TRIALS"); do
 	sig=${sigs[$((i % 3))]}
 	delay=$(python3 -c "import random; print(round(random.uniform(0.05, 4.0), 2))")
 	log=$CT_TMP/kill-$i.log
-	"$CTSTORM" run seed-000 --quick --quiet --out "$OUT" >"$log" 2>&1 &
+	# a folder per trial: a run killed before it made its own must not be
+	# judged by an earlier trial's
+	"$CTSTORM" run seed-000 --quick --quiet --out "$OUT/trial-$i" >"$log" 2>&1 &
 	run=$!
 	sleep "$delay"
 	kill -"$sig" $run
@@ -200,7 +202,7 @@ for i in $(seq "$TRIALS"); do
 		"$CTSTORM" cleanup >>"$log" 2>&1 || extra=" (cleanup failed)"
 	fi
 	state=$(host_state)
-	dir=$(ls -td "$OUT"/seed-000-* 2>/dev/null | head -n 1)
+	dir=$(ls -td "$OUT/trial-$i"/seed-000-* 2>/dev/null | head -n 1)
 	status=$(python3 -c "import json; print(json.load(open('$dir/manifest.json'))['status'])" 2>/dev/null)
 	# a run that finished before the signal is complete; otherwise interrupted
 	if [ "$state" = "$BEFORE" ] && [ "$("$CTSTORM" status >/dev/null; echo $?)" = 0 ] &&
