@@ -104,7 +104,8 @@ lg -s $S -p 5300 -d "$CT_TMP/q" -l 1 -Q 50 -t 200ms --tries 2 --resolver cares -
 python3 - "$CT_TMP/cares-drop.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["sent"] >= 45 and s["timeouts"] == s["sent"] and s["answered"] == 0, s
+assert s["sent"] + s["late"] == 50 and s["sent"] > 0, s   # every slot sent or late (how many in time is bench's)
+assert s["timeouts"] == s["sent"] and s["answered"] == 0, s
 assert s["attempt_timeouts"] >= 2 * s["sent"] - 4, s   # both attempts of (nearly) every lookup
 PY
 ct_check "c-ares against silence: every lookup fails after its retries" test $? -eq 0
