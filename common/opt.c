@@ -2,6 +2,7 @@
 
 #include "ct_err.h"
 #include "log.h"
+#include "optdoc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -334,7 +335,7 @@ enum ct_opt_result ct_opt_parse(const struct ct_opt *table, void *cfg, int argc,
 	return CT_OPT_OK;
 }
 
-static void print_wrapped(FILE *out, const char *text, int indent, int width)
+void ct_print_wrapped(FILE *out, const char *text, int indent, int width)
 {
 	int col = indent;
 	const char *p = text;
@@ -357,41 +358,60 @@ static void print_wrapped(FILE *out, const char *text, int indent, int width)
 	fputc('\n', out);
 }
 
-void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char *about,
-		  const struct ct_opt *table)
+const char *ct_opt_arg_text(const struct ct_opt *o, char *buf, size_t len)
 {
-	fprintf(out, "Usage: %s %s\n\n", prog, synopsis);
-	if (about) {
-		print_wrapped(out, about, 0, 78);
-		fputc('\n', out);
-	}
+	if (o->type == CT_OPT_FLAG)
+		return "";
+	if (o->type != CT_OPT_ENUM)
+		return o->arg ? o->arg : "VALUE";
+	buf[0] = '\0';
+	for (size_t i = 0, used = 0; o->words[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", o->words[i]);
+	return buf;
+}
+
+const char *ct_opt_help_text(const struct ct_opt *o, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "%s", o->help);
+	if (o->type == CT_OPT_UINT && used < len)
+		used += (size_t)snprintf(buf + used, len - used, " (%" PRIu64 "..%" PRIu64 ")", o->min, o->max);
+	if (o->type == CT_OPT_LIST && used < len)
+		used += (size_t)snprintf(buf + used, len - used, " (may repeat)");
+	if (o->def && o->type != CT_OPT_FLAG && used < len)
+		snprintf(buf + used, len - used, " [default: %s]", o->def);
+	return buf;
+}
+
+void ct_opt_print_options(FILE *out, const struct ct_opt *table)
+{
 	fprintf(out, "Options:\n");
 	for (const struct ct_opt *o = table; o->name; o++) {
-		char head[160], help[1024], words[96] = "";
-		for (size_t i = 0, used = 0; o->type == CT_OPT_ENUM && o->words[i] && used < sizeof words; i++)
-			used += (size_t)snprintf(words + used, sizeof words - used, "%s%s", i ? "|" : "", o->words[i]);
-		const char *arg = o->type == CT_OPT_ENUM ? words : o->arg ? o->arg : "VALUE";
+		char head[160], help[1024], words[96];
+		const char *arg = ct_opt_arg_text(o, words, sizeof words);
 		int hl = snprintf(head, sizeof head, "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
-				  o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
-				  o->name, o->type == CT_OPT_FLAG ? "" : " ", o->type == CT_OPT_FLAG ? "" : arg);
-		size_t used = (size_t)snprintf(help, sizeof help, "%s", o->help);
-		if (o->type == CT_OPT_UINT && used < sizeof help)
-			used += (size_t)snprintf(help + used, sizeof help - used, " (%" PRIu64 "..%" PRIu64 ")",
-						 o->min, o->max);
-		if (o->type == CT_OPT_LIST && used < sizeof help)
-			used += (size_t)snprintf(help + used, sizeof help - used, " (may repeat)");
-		if (o->def && o->type != CT_OPT_FLAG && used < sizeof help)
-			snprintf(help + used, sizeof help - used, " [default: %s]", o->def);
+				  o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+				  *arg ? " " : "", arg);
 		fputs(head, out);
 		if (hl >= 28) {
 			fprintf(out, "\n%*s", 30, "");
 		} else {
 			fprintf(out, "%*s", 30 - hl, "");
 		}
-		print_wrapped(out, help, 30, 79);
+		ct_print_wrapped(out, ct_opt_help_text(o, help, sizeof help), 30, 79);
 	}
 	fprintf(out, "  -h, --help                  show this help and exit\n");
 	fprintf(out, "      --version               show the version and exit\n");
+}
+
+void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char *about,
+		  const struct ct_opt *table)
+{
+	fprintf(out, "Usage: %s %s\n\n", prog, synopsis);
+	if (about) {
+		ct_print_wrapped(out, about, 0, 78);
+		fputc('\n', out);
+	}
+	ct_opt_print_options(out, table);
 }
 
 int ct_usage_error(const char *msg)
@@ -407,6 +427,8 @@ bool ct_opt_main(const struct ct_opt *table, void *cfg, int argc, char **argv, c
 	char err[CT_ERRLEN];
 	int first_arg;
 	ct_log_init(prog);
+	if (ct_opt_hidden(table, argc, argv, rc))
+		return false;
 	switch (ct_opt_parse(table, cfg, argc, argv, &first_arg, err, sizeof err)) {
 	case CT_OPT_HELP:
 		ct_opt_usage(stdout, prog, synopsis, about, table);

@@ -78,9 +78,20 @@ void ct_opt_usage(FILE *out, const char *prog, const char *synopsis, const char 
 
 /* The start of every main(): parses argv into cfg (no positional
  * arguments allowed), prints --help or --version, or the error with a
- * hint. Returns true to go on; false with *rc the exit status. */
+ * hint; answers the hidden --man-section and --complete (optdoc.h). Returns true to go on; false with *rc the exit status. */
 bool ct_opt_main(const struct ct_opt *table, void *cfg, int argc, char **argv, const char *prog,
 		 const char *synopsis, const char *about, int *rc);
+
+/* The "Options:" block of --help alone. */
+void ct_opt_print_options(FILE *out, const struct ct_opt *table);
+
+/* An option's argument as --help shows it (the enum's words joined by |;
+ * "" for a flag), and its help with range, repetition and default. */
+const char *ct_opt_arg_text(const struct ct_opt *o, char *buf, size_t len);
+const char *ct_opt_help_text(const struct ct_opt *o, char *buf, size_t len);
+
+/* Writes text word-wrapped to width, continuation lines indented. */
+void ct_print_wrapped(FILE *out, const char *text, int indent, int width);
 
 /* Prints "prog: error: msg" and "Try 'prog --help'."; returns CT_EXIT_USAGE. */
 int ct_usage_error(const char *msg);

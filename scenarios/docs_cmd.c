@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ct_err.h"
 #include "metrics.h"
+#include "optdoc.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -28,12 +29,37 @@ static const char *value_form(const struct ct_opt *o, char *buf, size_t len)
 	return buf;
 }
 
-int cmd_keys(bool json)
+static void keys_man_section(const struct sc_section_kind *k)
+{
+	printf(".SS [%s]\n", k->name);
+	ct_roff_text(stdout, k->about);
+	printf(".\n");
+}
+
+static void key_man(const struct ct_opt *o, const char *form, const char *range)
+{
+	printf(".TP\n\\fB");
+	ct_roff_text(stdout, o->name);
+	printf("\\fR = \\fI");
+	ct_roff_text(stdout, form);
+	printf("\\fR%s\n", range);
+	ct_roff_text(stdout, o->help);
+	if (o->def) {
+		printf(" [default: ");
+		ct_roff_text(stdout, o->def);
+		printf("]");
+	}
+	printf("\n");
+}
+
+int cmd_keys(enum doc_format fmt)
 {
 	json_t *all = json_array();
 	for (const struct sc_section_kind *k = sc_sections; k->name; k++) {
-		if (!json)
+		if (fmt == DOC_TEXT)
 			printf("[%s]  %s\n", k->name, k->about);
+		else if (fmt == DOC_MAN)
+			keys_man_section(k);
 		json_t *keys = json_array();
 		for (const struct ct_opt *o = k->table; o->name; o++) {
 			if (sc_word_in(k->reserved, o->name))
@@ -42,26 +68,28 @@ int cmd_keys(bool json)
 			if (o->type == CT_OPT_UINT)
 				snprintf(range, sizeof range, " (%" PRIu64 "..%" PRIu64 ")", o->min, o->max);
 			const char *form = value_form(o, words, sizeof words);
-			if (json)
+			if (fmt == DOC_JSON)
 				json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "key", o->name, "type",
 								      type_names[o->type], "value", form, "default", o->def,
 								      "help", o->help));
+			else if (fmt == DOC_MAN)
+				key_man(o, form, range);
 			else
 				printf("  %-22s %s%s%s%s%s\n      %s\n", o->name, form, range, o->def ? "  [default: " : "",
 				       o->def ? o->def : "", o->def ? "]" : "", o->help);
 		}
-		if (json)
+		if (fmt == DOC_JSON)
 			json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "section", k->name, "about", k->about, "keys",
 							     keys));
 		else
 			json_decref(keys);
-		if (!json)
+		if (fmt == DOC_TEXT)
 			putchar('\n');
 	}
-	if (json) {
+	if (fmt == DOC_JSON) {
 		json_dumpf(all, stdout, JSON_INDENT(2));
 		putchar('\n');
-	} else {
+	} else if (fmt == DOC_TEXT) {
 		printf("[expect] and [variant NAME]: expectations METRIC OP NUMBER (ctstorm metrics lists the metrics);\n"
 		       "[quick] and [variant NAME]: SECTION.KEY = VALUE overrides.\n");
 	}
@@ -69,27 +97,39 @@ int cmd_keys(bool json)
 	return CT_EXIT_OK;
 }
 
-int cmd_metrics(bool json)
+int cmd_metrics(enum doc_format fmt)
 {
 	json_t *all = json_array();
 	const char *family = "";
 	for (size_t i = 0; i < ct_metrics_count(); i++) {
 		const struct ct_metric *m = ct_metric_at(i);
-		if (json) {
+		if (fmt == DOC_JSON) {
 			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "metric", m->path, "unit", m->unit,
 							     "source", m->source, "meaning", m->meaning));
 			continue;
 		}
-		if (strcmp(m->source, family) != 0) {
-			family = m->source;
-			printf("%s%s\n", i ? "\n" : "", family);
+		bool new_family = strcmp(m->source, family) != 0;
+		family = m->source;
+		if (fmt == DOC_MAN) {
+			if (new_family)
+				printf(".SS %s\n", family);
+			printf(".TP\n\\fB");
+			ct_roff_text(stdout, m->path);
+			printf("\\fR (");
+			ct_roff_text(stdout, m->unit);
+			printf(")\n");
+			ct_roff_text(stdout, m->meaning);
+			printf("\n");
+			continue;
 		}
+		if (new_family)
+			printf("%s%s\n", i ? "\n" : "", family);
 		printf("  %-38s %-11s %s\n", m->path, m->unit, m->meaning);
 	}
-	if (json) {
+	if (fmt == DOC_JSON) {
 		json_dumpf(all, stdout, JSON_INDENT(2));
 		putchar('\n');
-	} else {
+	} else if (fmt == DOC_TEXT) {
 		printf("\n%zu metrics. An expectation names one: METRIC OP NUMBER, e.g. sampler.drop == 0.\n",
 		       ct_metrics_count());
 	}

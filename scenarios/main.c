@@ -1,11 +1,14 @@
 /* ctstorm: runs scenario files on namespace labs and judges them. */
+#include "catalogue.h"
 #include "clock.h"
+#include "complete.h"
 #include "ct_err.h"
 #include "journal.h"
 #include "kcheck.h"
 #include "metrics.h"
 #include "log.h"
 #include "opt.h"
+#include "optdoc.h"
 #include "plan.h"
 #include "plan_cmd.h"
 #include "probe.h"
@@ -78,53 +81,19 @@ static const struct ct_opt options[] = {
 	CT_OPT_END,
 };
 
-static const char synopsis[] =
-	"run FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]\n"
-	"       ctstorm check FILE.scn|NAME [--set SECTION.KEY=VALUE]...\n"
-	"       ctstorm probe FILE.scn|NAME [--variant NAME] [--quick] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-	"       ctstorm report RESULTS_DIR... [--out DIR]\n"
-	"       ctstorm plan --flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]\n"
-	"       ctstorm list [--json]\n"
-	"       ctstorm keys [--json]\n"
-	"       ctstorm metrics [--json]\n"
-	"       ctstorm status [--json]\n"
-	"       ctstorm cleanup";
 static const char about[] =
 	"Reproduces 'nf_conntrack: table full, dropping packet' incidents in network namespaces and "
-	"compares their mitigations. run: builds a lab per variant, applies the scenario's firewall and "
-	"sysctls (global ones saved and restored), runs responder, sampler and load, judges [expect], writes "
-	"a results folder with its report and prints a comparison; the folder's path is the last line. check: "
-	"parses and validates every value by the parser the run uses and, as root, tries the rulesets and "
-	"sysctls in scratch namespaces that vanish after; changes nothing. probe: the highest new-flow rate "
-	"the scenario's table takes "
-	"without a drop or an eviction, ramping then bisecting in fresh labs, next to Little's law's "
-	"prediction. report: tables and plots of results folders (report.md, a self-contained report.html); "
-	"with several, the last against the first. plan: nf_conntrack_max and buckets for given flows by "
-	"Little's law and the kernel's collector, beside seed 004's formula and the kernel's default. list: "
-	"the catalogue. keys: every scenario key with its type and default. metrics: every metric an "
-	"expectation can name. status: what a run holds or left behind. cleanup: undoes what a killed run "
-	"left (the "
-	"next run does it too). Exit status: 0 every expectation held, 1 one did not or a variant failed, 2 "
-	"bad usage or a bad scenario (nothing touched), 128+N a signal N interrupted the run (what was "
-	"measured is kept).";
-
-/* A path, or a catalogue name: "seed-000" -> DATA_DIR/seed-000.scn. */
-static char *scenario_path(const char *arg)
-{
-	char *p;
-	if (access(arg, F_OK) == 0 || strchr(arg, '/'))
-		p = strdup(arg);
-	else if (asprintf(&p, "%s/%s%s", run_data_dir(), arg, strstr(arg, ".scn") ? "" : ".scn") < 0)
-		p = NULL;
-	if (!p)
-		abort();
-	return p;
-}
+	"compares their mitigations: a lab per variant, the scenario's firewall and sysctls (global ones saved "
+	"and restored), responder, sampler and load, expectations judged, results written. A scenario is a file "
+	"(ctstorm.scn(5)) or a name from the catalogue (ctstorm list).";
+static const char exit_status[] =
+	"Exit status: 0 every expectation held, 1 one did not or a variant failed, 2 bad usage or a bad "
+	"scenario (nothing touched), 128+N a signal N interrupted the run (what was measured is kept).";
 
 static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note, struct sc_file *f)
 {
 	struct sc_errors e = { 0 };
-	char *path = scenario_path(arg);
+	char *path = sc_catalogue_path(arg);
 	int rc = sc_parse_file(path, f, &e);
 	free(path);
 	for (size_t i = 0; rc == 0 && i < cl->set.n; i++)
@@ -147,7 +116,7 @@ static int cmd_list(const struct cli *cl)
 {
 	const char *dir = run_data_dir();
 	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
+	int n = sc_catalogue_scan(&names);
 	if (n < 0) {
 		fprintf(stderr, "ctstorm: error: %s: %s\n", dir, strerror(errno));
 		return CT_EXIT_FAIL;
@@ -156,29 +125,26 @@ static int cmd_list(const struct cli *cl)
 	int rc = CT_EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
-		size_t len = strlen(nm);
-		if (len > 4 && strcmp(nm + len - 4, ".scn") == 0) {
-			char path[1024];
-			snprintf(path, sizeof path, "%s/%s", dir, nm);
-			struct sc_file f = { 0 };
-			struct sc_errors e = { 0 };
-			if (sc_parse_file(path, &f, &e) < 0 || sc_validate(&f, &e) < 0) {
-				sc_errors_print(&e, "ctstorm");
-				rc = CT_EXIT_USAGE;
-			} else {
-				struct sc_resolved r;
-				sc_resolve(&f, (size_t)-1, false, &r);
-				json_t *vars = json_array();
-				for (size_t v = 0; v < f.nvar; v++)
-					json_array_append_new(vars, json_string(f.var[v].name));
-				json_array_append_new(all, json_pack("{s:s%, s:s, s:s, s:o}", "name", nm, len - 4, "file", path,
-								     "description", sc_value(&r, "scenario", "description", ""),
-								     "variants", vars));
-				sc_resolved_free(&r);
-			}
-			sc_errors_free(&e);
-			sc_file_free(&f);
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, nm);
+		struct sc_file f = { 0 };
+		struct sc_errors e = { 0 };
+		if (sc_parse_file(path, &f, &e) < 0 || sc_validate(&f, &e) < 0) {
+			sc_errors_print(&e, "ctstorm");
+			rc = CT_EXIT_USAGE;
+		} else {
+			struct sc_resolved r;
+			sc_resolve(&f, (size_t)-1, false, &r);
+			json_t *vars = json_array();
+			for (size_t v = 0; v < f.nvar; v++)
+				json_array_append_new(vars, json_string(f.var[v].name));
+			json_array_append_new(all, json_pack("{s:s%, s:s, s:s, s:o}", "name", nm, strlen(nm) - 4, "file", path,
+							     "description", sc_value(&r, "scenario", "description", ""),
+							     "variants", vars));
+			sc_resolved_free(&r);
 		}
+		sc_errors_free(&e);
+		sc_file_free(&f);
 		free(names[i]);
 	}
 	free(names);
@@ -242,12 +208,12 @@ static int do_list(const struct call *c)
 
 static int do_keys(const struct call *c)
 {
-	return cmd_keys(c->cl->json);
+	return cmd_keys(c->cl->json ? DOC_JSON : DOC_TEXT);
 }
 
 static int do_metrics(const struct call *c)
 {
-	return cmd_metrics(c->cl->json);
+	return cmd_metrics(c->cl->json ? DOC_JSON : DOC_TEXT);
 }
 
 static int do_plan(const struct call *c)
@@ -314,18 +280,117 @@ static int do_scenario(const struct call *c)
 
 enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS };
 
+/* The subcommands: what they take and do, for --help, the man page and
+ * completion as well as for the dispatch. */
 static const struct command {
 	const char *name;
 	enum args args;
 	int (*fn)(const struct call *);
+	const char *usage;
+	const char *help;
 } commands[] = {
-	{ "run", ARGS_SCENARIO, do_scenario },   { "check", ARGS_SCENARIO, do_scenario },
-	{ "probe", ARGS_SCENARIO, do_scenario }, { "report", ARGS_RESULTS, do_report },
-	{ "plan", ARGS_NONE, do_plan },          { "list", ARGS_NONE, do_list },
-	{ "keys", ARGS_NONE, do_keys },          { "metrics", ARGS_NONE, do_metrics },
-	{ "status", ARGS_NONE, do_status },      { "cleanup", ARGS_NONE, do_cleanup },
+	{ "run", ARGS_SCENARIO, do_scenario,
+	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]",
+	  "builds a lab per variant, applies the scenario's firewall and sysctls (global ones saved and "
+	  "restored), runs responder, sampler and load, judges [expect], writes a results folder with its "
+	  "report and prints a comparison; the folder's path is the last line" },
+	{ "check", ARGS_SCENARIO, do_scenario, "FILE.scn|NAME [--set SECTION.KEY=VALUE]...",
+	  "parses and validates every value by the parser the run uses and, as root, tries the rulesets and "
+	  "sysctls in scratch namespaces that vanish after; changes nothing" },
+	{ "probe", ARGS_SCENARIO, do_scenario,
+	  "FILE.scn|NAME [--variant NAME] [--quick] [--set SECTION.KEY=VALUE]... [--out DIR]",
+	  "the highest new-flow rate the scenario's table takes without a drop or an eviction, ramping then "
+	  "bisecting in fresh labs, next to Little's law's prediction" },
+	{ "report", ARGS_RESULTS, do_report, "RESULTS_DIR... [--out DIR]",
+	  "tables and plots of results folders (report.md, a self-contained report.html); with several, the "
+	  "last against the first" },
+	{ "plan", ARGS_NONE, do_plan, "--flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]",
+	  "nf_conntrack_max and buckets for given flows by Little's law and the kernel's collector, beside "
+	  "seed 004's formula and the kernel's default" },
+	{ "list", ARGS_NONE, do_list, "[--json]", "the catalogue: each scenario, its description and variants" },
+	{ "keys", ARGS_NONE, do_keys, "[--json]", "every scenario key with its type, words and default" },
+	{ "metrics", ARGS_NONE, do_metrics, "[--json]", "every metric an expectation can name, with its unit" },
+	{ "status", ARGS_NONE, do_status, "[--json]", "what a run holds or left behind on this host" },
+	{ "cleanup", ARGS_NONE, do_cleanup, "",
+	  "undoes what a killed run left (namespaces, rules, sysctls, processes; the next run does it too)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *out)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "%s ctstorm %s%s%s\n", i ? "      " : "Usage:", commands[i].name, *commands[i].usage ? " " : "",
+			commands[i].usage);
+	fputc('\n', out);
+	ct_print_wrapped(out, about, 0, 78);
+	fprintf(out, "\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		fprintf(out, "  %-9s", commands[i].name);
+		ct_print_wrapped(out, commands[i].help, 11, 79);
+	}
+	fputc('\n', out);
+	ct_opt_print_options(out, options);
+	fputc('\n', out);
+	ct_print_wrapped(out, exit_status, 0, 78);
+}
+
+static void man_synopsis(void)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		printf("\\fBctstorm %s\\fR", commands[i].name);
+		if (*commands[i].usage) {
+			printf(" \\fI");
+			ct_roff_text(stdout, commands[i].usage);
+			printf("\\fR");
+		}
+		printf("\n");
+	}
+}
+
+static void man_commands(void)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		printf(".TP\n\\fBctstorm %s\\fR", commands[i].name);
+		if (*commands[i].usage) {
+			printf(" \\fI");
+			ct_roff_text(stdout, commands[i].usage);
+			printf("\\fR");
+		}
+		printf("\n");
+		ct_roff_text(stdout, commands[i].help);
+		printf(".\n");
+	}
+}
+
+/* The hidden requests: the man page's generated sections and completion. */
+static bool hidden(int argc, char **argv, int *rc)
+{
+	if (argc != 3)
+		return false;
+	*rc = CT_EXIT_OK;
+	if (strcmp(argv[1], "--complete") == 0) {
+		struct sc_command_word words[NCOMMANDS];
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			words[i] = (struct sc_command_word){ commands[i].name, commands[i].args == ARGS_SCENARIO };
+		sc_complete(stdout, options, words, NCOMMANDS, argv[2]);
+		return true;
+	}
+	if (strcmp(argv[1], "--man-section") != 0)
+		return false;
+	if (strcmp(argv[2], "synopsis") == 0)
+		man_synopsis();
+	else if (strcmp(argv[2], "options") == 0)
+		ct_opt_man(stdout, options);
+	else if (strcmp(argv[2], "commands") == 0)
+		man_commands();
+	else if (strcmp(argv[2], "keys") == 0)
+		cmd_keys(DOC_MAN);
+	else if (strcmp(argv[2], "metrics") == 0)
+		cmd_metrics(DOC_MAN);
+	else
+		*rc = CT_EXIT_USAGE;
+	return true;
+}
 
 static const struct command *find_command(const char *sub)
 {
@@ -364,8 +429,10 @@ int main(int argc, char **argv)
 	char err[CT_ERRLEN];
 	int optind_out = 0, rc = CT_EXIT_USAGE;
 	const char *sub = argc > 1 ? argv[1] : "";
+	if (hidden(argc, argv, &rc))
+		return rc;
 	if (argc < 2 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		ct_opt_usage(argc < 2 ? stderr : stdout, "ctstorm", synopsis, about, options);
+		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? CT_EXIT_USAGE : CT_EXIT_OK;
 	}
 	if (strcmp(sub, "--version") == 0) {
@@ -380,7 +447,7 @@ int main(int argc, char **argv)
 		rc = ct_usage_error(err);
 		break;
 	case CT_OPT_HELP:
-		ct_opt_usage(stdout, "ctstorm", synopsis, about, options);
+		usage(stdout);
 		rc = CT_EXIT_OK;
 		break;
 	case CT_OPT_VERSION:

@@ -1,7 +1,11 @@
-/* The option table: defaults, ranges, lists, durations, did-you-mean. */
+/* The option table: defaults, ranges, lists, durations, did-you-mean;
+ * its man page entries and completion (optdoc). */
 #include "opt.h"
+#include "optdoc.h"
 
 #include <setjmp.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -221,6 +225,93 @@ static void test_did_you_mean(void **state)
 	assert_null(ct_did_you_mean("banana", words, 4));
 }
 
+/* What fn writes into a memory stream, as a string (freed by the caller). */
+#define CAPTURE(buf, call)                                                 \
+	do {                                                               \
+		size_t len_;                                               \
+		FILE *out = open_memstream(&(buf), &len_);                 \
+		call;                                                      \
+		fclose(out);                                               \
+	} while (0)
+
+static void test_roff(void **state)
+{
+	(void)state;
+	char *buf;
+	CAPTURE(buf, ct_roff_text(out, ".dot -minus back\\slash\n'quote mid'dle"));
+	assert_string_equal(buf, "\\&.dot \\-minus back\\eslash\n\\&'quote mid'dle");
+	free(buf);
+	CAPTURE(buf, ct_opt_man(out, table));
+	assert_non_null(strstr(buf, ".TP\n\\fB\\-w\\fR, \\fB\\-\\-workers\\fR \\fIN\\fR\nworkers (1..64) [default: 1]\n"));
+	assert_non_null(strstr(buf, "\\fB\\-\\-listen\\fR \\fIA\\fR\nlisten (may repeat) [default: 127.0.0.1:53]\n"));
+	assert_non_null(strstr(buf, "\\fB\\-\\-version\\fR\n"));
+	free(buf);
+}
+
+static void test_words_split(void **state)
+{
+	(void)state;
+	struct ct_words ws;
+	ct_words_split("prog  --user ro", &ws);
+	assert_int_equal(ws.n, 3);
+	assert_string_equal(ct_words_cur(&ws), "ro");
+	assert_string_equal(ct_words_prev(&ws), "--user");
+	ct_words_free(&ws);
+	ct_words_split("prog --user ", &ws); /* after a blank: a new, empty word */
+	assert_int_equal(ws.n, 3);
+	assert_string_equal(ct_words_cur(&ws), "");
+	ct_words_free(&ws);
+	ct_words_split("", &ws);
+	assert_int_equal(ws.n, 1);
+	assert_string_equal(ct_words_cur(&ws), "");
+	assert_string_equal(ct_words_prev(&ws), "");
+	ct_words_free(&ws);
+}
+
+static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+static const struct ct_opt enum_table[] = {
+	{ "mode", 'm', CT_OPT_ENUM, 0, "udp", 0, 0, NULL, "transport", NULL, transports },
+	{ "max-qps", 'Q', CT_OPT_RATE, 0, NULL, 0, 1000, "QPS", "rate", NULL },
+	{ "quiet", 'q', CT_OPT_FLAG, 0, NULL, 0, 0, NULL, "quiet", NULL },
+	CT_OPT_END,
+};
+
+static char *complete(const char *line, bool *handled)
+{
+	char *buf;
+	struct ct_words ws;
+	ct_words_split(line, &ws);
+	CAPTURE(buf, *handled = ct_opt_complete(out, enum_table, &ws));
+	ct_words_free(&ws);
+	return buf;
+}
+
+static void test_complete(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *want;
+		bool handled;
+	} cases[] = {
+		{ "p --m", "--mode\n--max-qps\n", true },
+		{ "p -", "--mode\n--max-qps\n--quiet\n--help\n--version\n", true },
+		{ "p --mode t", "tcp\ntls\n", true },
+		{ "p -m ", "udp\ntcp\ntls\n", true },
+		{ "p --mode=u", "--mode=udp\n", true },
+		{ "p --max-qps ", "", true },          /* a value, but no words to offer */
+		{ "p --quiet ", "", false },           /* a flag takes none: a positional */
+		{ "p file", "", false },
+		{ "p --nosuch=x", "", true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		bool handled;
+		char *got = complete(cases[i].line, &handled);
+		assert_string_equal(got, cases[i].want);
+		assert_int_equal(handled, cases[i].handled);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,7 +319,8 @@ int main(void)
 		cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_value),
 		cmocka_unit_test(test_help_version), cmocka_unit_test(test_set_by_name),
 		cmocka_unit_test(test_durations),    cmocka_unit_test(test_typed),
-		cmocka_unit_test(test_did_you_mean),
+		cmocka_unit_test(test_did_you_mean), cmocka_unit_test(test_roff),
+		cmocka_unit_test(test_words_split),  cmocka_unit_test(test_complete),
 	};
 	return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
 }
