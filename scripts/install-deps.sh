@@ -21,6 +21,8 @@ PACKAGES=(
 	libinih-dev libjansson-dev
 	# tests
 	libcmocka-dev ldnsutils python3 procps
+	# the man pages' and the Debian package's tests
+	man-db groff-base debhelper lintian
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test: the release build's unit, fuzz-corpus and namespace
-# integration tests; the other compilers and build types (warnings are
-# errors in all of them); then an ASan+UBSan build (clang, libFuzzer)
+# integration tests; the Debian package built, installed, used and purged;
+# the other compilers and build types (warnings are errors in all of them);
+# then an ASan+UBSan build (clang, libFuzzer)
 # running the unit tests and each fuzz target for a bounded time.
 #
 #   scripts/test.sh                 everything (namespace tests need root)
@@ -16,6 +17,9 @@ echo "== release build (gcc): unit, fuzz corpus, namespace integration"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTSTORM_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 ctest --test-dir build --output-on-failure
+
+echo "== the Debian package: built, lintian, installed, used, purged"
+tests/package/deb.sh
 
 echo "== the other compilers and build types build without a warning"
 for combo in gcc:Debug gcc:Release clang:RelWithDebInfo clang:Release; do
