@@ -53,8 +53,8 @@ void ct_csv_row(FILE *out, const struct ct_sample *x);
 int ct_csv_column(const char *header, const char *name);
 double ct_csv_value(const char *line, int col);
 
-/* One JSON object per sample (for JSON lines). */
-json_t *ct_sample_json(const struct ct_sample *x);
+/* One JSON object per sample, on a line of its own (JSON lines). */
+void ct_sample_jsonl(FILE *out, const struct ct_sample *x);
 
 /* The summary document (analysis/README.md documents it). */
 json_t *ct_summary_json(const struct ct_summary *s);

@@ -108,28 +108,36 @@ static json_t *stats_json(const struct ct_ctstat *st)
 	return o;
 }
 
-static json_t *table_json(const struct ct_table *t)
+/* Written straight to the stream, as ct_csv_row is: at a 1 ms interval a
+ * JSON tree built and freed per sample would cost more than the sample. */
+void ct_sample_jsonl(FILE *out, const struct ct_sample *x)
 {
-	json_t *tcp = json_object();
-	for (int i = 1; i < CT_TCP_STATES; i++)
-		json_object_set_new(tcp, ct_tcp_state_name(i), json_integer((json_int_t)t->tcp[i]));
-	return json_pack("{s:I, s:{s:I, s:I, s:I}, s:o, s:I, s:I, s:f}", "total", (json_int_t)t->total, "udp",
-			 "unreplied", (json_int_t)t->udp_unreplied, "replied", (json_int_t)t->udp_replied,
-			 "assured", (json_int_t)t->udp_assured, "tcp", tcp, "icmp", (json_int_t)t->icmp, "other",
-			 (json_int_t)t->other, "dump_ms", t->dump_ms);
-}
-
-json_t *ct_sample_json(const struct ct_sample *x)
-{
-	json_t *o = json_pack("{s:f, s:f, s:I, s:I, s:I, s:o}", "t_s", x->t_s, "wall_s", x->wall_s, "count",
-			      (json_int_t)x->count, "max", (json_int_t)x->max, "buckets", (json_int_t)x->buckets,
-			      "stat", stats_json(&x->st));
+	fprintf(out, "{\"t_s\":%.6f,\"wall_s\":%.3f,\"count\":%" PRIu64 ",\"max\":%" PRIu64 ",\"buckets\":%" PRIu64
+		     ",\"stat\":{",
+		x->t_s, x->wall_s, x->count, x->max, x->buckets);
+	for (int i = 0; i < CT_ST__COUNT; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", ct_stat_name(i));
+		if (x->st.have[i])
+			fprintf(out, "%" PRIu64, x->st.v[i]);
+		else
+			fputs("null", out); /* not reported by this kernel */
+	}
+	fputc('}', out);
 	if (x->have_kmsg)
-		json_object_set_new(o, "kmsg", json_pack("{s:I, s:I}", "table_full", (json_int_t)x->kmsg_table_full,
-							 "suppressed", (json_int_t)x->kmsg_suppressed));
-	if (x->has_table)
-		json_object_set_new(o, "table", table_json(&x->table));
-	return o;
+		fprintf(out, ",\"kmsg\":{\"table_full\":%" PRIu64 ",\"suppressed\":%" PRIu64 "}", x->kmsg_table_full,
+			x->kmsg_suppressed);
+	if (x->has_table) {
+		const struct ct_table *t = &x->table;
+		fprintf(out,
+			",\"table\":{\"total\":%" PRIu64 ",\"udp\":{\"unreplied\":%" PRIu64 ",\"replied\":%" PRIu64
+			",\"assured\":%" PRIu64 "},\"tcp\":{",
+			t->total, t->udp_unreplied, t->udp_replied, t->udp_assured);
+		for (int i = 1; i < CT_TCP_STATES; i++)
+			fprintf(out, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", ct_tcp_state_name(i), t->tcp[i]);
+		fprintf(out, "},\"icmp\":%" PRIu64 ",\"other\":%" PRIu64 ",\"dump_ms\":%.3f}", t->icmp, t->other,
+			t->dump_ms);
+	}
+	fputs("}\n", out);
 }
 
 json_t *ct_summary_json(const struct ct_summary *s)

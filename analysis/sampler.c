@@ -189,10 +189,7 @@ static void take_sample(struct sampler *s)
 			fflush(s->csv);
 	}
 	if (s->jsonl) {
-		json_t *j = ct_sample_json(&x);
-		json_dumpf(j, s->jsonl, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-		fputc('\n', s->jsonl);
-		json_decref(j);
+		ct_sample_jsonl(s->jsonl, &x);
 		if (flush)
 			fflush(s->jsonl);
 	}

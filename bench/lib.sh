@@ -6,6 +6,20 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
 	cmake --build build -j "$(nproc)" >/dev/null || exit 1
 . tests/integration/lib.sh
 HZ=$(getconf CLK_TCK)
+# The binaries measured: this tree's, or others given (an older build, to
+# set before against after with the same script and peers).
+LOADGEN=${LOADGEN:-$ROOT/build/loadgen/ctstorm-loadgen}
+RESPONDER=${RESPONDER:-$ROOT/build/responder/ctstorm-responder}
+SAMPLER=${SAMPLER:-$ROOT/build/analysis/ctstorm-sampler}
+
+# utime and stime ticks, apart, of one process (all its threads).
+ticks_split() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+	stat=${stat##*) }
+	set -- $stat
+	echo "${12} ${13}"
+}
 
 # utime+stime ticks of one process (all its threads).
 ticks_of() {

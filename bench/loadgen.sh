@@ -4,18 +4,24 @@
 # the load generators on CPU 0):
 #   1. closed loop, UDP, -c 100 -q 500: queries per second and the load
 #      generator's CPU per query;
-#   2. open loop at 20k qps for SECONDS: the achieved rate and the send lag;
+#   2. open loop at 20k qps for SECONDS: the achieved rate, the send lag,
+#      and the sender's CPU (user and system apart) against dnsperf -Q at
+#      the same rate; its CPU per query against the closed loop's;
 #   3. new conntrack entries per second in the server namespace (conntrack
-#      active there): loadgen with a fresh socket per query over a /16 of
-#      source addresses, against dnsperf (-c 1000) and dnsping.
+#      active there), over the sending time (1 s): loadgen with a fresh
+#      socket per query over a /16 of source addresses (-T 1 and -T 2),
+#      against a raw flood that stays in the lab's range (hping3 --udp
+#      --flood -a 198.19.0.N: its source port advances per packet; one
+#      process, then two), dnsperf (-c 1000) and dnsping.
 #
 #   bench/loadgen.sh [SECONDS]    (default 10; needs root)
+#   LOADGEN=/other/ctstorm-loadgen bench/loadgen.sh   measure another build
 SECS=${1:-10}
 . "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
-ct_require dnsperf nsd taskset iptables conntrack
-LG=$ROOT/build/loadgen/ctstorm-loadgen
+ct_require dnsperf nsd taskset iptables conntrack hping3
+LG=$LOADGEN
 
 ct_pair lgbench
 S=198.18.0.2
@@ -33,61 +39,91 @@ ct_wait_dns "$CT_CLI" $S 53 example.test || { cat "$CT_TMP/nsd.log"; exit 1; }
 for p in $(descendants "$CT_LAST_PID"); do taskset -a -p -c 1 "$p" >/dev/null; done
 printf '%s\n' "www.example.test A" "web.example.test AAAA" "example.test SOA" "mail.example.test A" >"$CT_TMP/q"
 
-# run_timed OUTFILE COMMAND...: runs in the client namespace on CPU 0, prints CPU seconds used
+# run_timed OUTFILE COMMAND...: runs in the client namespace on CPU 0,
+# prints the CPU seconds it used: "user system"
 run_timed() {
 	local out=$1
 	shift
 	local a b
-	local me=$BASHPID # this subshell: its waited-for children's CPU lands in its cutime
-	a=$(awk '{print $16 + $17}' /proc/$me/stat)
+	local me=$BASHPID # this subshell: its waited-for children's CPU lands in its cutime, cstime
+	a=$(awk '{print $16, $17}' /proc/$me/stat)
 	ip netns exec "$CT_CLI" taskset -c 0 "$@" >"$out" 2>&1
-	b=$(awk '{print $16 + $17}' /proc/$me/stat)
-	awk -v a="$a" -v b="$b" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}'
+	b=$(awk '{print $16, $17}' /proc/$me/stat)
+	awk -v a="$a" -v b="$b" -v hz="$HZ" 'BEGIN {split(a, x, " "); split(b, y, " ");
+		printf "%.2f %.2f", (y[1] - x[1]) / hz, (y[2] - x[2]) / hz}'
 }
+sum() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a + b}'; }
 
 echo "== 1. closed loop, UDP, -c 100 -q 500, $SECS s"
-cpu=$(run_timed "$CT_TMP/dp1" dnsperf -s $S -d "$CT_TMP/q" -c 100 -q 500 -l "$SECS")
+read -r u1 s1 < <(run_timed "$CT_TMP/dp1" dnsperf -s $S -d "$CT_TMP/q" -c 100 -q 500 -l "$SECS")
+cpu=$(sum "$u1" "$s1")
 dq=$(awk '/Queries per second/ {print $4}' "$CT_TMP/dp1")
 dn=$(awk '/Queries completed/ {print $3}' "$CT_TMP/dp1")
-printf '  dnsperf          %9.0f qps  CPU %6.2f s  %.2f us/query\n' "$dq" "$cpu" "$(awk -v c=$cpu -v n=$dn 'BEGIN {print c * 1e6 / n}')"
-cpu2=$(run_timed "$CT_TMP/lg1" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 100 -q 500 -l "$SECS" --summary "$CT_TMP/lg1.json")
+printf '  dnsperf          %9.0f qps  CPU %6.2f s (user %.2f, sys %.2f)  %.2f us/query\n' "$dq" "$cpu" "$u1" "$s1" \
+	"$(awk -v c=$cpu -v n=$dn 'BEGIN {print c * 1e6 / n}')"
+read -r u2 s2 < <(run_timed "$CT_TMP/lg1" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 100 -q 500 -l "$SECS" --summary "$CT_TMP/lg1.json")
+cpu2=$(sum "$u2" "$s2")
 read -r lq ln < <(python3 -c "import json; s=json.load(open('$CT_TMP/lg1.json')); print(s['qps'], s['answered'])")
-printf '  ctstorm-loadgen  %9.0f qps  CPU %6.2f s  %.2f us/query\n' "$lq" "$cpu2" "$(awk -v c=$cpu2 -v n=$ln 'BEGIN {print c * 1e6 / n}')"
+closed_us=$(awk -v c=$cpu2 -v n=$ln 'BEGIN {print c * 1e6 / n}')
+printf '  ctstorm-loadgen  %9.0f qps  CPU %6.2f s (user %.2f, sys %.2f)  %.2f us/query\n' "$lq" "$cpu2" "$u2" "$s2" "$closed_us"
 awk -v a="$lq" -v b="$dq" -v c="$cpu2" -v d="$cpu" -v n1="$ln" -v n2="$dn" \
 	'BEGIN {printf "  ratio: %.2fx dnsperf qps, %.2fx its CPU per query\n", a / b, (c / n1) / (d / n2)}'
 
-echo "== 2. open loop, 20000 qps for $SECS s"
-run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" >/dev/null
+echo "== 2. open loop, 20000 qps for $SECS s: the rate, the send lag, the sender's CPU"
+read -r u3 s3 < <(run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS")
+dcpu=$(sum "$u3" "$s3")
 dsent=$(awk '/Queries sent/ {print $3}' "$CT_TMP/dp2")
-awk -v s="$dsent" -v t="$SECS" 'BEGIN {printf "  dnsperf -Q       sent %d: %+.3f%% of the schedule\n", s, 100 * (s / (20000 * t) - 1)}'
-run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" --summary "$CT_TMP/lg2.json" >/dev/null
-python3 - "$CT_TMP/lg2.json" "$SECS" <<'PY'
+awk -v s="$dsent" -v t="$SECS" -v c="$dcpu" -v u="$u3" -v y="$s3" \
+	'BEGIN {printf "  dnsperf -Q       sent %d: %+.3f%% of the schedule; CPU %.2f s (user %.2f, sys %.2f)\n", s, 100 * (s / (20000 * t) - 1), c, u, y}'
+read -r u4 s4 < <(run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" --summary "$CT_TMP/lg2.json")
+lcpu=$(sum "$u4" "$s4")
+python3 - "$CT_TMP/lg2.json" "$SECS" "$lcpu" "$u4" "$s4" "$dcpu" "$closed_us" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-want = 20000 * float(sys.argv[2])
+secs, cpu, user, system, dcpu, closed_us = (float(a) for a in sys.argv[2:])
+want = 20000 * secs
 lag = s["send_lag_us"]
+per_q = cpu * 1e6 / s["sent"]
 print(f"  ctstorm-loadgen  sent {s['sent']}: {100 * (s['sent'] / want - 1):+.3f}% of the schedule, "
-      f"{s['late']} late; send lag p50 {lag['p50']:.1f} us, p99 {lag['p99']:.1f} us, max {lag['max']:.0f} us")
+      f"{s['late']} late; send lag p50 {lag['p50']:.1f} us, p99 {lag['p99']:.1f} us, max {lag['max']:.0f} us; "
+      f"CPU {cpu:.2f} s (user {user:.2f}, sys {system:.2f})")
+print(f"  ratio: CPU {cpu / dcpu:.2f}x dnsperf -Q's; {per_q:.2f} us/query = {per_q / closed_us:.2f}x the closed loop's")
 PY
 
-echo "== 3. new conntrack entries per second in the server namespace (1 s runs; the table holds $(cat /proc/sys/net/netfilter/nf_conntrack_max))"
-new_entries() { # label command...
-	local label=$1
-	shift
+SEND=1
+echo "== 3. new conntrack entries per second in the server namespace, over $SEND s of sending (the table holds $(cat /proc/sys/net/netfilter/nf_conntrack_max))"
+# new_entries LABEL CPUS COMMAND...: entries the server's table gained, per second of sending
+new_entries() {
+	local label=$1 cpus=$2
+	shift 2
 	ip netns exec "$CT_SRV" conntrack -F 2>/dev/null
-	local c0 c1 t0 t1
+	local c0 c1
 	c0=$(ip netns exec "$CT_SRV" cat /proc/sys/net/netfilter/nf_conntrack_count)
-	t0=$(date +%s%N)
-	ip netns exec "$CT_CLI" taskset -c 0 "$@" >"$CT_TMP/ne.out" 2>&1
-	t1=$(date +%s%N)
+	ip netns exec "$CT_CLI" taskset -c "$cpus" "$@" >"$CT_TMP/ne.out" 2>&1
 	c1=$(ip netns exec "$CT_SRV" cat /proc/sys/net/netfilter/nf_conntrack_count)
-	awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v l="$label" \
-		'BEGIN {printf "  %-48s %8d entries  %9.0f new entries/s\n", l, b - a, (b - a) / ((t1 - t0) / 1e9)}'
+	awk -v a="$c0" -v b="$c1" -v t="$SEND" -v l="$label" \
+		'BEGIN {printf "  %-52s %8d entries  %9.0f new entries/s\n", l, b - a, (b - a) / t}'
 }
-new_entries "loadgen per-query, src range (pktinfo), CPU 0" "$LG" --quiet -s $S -d "$CT_TMP/q" -l 1 -Q 200000 \
-	--sockets per-query --src-range 198.19.0.0/16 -t 1
-new_entries "loadgen per-query, one address (socket per query)" "$LG" --quiet -s $S -d "$CT_TMP/q" -l 1 -Q 100000 \
-	--sockets per-query -t 1
-new_entries "dnsperf -c 1000 (fixed sockets)" dnsperf -s $S -d "$CT_TMP/q" -c 1000 -l 1
-new_entries "dnsping (one query at a time, fresh socket)" timeout 1 dnsping -c 100000 -i 0 -s $S www.example.test
-echo "  (hping3 --rand-source is left out: its random sources would leave the lab's 198.18.0.0/15)"
+# hping3_flood N: N processes, one a core, each from its own address of the range
+hping3_flood() {
+	local n=$1 i pids=()
+	for ((i = 0; i < n; i++)); do
+		taskset -c "$i" timeout "$SEND" hping3 --udp --flood -q -p 53 -a "198.19.0.$((i + 1))" $S 2>/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	return 0
+}
+export -f hping3_flood
+export SEND S
+new_entries "loadgen per-query, src range (pktinfo), -T 1, CPU 0" 0 "$LG" --quiet -s $S -d "$CT_TMP/q" -l $SEND \
+	-Q 400000 --sockets per-query --src-range 198.19.0.0/16 -t 100ms -T 1
+new_entries "hping3 --udp --flood -a 198.19.0.1, 1 process, CPU 0" 0 bash -c "hping3_flood 1"
+new_entries "loadgen per-query, src range (pktinfo), -T 2, CPUs 0-1" 0-1 "$LG" --quiet -s $S -d "$CT_TMP/q" -l $SEND \
+	-Q 400000 --sockets per-query --src-range 198.19.0.0/16 -t 100ms -T 2
+new_entries "hping3 --udp --flood, 2 processes, CPUs 0 and 1" 0-1 bash -c "hping3_flood 2"
+new_entries "loadgen per-query, one address (socket per query)" 0 "$LG" --quiet -s $S -d "$CT_TMP/q" -l $SEND \
+	-Q 100000 --sockets per-query -t 100ms
+new_entries "dnsperf -c 1000 (fixed sockets)" 0 dnsperf -s $S -d "$CT_TMP/q" -c 1000 -l $SEND
+new_entries "dnsping (one query at a time, fresh socket)" 0 timeout $SEND dnsping -c 100000 -i 0 -s $S www.example.test
+echo "  (hping3's source port advances per packet from a random base: at most 65536 new tuples per address)"

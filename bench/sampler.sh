@@ -1,21 +1,23 @@
 #!/bin/bash
 # Benchmark: ctstorm-sampler's own cost, and its table dump against
 # conntrack-tools, in one invocation.
-#   1. CPU of the sampler at 1 ms and 100 ms intervals (no table dumps), in
-#      a namespace with conntrack active; as a reference, the CPU of polling
-#      the same numbers with `conntrack -C` + `conntrack -S` every 100 ms.
+#   1. CPU of the sampler at 1 ms (CSV, then JSON lines) and 100 ms
+#      intervals (no table dumps), in a namespace with conntrack active,
+#      beside a process that only wakes as often (the floor); as a
+#      reference, the CPU of polling the same numbers with `conntrack -C` +
+#      `conntrack -S` every 100 ms.
 #   2. A table of ENTRIES (default 1M) synthetic entries (--fill):
 #      the sampler's dump-and-classify time against `conntrack -L | wc -l`
 #      and `conntrack -C`.
 # nf_conntrack_max is raised for part 2 and restored on every exit path.
 #
 #   bench/sampler.sh [SECONDS]      (default 10; needs root)
+#   SAMPLER=/other/ctstorm-sampler bench/sampler.sh   another build
 set -uo pipefail
 SECS=${1:-10}
 ENTRIES=${ENTRIES:-1000000}
 
 . "$(dirname "$0")/lib.sh"
-SAMPLER=$ROOT/build/analysis/ctstorm-sampler
 trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
 ct_require conntrack iptables
@@ -25,8 +27,15 @@ ct_pair sbench
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 
 echo "== 1. sampler CPU, $SECS s per interval, namespace with conntrack active"
-for iv in 1ms 100ms; do
-	"$SAMPLER" --netns "$CT_SRV" --interval $iv --csv "$CT_TMP/s-$iv.csv" \
+# the floor: a process that only wakes at the same intervals
+declare -A FLOOR
+for us in 1000 100000; do
+	FLOOR[$us]=$("$ROOT/build/bench/ct-bench-wake" $us "$SECS")
+	printf '  floor: waking every %-6s alone costs %s%% of one core\n' "$((us / 1000))ms" "${FLOOR[$us]}"
+done
+for run in 1ms:csv 1ms:json 100ms:csv; do
+	iv=${run%%:*} out=${run#*:}
+	"$SAMPLER" --netns "$CT_SRV" --interval "$iv" "--$out" "$CT_TMP/s-$iv.$out" \
 		--summary "$CT_TMP/sum-$iv.json" --quiet &
 	pid=$!
 	CT_PIDS+=("$pid")
@@ -36,13 +45,10 @@ for iv in 1ms 100ms; do
 	t1=$(ticks_of $pid)
 	ct_stop $pid
 	samples=$(python3 -c "import json; s=json.load(open('$CT_TMP/sum-$iv.json')); print(s['samples'], s['missed_samples'])")
-	awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" -v iv=$iv -v n="$samples" \
-		'BEGIN {split(n, a, " "); printf "  interval %-6s CPU %.2f%% of one core  (%d samples, %d missed)\n", iv, 100 * t / hz / s, a[1], a[2]}'
-done
-# the floor: a process that only wakes at the same intervals
-for us in 1000 100000; do
-	floor=$("$ROOT/build/bench/ct-bench-wake" $us "$SECS")
-	printf '  floor: waking every %-6s alone costs %s%% of one core\n' "$((us / 1000))ms" "$floor"
+	us=$(( ${iv%ms} * 1000 ))
+	awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" -v iv=$iv -v out=$out -v n="$samples" -v f="${FLOOR[$us]}" \
+		'BEGIN {split(n, a, " "); c = 100 * t / hz / s;
+		printf "  interval %-6s %-5s CPU %.2f%% of one core, %+.2f%% above the floor  (%d samples, %d missed)\n", iv, out, c, c - f, a[1], a[2]}'
 done
 # reference: what polling with conntrack-tools costs at 100 ms
 start=$(date +%s%N)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns bench result rows into a Markdown table with ratios against peers.
 
-stdin: one row per run, "server proto qps answered lost cpu_s cpu_s_per_100k cpu1_s_per_100k".
+stdin: one row per run, "server proto qps answered lost cpu_s cpu_s_per_100k cpu1_s_per_100k
+user_s_per_100k sys_s_per_100k".
 argv[1]: the server being judged; argv[2:]: the peers to compare with.
 BENCH_JSON=FILE also writes the rows as JSON.
 """
@@ -21,18 +22,19 @@ def main():
     for r in rows:
         res[(r[0], r[1])] = {"qps": float(r[2]), "answered": int(r[3]), "lost": r[4],
                              "cpu_s": float(r[5]), "cpu_s_per_100k": float(r[6]),
-                             "cpu1_s_per_100k": float(r[7])}
-    head = "| run | server | qps | lost | process CPU s / 100k | CPU1 s / 100k |"
+                             "cpu1_s_per_100k": float(r[7]), "user_s_per_100k": float(r[8]),
+                             "sys_s_per_100k": float(r[9])}
+    head = "| run | server | qps | lost | process CPU s / 100k | user | sys | CPU1 s / 100k |"
     head += "".join(f" qps vs {p} | CPU vs {p} |" for p in peers)
     print(head)
-    print("|---|---|---:|---:|---:|---:|" + "---:|---:|" * len(peers))
+    print("|---|---|---:|---:|---:|---:|---:|---:|" + "---:|---:|" * len(peers))
     for proto in sorted({k[1] for k in res}, key=lambda p: (p.startswith("tcp"), p)):
         for name in [ours] + peers:
             r = res.get((name, proto))
             if not r:
                 continue
             line = (f"| {proto} | {name} | {r['qps']:.0f} | {r['lost']} | {r['cpu_s_per_100k']:.4f} |"
-                    f" {r['cpu1_s_per_100k']:.4f} |")
+                    f" {r['user_s_per_100k']:.4f} | {r['sys_s_per_100k']:.4f} | {r['cpu1_s_per_100k']:.4f} |")
             for p in peers:
                 pr = res.get((p, proto))
                 line += (f" {ratio(r['qps'], pr['qps'])} | {ratio(r['cpu_s_per_100k'], pr['cpu_s_per_100k'])} |"

@@ -120,9 +120,10 @@ void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
 	lg_add(&st->cnt, LG_RCODE0 + rcode, 1);
 	if (tc)
 		lg_add(&st->cnt, LG_TRUNCATED, 1);
-	ct_hist_record(&st->hi, now - s->intended_ns);
+	uint64_t from = lg_latency_origin(s);
+	ct_hist_record(&st->hi, now - from);
 	ct_hist_record(&st->ha, now - s->sent_ns);
-	ct_hist_record(&st->ihi, now - s->intended_ns);
+	ct_hist_record(&st->ihi, now - from);
 	ct_hist_record(&st->iha, now - s->sent_ns);
 	if (st->canary)
 		canary_log(st, s, "answered", rcode, now);
@@ -228,11 +229,15 @@ static void send_query(struct stream *st, uint64_t intended_ns)
 		flow_retire(f);
 }
 
-static bool budget_left(struct lg_engine *e)
+/* --max-queries: each thread has its share, counted without sharing. */
+static bool budget_left(struct lg_thread *th)
 {
-	if (!e->cfg.max_queries)
+	if (!th->e->cfg.max_queries)
 		return true;
-	return atomic_fetch_add(&e->issued, 1) < e->cfg.max_queries;
+	if (th->budget == 0)
+		return false;
+	th->budget--;
+	return true;
 }
 
 static void arm(struct event *ev, uint64_t ns)
@@ -253,8 +258,10 @@ static void send_open_loop(struct stream *st)
 			return;
 		}
 		uint64_t due = e->start_ns + t;
-		enum ct_slot_fate fate = ct_slot_fate(now, due, e->cfg.max_lag_ns);
+		enum ct_slot_fate fate = ct_slot_fate(now, due, e->cfg.pace_slack_ns, e->cfg.max_lag_ns);
 		if (fate == CT_SLOT_WAIT) {
+			/* woken at the next slot's time, the wake-up takes every slot
+			 * due within the slack: one per batch, not one per query */
 			arm(st->send_ev, due - now);
 			return;
 		}
@@ -267,7 +274,7 @@ static void send_open_loop(struct stream *st)
 			lg_add(&st->cnt, LG_LATE, 1);
 		} else if (st->outstanding >= st->limit) {
 			lg_add(&st->cnt, LG_THROTTLED, 1);
-		} else if (!budget_left(e)) {
+		} else if (!budget_left(th)) {
 			st->finished = true;
 			th->stopping = true; /* --max-queries reached */
 			finish_if_drained(th);
@@ -288,7 +295,7 @@ static void send_closed_loop(struct stream *st)
 			event_active(st->send_ev, EV_TIMEOUT, 0);
 			return;
 		}
-		if (!budget_left(th->e)) {
+		if (!budget_left(th)) {
 			st->finished = true;
 			th->stopping = true;
 			finish_if_drained(th);
@@ -519,6 +526,7 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 		th->free_ids[i] = (uint16_t)((i + 1) % MAX_SLOTS);
 	th->nfree = MAX_SLOTS;
 	th->free_head = 0;
+	th->budget = e->cfg.max_queries / e->cfg.threads + (id < e->cfg.max_queries % e->cfg.threads ? 1 : 0);
 	for (int i = 0; i < RECV_BATCH; i++) {
 		th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
 		th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
@@ -712,6 +720,7 @@ void lg_engine_free(struct lg_engine *e)
 		stream_free(&th->load);
 		if (th->has_canary)
 			stream_free(&th->canary);
+		flow_spares_free(th);
 		if (th->timeout_ev)
 			event_free(th->timeout_ev);
 		if (th->interval_ev)

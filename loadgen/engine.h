@@ -39,6 +39,7 @@ struct lg_config {
 	uint32_t outstanding;     /* in flight at most, over all threads */
 	uint64_t timeout_ns;
 	uint64_t max_lag_ns;
+	uint64_t pace_slack_ns;   /* open loop: slots this close to now go in the same wake-up */
 	unsigned threads;
 	struct lg_src_range src;
 	bool cares;               /* resolve through c-ares, as an application */

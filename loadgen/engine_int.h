@@ -11,6 +11,7 @@
 #include <ares.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
@@ -36,8 +37,10 @@ struct flow {
 	struct lg_thread *th;
 	struct stream *st;
 	int fd;
-	struct event *ev;           /* UDP: readable */
+	struct event ev;            /* UDP: readable (event_assign: no allocation per flow) */
+	bool ev_added;
 	struct bufferevent *bev;    /* TCP */
+	struct flow *next_spare;    /* the thread's spare flows, for reuse */
 	int pool_index;             /* where it sits in the stream's pool, or NONE */
 	uint64_t sent;
 	uint32_t outstanding;
@@ -106,6 +109,8 @@ struct lg_thread {
 	struct stream load, canary;
 	bool has_canary;
 	uint64_t src_next;
+	struct flow *spare_flows;      /* freed flows, reused: none allocated per query */
+	uint64_t budget;               /* --max-queries: this thread's share left */
 	bool stopping;                 /* no more sends: the run's time is up */
 	uint64_t interval_k;
 	struct pub pub;
@@ -128,11 +133,17 @@ struct lg_engine {
 	struct lg_config cfg;
 	struct lg_thread **th;
 	uint64_t start_ns;
-	_Atomic uint64_t issued;
 	struct lg_totals *prev;        /* per thread: cumulative at the last collected interval */
 	uint64_t collected;
 	struct ct_sched canary_sched;
 };
+
+/* Latency "from the intended send time" counts from the send when the
+ * query left early (within the pace slack), never from before it left. */
+static inline uint64_t lg_latency_origin(const struct slot *s)
+{
+	return s->sent_ns < s->intended_ns ? s->sent_ns : s->intended_ns;
+}
 
 /* engine.c: outcomes */
 void complete(struct lg_thread *th, int32_t id);
@@ -145,6 +156,7 @@ void canary_log(struct stream *st, const struct slot *s, const char *outcome, in
 struct flow *flow_for_query(struct stream *st);
 void flow_free(struct flow *f);
 void flow_retire(struct flow *f);
+void flow_spares_free(struct lg_thread *th);
 void fail_flow(struct flow *f, enum lg_counter why, const char *outcome);
 int send_pktinfo(struct stream *st, struct flow *f, const uint8_t *buf, size_t len);
 

@@ -17,17 +17,45 @@
 
 /* ---- flows ---- */
 
+/* Flows are recycled within their thread: a socket per query costs the
+ * socket's own system calls, not an allocation and an event as well. */
+static struct flow *flow_get(struct lg_thread *th)
+{
+	struct flow *f = th->spare_flows;
+	if (!f)
+		return calloc(1, sizeof *f);
+	th->spare_flows = f->next_spare;
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static void flow_put(struct flow *f)
+{
+	struct lg_thread *th = f->th;
+	f->next_spare = th->spare_flows;
+	th->spare_flows = f;
+}
+
+void flow_spares_free(struct lg_thread *th)
+{
+	while (th->spare_flows) {
+		struct flow *f = th->spare_flows;
+		th->spare_flows = f->next_spare;
+		free(f);
+	}
+}
+
 void flow_free(struct flow *f)
 {
 	if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
 		f->st->pool[f->pool_index] = NULL;
-	if (f->ev)
-		event_free(f->ev);
+	if (f->ev_added)
+		event_del(&f->ev);
 	if (f->bev)
 		bufferevent_free(f->bev);
 	else if (f->fd >= 0)
 		close(f->fd);
-	free(f);
+	flow_put(f);
 }
 
 void flow_retire(struct flow *f)
@@ -97,7 +125,7 @@ static struct flow *flow_new(struct stream *st)
 		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0)
 			goto fail;
 	}
-	f = calloc(1, sizeof *f);
+	f = flow_get(th);
 	if (!f) {
 		errno = ENOMEM;
 		goto fail;
@@ -111,11 +139,12 @@ static struct flow *flow_new(struct stream *st)
 		 * errors; pktinfo sockets stay open to every source address */
 		if (!st->pktinfo && connect(fd, (const struct sockaddr *)&cfg->server.ss, cfg->server.len) < 0)
 			goto fail;
-		f->ev = event_new(th->base, fd, EV_READ | EV_PERSIST, udp_read_cb, f);
-		if (!f->ev || event_add(f->ev, NULL) < 0) {
+		if (event_assign(&f->ev, th->base, fd, EV_READ | EV_PERSIST, udp_read_cb, f) < 0 ||
+		    event_add(&f->ev, NULL) < 0) {
 			errno = ENOMEM;
 			goto fail;
 		}
+		f->ev_added = true;
 		f->connected = true;
 	} else {
 		f->bev = bufferevent_socket_new(th->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -131,7 +160,7 @@ static struct flow *flow_new(struct stream *st)
 		if (bufferevent_socket_connect(f->bev, (struct sockaddr *)&cfg->server.ss, (int)cfg->server.len) < 0) {
 			lg_add(&st->cnt, LG_TCP_CONNECT_FAILED, 1);
 			bufferevent_free(f->bev);
-			free(f);
+			flow_put(f);
 			return NULL;
 		}
 	}
@@ -141,9 +170,9 @@ static struct flow *flow_new(struct stream *st)
 fail:
 	lg_add(&st->cnt, lg_errno_counter(errno), 1);
 	if (f) {
-		if (f->ev)
-			event_free(f->ev);
-		free(f);
+		if (f->ev_added)
+			event_del(&f->ev);
+		flow_put(f);
 	}
 	if (fd >= 0)
 		close(fd);

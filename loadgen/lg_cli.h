@@ -48,6 +48,7 @@ struct lg_cli {
 	const char *json, *summary;
 	uint64_t max_queries;
 	uint64_t max_lag;
+	uint64_t pace_slack;
 	uint64_t edns;
 	bool no_rd;
 	bool quiet;

@@ -147,9 +147,9 @@ double ct_sched_count(const struct ct_sched *s, uint64_t t_ns)
 	return s->total;
 }
 
-enum ct_slot_fate ct_slot_fate(uint64_t now_ns, uint64_t due_ns, uint64_t max_lag_ns)
+enum ct_slot_fate ct_slot_fate(uint64_t now_ns, uint64_t due_ns, uint64_t slack_ns, uint64_t max_lag_ns)
 {
 	if (due_ns > now_ns)
-		return CT_SLOT_WAIT;
+		return due_ns - now_ns > slack_ns ? CT_SLOT_WAIT : CT_SLOT_SEND;
 	return now_ns - due_ns > max_lag_ns ? CT_SLOT_LATE : CT_SLOT_SEND;
 }

@@ -41,10 +41,11 @@ uint64_t ct_sched_time(const struct ct_sched *s, uint64_t k);
 double ct_sched_rate(const struct ct_sched *s, uint64_t t_ns);
 
 /* What to do with a query whose slot is due at due_ns when the clock
- * reads now_ns: wait, send it, or skip it as late (more than max_lag_ns
- * behind: never a burst to catch up). */
+ * reads now_ns: wait (more than slack_ns ahead), send it (up to slack_ns
+ * early: a wake-up carries every slot that close), or skip it as late
+ * (more than max_lag_ns behind: never a burst to catch up). */
 enum ct_slot_fate { CT_SLOT_WAIT, CT_SLOT_SEND, CT_SLOT_LATE };
-enum ct_slot_fate ct_slot_fate(uint64_t now_ns, uint64_t due_ns, uint64_t max_lag_ns);
+enum ct_slot_fate ct_slot_fate(uint64_t now_ns, uint64_t due_ns, uint64_t slack_ns, uint64_t max_lag_ns);
 
 /* Queries scheduled in [0, t_ns). */
 double ct_sched_count(const struct ct_sched *s, uint64_t t_ns);

@@ -51,6 +51,19 @@ struct delay_slot {
 	uint8_t data[]; /* handler's UDP maximum */
 };
 
+/* Replies a UDP socket's send buffer did not take (EAGAIN): kept, with
+ * reading paused, until the socket is writable again. Made on the first
+ * overload of the socket. */
+struct udp_backlog {
+	struct mmsghdr msg[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage addr[UDP_BATCH];
+	union pktinfo_ctl ctl[UDP_BATCH];
+	int head, n;
+	struct event *wev;
+	uint8_t buf[]; /* UDP_BATCH replies of the handler's UDP maximum */
+};
+
 struct udp_sock {
 	struct worker *w;
 	const struct ct_listen *l;
@@ -62,13 +75,15 @@ struct udp_sock {
 	 * so arrival order is due order) and one timer for its head */
 	uint8_t *slots;
 	size_t slot_size, cap, head, count;
+	size_t counted;  /* at the head, already counted delayed (a send that waits) */
 	struct event *timer;
+	struct udp_backlog *backlog;
 };
 
 struct tcp_pending {
 	struct tcp_pending *next;
 	uint64_t due_ns;
-	size_t len;
+	size_t len, cap;
 	uint8_t data[];
 };
 
@@ -101,9 +116,12 @@ struct worker {
 	struct tcp_listener *tcp;
 	size_t nsock;
 	struct tcp_conn *conns;
+	struct tcp_pending *spare;  /* delay mode: replies' blocks, reused */
 	struct ct_stats stats;
 	/* batch buffers, allocated once */
 	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	int rmsg_dirty;      /* headers the last recvmmsg wrote into */
+	bool rmsg_wildcard;  /* they are set for a wildcard socket (control buffers) */
 	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
 	struct sockaddr_storage raddr[UDP_BATCH];
 	union pktinfo_ctl rctl[UDP_BATCH], sctl[UDP_BATCH];
@@ -153,22 +171,30 @@ static struct delay_slot *slot_at(struct udp_sock *u, size_t i)
 	return (struct delay_slot *)(u->slots + ((u->head + i) % u->cap) * u->slot_size);
 }
 
-static void send_batch(struct worker *w, int fd, struct mmsghdr *msgs, int n)
+/* Sends a batch; returns how many datagrams it is done with (sent, or
+ * refused and counted). Stops short at EAGAIN: the socket's buffer is
+ * full, and trying the rest one by one would only spin; the caller keeps
+ * them. ENOBUFS (the device's queue is full) drops the rest at once, for
+ * the same reason; another error (EPERM from our own conntrack...) skips
+ * that one datagram. */
+static int send_batch(struct worker *w, int fd, struct mmsghdr *msgs, int n)
 {
 	int done = 0;
 	while (done < n) {
 		int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			/* skip the datagram that failed (ENOBUFS, EAGAIN, EPERM from
-			 * our own conntrack...), count it, send the rest */
-			ct_stats_add(&w->stats, CT_C_SEND_ERRORS, 1);
-			done++;
+		if (r > 0) {
+			done += r;
 			continue;
 		}
-		done += r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		int skip = r < 0 && errno == ENOBUFS ? n - done : 1;
+		ct_stats_add(&w->stats, CT_C_SEND_ERRORS, (uint64_t)skip);
+		done += skip;
 	}
+	return done;
 }
 
 /* On a wildcard socket the kernel would pick the reply's source by route,
@@ -223,10 +249,18 @@ static void delay_flush(struct udp_sock *u)
 		if (n == 0)
 			break;
 		/* counted before they leave: whoever reads an answer finds it counted */
-		ct_stats_add(&w->stats, CT_C_MODE_DELAYED, (uint64_t)n);
-		send_batch(w, u->fd, w->smsg, n);
-		u->head = (u->head + (size_t)n) % u->cap;
-		u->count -= (size_t)n;
+		if ((size_t)n > u->counted)
+			ct_stats_add(&w->stats, CT_C_MODE_DELAYED, (uint64_t)n - u->counted);
+		int done = send_batch(w, u->fd, w->smsg, n);
+		u->head = (u->head + (size_t)done) % u->cap;
+		u->count -= (size_t)done;
+		u->counted = (size_t)(n - done);
+		if (done < n) {
+			/* the socket's buffer is full: the rest wait for the next tick */
+			struct timeval tv = ct_timeval(CT_NS_PER_MS);
+			evtimer_add(u->timer, &tv);
+			return;
+		}
 	}
 	if (u->count) {
 		uint64_t wait = slot_at(u, 0)->due_ns - now;
@@ -263,6 +297,74 @@ static void delay_push(struct udp_sock *u, const uint8_t *data, size_t len,
 	}
 }
 
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
+
+static void udp_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_sock *u = arg;
+	struct udp_backlog *b = u->backlog;
+	(void)what;
+	int done = send_batch(u->w, fd, b->msg + b->head, b->n);
+	b->head += done;
+	b->n -= done;
+	if (b->n)
+		return; /* still full: wait for the next writable */
+	event_del(b->wev);
+	event_add(u->ev, NULL);
+	udp_read_cb(fd, EV_READ, u);
+}
+
+/* Keeps the replies the socket did not take and pauses reading until it
+ * drains: the queries wait in the kernel's queue meanwhile (and the
+ * kernel drops what does not fit, as it would for any server). */
+static void udp_keep(struct udp_sock *u, const struct mmsghdr *msgs, int n)
+{
+	size_t smax = u->w->srv->cfg.handler->edns_udp_max;
+	struct udp_backlog *b = u->backlog;
+	if (!b) {
+		b = calloc(1, sizeof *b + UDP_BATCH * smax);
+		if (!b || !(b->wev = event_new(u->w->base, u->fd, EV_WRITE | EV_PERSIST, udp_write_cb, u))) {
+			free(b);
+			ct_stats_add(&u->w->stats, CT_C_SEND_ERRORS, (uint64_t)n);
+			return;
+		}
+		u->backlog = b;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct msghdr *m = &msgs[i].msg_hdr;
+		uint8_t *data = b->buf + (size_t)i * smax;
+		memcpy(data, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len);
+		memcpy(&b->addr[i], m->msg_name, m->msg_namelen);
+		if (m->msg_controllen)
+			memcpy(b->ctl[i].buf, m->msg_control, m->msg_controllen);
+		b->iov[i] = (struct iovec){ data, m->msg_iov[0].iov_len };
+		b->msg[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i], .msg_namelen = m->msg_namelen,
+						      .msg_iov = &b->iov[i], .msg_iovlen = 1,
+						      .msg_control = m->msg_controllen ? b->ctl[i].buf : NULL,
+						      .msg_controllen = m->msg_controllen };
+	}
+	b->head = 0;
+	b->n = n;
+	event_del(u->ev);
+	event_add(b->wev, NULL);
+}
+
+/* The receive headers are set once (worker_open); recvmmsg writes only a
+ * datagram's name and control lengths and its flags: those of the
+ * datagrams the last call read are put back before the next, all of them
+ * when the socket differs in wanting the destination (wildcard). */
+static void recv_headers_ready(struct worker *w, bool wildcard)
+{
+	int n = w->rmsg_wildcard == wildcard ? w->rmsg_dirty : UDP_BATCH;
+	for (int i = 0; i < n; i++) {
+		w->rmsg[i].msg_hdr.msg_namelen = sizeof w->raddr[i];
+		w->rmsg[i].msg_hdr.msg_control = wildcard ? w->rctl[i].buf : NULL;
+		w->rmsg[i].msg_hdr.msg_controllen = wildcard ? sizeof w->rctl[i] : 0;
+	}
+	w->rmsg_wildcard = wildcard;
+	w->rmsg_dirty = 0;
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *u = arg;
@@ -272,15 +374,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		for (int i = 0; i < UDP_BATCH; i++) {
-			w->riov[i] = (struct iovec){ w->rbuf[i], UDP_RECV_MAX };
-			w->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &w->raddr[i],
-							       .msg_namelen = sizeof w->raddr[i],
-							       .msg_iov = &w->riov[i], .msg_iovlen = 1,
-							       .msg_control = u->wildcard ? w->rctl[i].buf : NULL,
-							       .msg_controllen = u->wildcard ? sizeof w->rctl[i] : 0 };
-		}
+		recv_headers_ready(w, u->wildcard);
 		int n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		w->rmsg_dirty = n > 0 ? n : 0;
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				ct_stats_add(&w->stats, CT_C_RECV_ERRORS, 1);
@@ -318,13 +414,41 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				out++;
 			}
 		}
-		send_batch(w, fd, w->smsg, out);
+		int done = send_batch(w, fd, w->smsg, out);
+		if (done < out) {
+			udp_keep(u, w->smsg + done, out - done);
+			return;
+		}
 		if (n < UDP_BATCH)
 			return;
 	}
 }
 
 /* ---- TCP ---- */
+
+/* Delay mode's replies wait in blocks the worker reuses: no allocation per
+ * reply once the blocks for the replies in flight exist. */
+#define PENDING_MIN 512
+
+static struct tcp_pending *pending_get(struct worker *w, size_t len)
+{
+	struct tcp_pending *p = w->spare;
+	if (p && p->cap >= len) {
+		w->spare = p->next;
+		return p;
+	}
+	size_t cap = len > PENDING_MIN ? len : PENDING_MIN;
+	p = malloc(sizeof *p + cap);
+	if (p)
+		p->cap = cap;
+	return p;
+}
+
+static void pending_put(struct worker *w, struct tcp_pending *p)
+{
+	p->next = w->spare;
+	w->spare = p;
+}
 
 static void conn_free(struct tcp_conn *c)
 {
@@ -341,7 +465,7 @@ static void conn_free(struct tcp_conn *c)
 	while (c->pend_head) {
 		struct tcp_pending *p = c->pend_head;
 		c->pend_head = p->next;
-		free(p);
+		pending_put(w, p);
 	}
 	atomic_fetch_sub(&w->srv->tcp_active, 1);
 	free(c);
@@ -370,7 +494,7 @@ static void tcp_timer_cb(evutil_socket_t fd, short what, void *arg)
 			c->pend_tail = NULL;
 		ct_stats_add(&c->w->stats, CT_C_MODE_DELAYED, 1);
 		conn_send(c, p->data, p->len);
-		free(p);
+		pending_put(c->w, p);
 	}
 	if (c->pend_head) {
 		uint64_t wait = c->pend_head->due_ns - now;
@@ -381,11 +505,11 @@ static void tcp_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static int conn_delay(struct tcp_conn *c, const uint8_t *framed, size_t len)
 {
-	struct tcp_pending *p = malloc(sizeof *p + len);
+	struct tcp_pending *p = pending_get(c->w, len);
 	if (!p)
 		return -1;
 	if (!c->timer && !(c->timer = evtimer_new(c->w->base, tcp_timer_cb, c))) {
-		free(p);
+		pending_put(c->w, p);
 		return -1;
 	}
 	p->next = NULL;
@@ -577,6 +701,11 @@ static int worker_open(struct ct_server *srv, struct worker *w, char *err, size_
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		w->udp[i].fd = w->tcp[i].fd = -1;
 	}
+	for (int i = 0; i < UDP_BATCH; i++) {
+		w->riov[i] = (struct iovec){ w->rbuf[i], UDP_RECV_MAX };
+		w->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &w->raddr[i], .msg_namelen = sizeof w->raddr[i],
+						       .msg_iov = &w->riov[i], .msg_iovlen = 1 };
+	}
 	w->nsock = cfg->nlistens;
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		struct udp_sock *u = &w->udp[i];
@@ -696,6 +825,10 @@ static void worker_free(struct worker *w)
 			event_free(u->ev);
 		if (u->timer)
 			event_free(u->timer);
+		if (u->backlog) {
+			event_free(u->backlog->wev);
+			free(u->backlog);
+		}
 		free(u->slots);
 		if (u->fd >= 0)
 			close(u->fd);
@@ -703,6 +836,11 @@ static void worker_free(struct worker *w)
 			evconnlistener_free(w->tcp[i].lev);
 		if (w->tcp[i].fd >= 0)
 			close(w->tcp[i].fd);
+	}
+	while (w->spare) {
+		struct tcp_pending *p = w->spare;
+		w->spare = p->next;
+		free(p);
 	}
 	free(w->udp);
 	free(w->tcp);

@@ -56,6 +56,47 @@ static void test_csv(void **state)
 	free(buf);
 }
 
+static void test_jsonl(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ct_sample a = make(0.25, 10, 5, 2), b = make(0.5, 400, 9, 1);
+	a.have_kmsg = false;
+	b.has_table = true;
+	b.table.total = 400;
+	b.table.udp_assured = 300;
+	b.table.tcp[CT_TCP_STATES - 1] = 7;
+	b.table.dump_ms = 1.5;
+	ct_sample_jsonl(f, &a);
+	ct_sample_jsonl(f, &b);
+	fclose(f);
+	char *l2 = strchr(buf, '\n') + 1;
+	assert_int_equal(l2[strlen(l2) - 1], '\n');
+	json_error_t e;
+	json_t *ja = json_loadb(buf, (size_t)(l2 - buf), 0, &e), *jb = json_loads(l2, 0, &e);
+	assert_non_null(ja);
+	assert_non_null(jb);
+	assert_true(json_real_value(json_object_get(ja, "t_s")) == 0.25);
+	assert_int_equal(json_integer_value(json_object_get(ja, "count")), 10);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ja, "stat"), "drop")), 5);
+	assert_true(json_is_null(json_object_get(json_object_get(ja, "stat"), "chaintoolong"))); /* not reported */
+	assert_null(json_object_get(ja, "kmsg"));
+	assert_null(json_object_get(ja, "table"));
+	assert_int_equal(json_object_size(json_object_get(ja, "stat")), CT_ST__COUNT);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(jb, "kmsg"), "table_full")), 1);
+	json_t *t = json_object_get(jb, "table");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "udp"), "assured")), 300);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "tcp"), ct_tcp_state_name(CT_TCP_STATES - 1))),
+			 7);
+	assert_int_equal(json_object_size(json_object_get(t, "tcp")), CT_TCP_STATES - 1);
+	assert_true(json_real_value(json_object_get(t, "dump_ms")) == 1.5);
+	json_decref(ja);
+	json_decref(jb);
+	free(buf);
+}
+
 static void test_summary(void **state)
 {
 	(void)state;
@@ -110,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_no_drop_is_null),
 		cmocka_unit_test(test_prom),

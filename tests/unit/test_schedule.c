@@ -96,16 +96,20 @@ static void test_late(void **state)
 {
 	(void)state;
 	const uint64_t ms = 1000000;
-	assert_int_equal(ct_slot_fate(5 * ms, 6 * ms, 10 * ms), CT_SLOT_WAIT);  /* early: wait */
-	assert_int_equal(ct_slot_fate(6 * ms, 6 * ms, 10 * ms), CT_SLOT_SEND);  /* on time */
-	assert_int_equal(ct_slot_fate(16 * ms, 6 * ms, 10 * ms), CT_SLOT_SEND); /* exactly max lag: still sent */
-	assert_int_equal(ct_slot_fate(16 * ms + 1, 6 * ms, 10 * ms), CT_SLOT_LATE);
+	assert_int_equal(ct_slot_fate(5 * ms, 6 * ms, 0, 10 * ms), CT_SLOT_WAIT);  /* early: wait */
+	assert_int_equal(ct_slot_fate(6 * ms, 6 * ms, 0, 10 * ms), CT_SLOT_SEND);  /* on time */
+	assert_int_equal(ct_slot_fate(16 * ms, 6 * ms, 0, 10 * ms), CT_SLOT_SEND); /* exactly max lag: still sent */
+	assert_int_equal(ct_slot_fate(16 * ms + 1, 6 * ms, 0, 10 * ms), CT_SLOT_LATE);
+	/* with 1 ms of slack, a wake-up takes every slot due within 1 ms */
+	assert_int_equal(ct_slot_fate(5 * ms, 6 * ms, ms, 10 * ms), CT_SLOT_SEND);
+	assert_int_equal(ct_slot_fate(5 * ms - 1, 6 * ms, ms, 10 * ms), CT_SLOT_WAIT);
+	assert_int_equal(ct_slot_fate(16 * ms + 1, 6 * ms, ms, 10 * ms), CT_SLOT_LATE);
 	/* after a 1 s stall at 1000 qps, only the last 10 ms of slots go out */
 	struct ct_sched s;
 	ct_sched_constant(&s, 1000, 10 * 1000 * ms);
 	uint64_t now = 1000 * ms, sent = 0, late = 0;
 	for (uint64_t k = 0; ct_sched_time(&s, k) <= now; k++) {
-		if (ct_slot_fate(now, ct_sched_time(&s, k), 10 * ms) == CT_SLOT_LATE)
+		if (ct_slot_fate(now, ct_sched_time(&s, k), ms, 10 * ms) == CT_SLOT_LATE)
 			late++;
 		else
 			sent++;
