@@ -70,7 +70,7 @@ void cares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen
 		complete(th, id);
 	} else if (abuf && alen >= CT_DNS_HDRLEN && (abuf[2] & 0x80)) {
 		/* an answer, whatever its rcode (c-ares calls NXDOMAIN ENOTFOUND) */
-		record_answer(th, id, abuf[3] & 0xf, (abuf[2] & 0x02) != 0);
+		record_answer(th, id, abuf[3] & 0xf, (abuf[2] & 0x02) != 0, ct_now_ns());
 	} else if (status == ARES_ETIMEOUT || status == ARES_ECANCELLED) {
 		lg_add(&st->cnt, LG_TIMEOUTS, 1);
 		complete(th, id);

@@ -111,11 +111,14 @@ void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const cha
 	complete(th, id);
 }
 
-void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
+/* at_ns: when the answer arrived (the kernel's receive time where the
+ * socket has one), so an answer that waited in the socket while this
+ * thread was sending does not count the wait. */
+void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc, uint64_t at_ns)
 {
 	struct slot *s = &th->slots[id];
 	struct stream *st = s->st;
-	uint64_t now = ct_now_ns();
+	uint64_t now = at_ns > s->sent_ns ? at_ns : s->sent_ns;
 	lg_add(&st->cnt, LG_ANSWERED, 1);
 	lg_add(&st->cnt, LG_RCODE0 + rcode, 1);
 	if (tc)
@@ -132,7 +135,7 @@ void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc)
 
 /* Matches one answer; true when it completed a query (which may have
  * freed the flow). */
-bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
+bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len, uint64_t at_ns)
 {
 	struct lg_thread *th = f->th;
 	struct stream *st = f->st;
@@ -158,7 +161,7 @@ bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len)
 	case CT_ANS_OK:
 		break;
 	}
-	record_answer(th, id, info.rcode, info.tc);
+	record_answer(th, id, info.rcode, info.tc, at_ns);
 	return true;
 }
 
@@ -319,12 +322,24 @@ static void send_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- time: timeouts, intervals, the end ---- */
 
+/* The answers' receive times are on the realtime clock; the offset to the
+ * monotonic one is taken again at every timeout tick (1..100 ms), so that
+ * NTP's slewing of the realtime clock cannot build up during a run. */
+static void clock_offset_update(struct lg_thread *th)
+{
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	th->rt_to_mono_ns = ((int64_t)mono.tv_sec - rt.tv_sec) * 1000000000 + (mono.tv_nsec - rt.tv_nsec);
+}
+
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lg_thread *th = arg;
 	uint64_t now = ct_now_ns(), limit = th->e->cfg.timeout_ns;
 	(void)fd;
 	(void)what;
+	clock_offset_update(th);
 	/* the list is in send order, so the oldest come first; c-ares
 	 * lookups keep their own time (their retries) */
 	for (int32_t id = th->head, next; id != NONE; id = next) {
@@ -529,8 +544,11 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	th->budget = e->cfg.max_queries / e->cfg.threads + (id < e->cfg.max_queries % e->cfg.threads ? 1 : 0);
 	for (int i = 0; i < RECV_BATCH; i++) {
 		th->riov[i] = (struct iovec){ th->rbatch[i], RECV_MAX };
-		th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1 };
+		th->rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &th->riov[i], .msg_iovlen = 1,
+							.msg_control = th->rctl[i].buf,
+							.msg_controllen = sizeof th->rctl[i].buf };
 	}
+	clock_offset_update(th);
 	struct event_config *ec = event_config_new();
 	if (ec)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);

@@ -126,6 +126,11 @@ struct lg_thread {
 	uint8_t rbuf[65536];             /* one TCP message */
 	struct mmsghdr rmsg[RECV_BATCH]; /* UDP answers, read in batches */
 	struct iovec riov[RECV_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+	} rctl[RECV_BATCH];              /* each answer's arrival time (SO_TIMESTAMPNS) */
+	int64_t rt_to_mono_ns;           /* CLOCK_MONOTONIC minus CLOCK_REALTIME */
 	uint8_t rbatch[RECV_BATCH][RECV_MAX];
 };
 
@@ -148,8 +153,8 @@ static inline uint64_t lg_latency_origin(const struct slot *s)
 /* engine.c: outcomes */
 void complete(struct lg_thread *th, int32_t id);
 void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const char *outcome);
-void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc);
-bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len);
+void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc, uint64_t at_ns);
+bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len, uint64_t at_ns);
 void canary_log(struct stream *st, const struct slot *s, const char *outcome, int rcode, uint64_t now);
 
 /* flow.c */

@@ -119,6 +119,11 @@ static struct flow *flow_new(struct stream *st)
 		int one = 1;
 		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
 	}
+	if (type == SOCK_DGRAM) {
+		/* each answer's arrival time, not when this thread got to read it */
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+	}
 	if (cfg->src.count && !st->pktinfo) {
 		struct ct_sockaddr src;
 		next_source(th, &src);
@@ -221,15 +226,33 @@ void fail_flow(struct flow *f, enum lg_counter why, const char *outcome)
 	}
 }
 
+/* When datagram i arrived, on the monotonic clock: the kernel's receive
+ * time (SO_TIMESTAMPNS, on the realtime clock), or now without one. */
+static uint64_t arrival_ns(struct lg_thread *th, int i, uint64_t now)
+{
+	struct msghdr *m = &th->rmsg[i].msg_hdr;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof ts);
+			int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + th->rt_to_mono_ns;
+			/* a realtime step since the offset was taken: trust our clock */
+			return at > 0 && (uint64_t)at <= now ? (uint64_t)at : now;
+		}
+	}
+	return now;
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct flow *f = arg;
 	struct lg_thread *th = f->th;
 	(void)what;
-	/* the batch headers were set up once (thread_new): with no name and no
-	 * control buffer, recvmmsg changes nothing in them but the lengths */
+	/* the batch headers were set up once (thread_new): with no name,
+	 * recvmmsg changes nothing in them but the lengths, put back here */
 	for (int round = 0; round < 4; round++) {
 		int n = recvmmsg(fd, th->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
+		uint64_t now = ct_now_ns();
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -239,13 +262,20 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				fail_flow(f, LG__COUNT, "refused"); /* the flow may be gone */
 			return;
 		}
+		bool gone = false;
 		for (int i = 0; i < n; i++) {
+			uint64_t at = arrival_ns(th, i, now);
+			th->rmsg[i].msg_hdr.msg_controllen = sizeof th->rctl[i].buf;
+			if (gone)
+				continue;
 			bool last = f->outstanding == 1 && f->retired;
 			if (th->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				lg_add(&f->st->cnt, LG_MALFORMED, 1);
-			else if (handle_answer(f, th->rbatch[i], th->rmsg[i].msg_len) && last)
-				return; /* the flow was freed with its last answer */
+			else if (handle_answer(f, th->rbatch[i], th->rmsg[i].msg_len, at) && last)
+				gone = true; /* the flow was freed with its last answer */
 		}
+		if (gone)
+			return;
 		if (n < RECV_BATCH)
 			return;
 	}
@@ -259,7 +289,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	ssize_t len;
 	while ((len = ct_tcp_frame_pull(in, th->rbuf)) >= 0) {
 		bool last = f->outstanding == 1 && f->retired;
-		if (handle_answer(f, th->rbuf, (size_t)len) && last)
+		if (handle_answer(f, th->rbuf, (size_t)len, ct_now_ns()) && last)
 			return;
 	}
 }
