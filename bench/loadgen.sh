@@ -16,7 +16,9 @@
 #
 #   bench/loadgen.sh [SECONDS]    (default 10; needs root)
 #   LOADGEN=/other/ctstorm-loadgen bench/loadgen.sh   measure another build
+#   REPEAT=3 bench/loadgen.sh        open-loop runs, interleaved with dnsperf's (medians)
 SECS=${1:-10}
+REPEAT=${REPEAT:-3}
 . "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -69,25 +71,39 @@ printf '  ctstorm-loadgen  %9.0f qps  CPU %6.2f s (user %.2f, sys %.2f)  %.2f us
 awk -v a="$lq" -v b="$dq" -v c="$cpu2" -v d="$cpu" -v n1="$ln" -v n2="$dn" \
 	'BEGIN {printf "  ratio: %.2fx dnsperf qps, %.2fx its CPU per query\n", a / b, (c / n1) / (d / n2)}'
 
-echo "== 2. open loop, 20000 qps for $SECS s: the rate, the send lag, the sender's CPU"
-read -r u3 s3 < <(run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS")
-dcpu=$(sum "$u3" "$s3")
-dsent=$(awk '/Queries sent/ {print $3}' "$CT_TMP/dp2")
-awk -v s="$dsent" -v t="$SECS" -v c="$dcpu" -v u="$u3" -v y="$s3" \
-	'BEGIN {printf "  dnsperf -Q       sent %d: %+.3f%% of the schedule; CPU %.2f s (user %.2f, sys %.2f)\n", s, 100 * (s / (20000 * t) - 1), c, u, y}'
-read -r u4 s4 < <(run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" --summary "$CT_TMP/lg2.json")
-lcpu=$(sum "$u4" "$s4")
-python3 - "$CT_TMP/lg2.json" "$SECS" "$lcpu" "$u4" "$s4" "$dcpu" "$closed_us" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-secs, cpu, user, system, dcpu, closed_us = (float(a) for a in sys.argv[2:])
+echo "== 2. open loop, 20000 qps for $SECS s: the rate, the send lag, the sender's CPU ($REPEAT interleaved runs, medians)"
+for rep in $(seq "$REPEAT"); do
+	read -r u3 s3 < <(run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS")
+	echo "dnsperf $u3 $s3 $(awk '/Queries sent/ {print $3}' "$CT_TMP/dp2")" >>"$CT_TMP/open.txt"
+	read -r u4 s4 < <(run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" \
+		--summary "$CT_TMP/lg2-$rep.json")
+	echo "loadgen $u4 $s4 $CT_TMP/lg2-$rep.json" >>"$CT_TMP/open.txt"
+done
+python3 - "$CT_TMP/open.txt" "$SECS" "$closed_us" <<'PY'
+import json, statistics, sys
+secs, closed_us = float(sys.argv[2]), float(sys.argv[3])
 want = 20000 * secs
-lag = s["send_lag_us"]
-per_q = cpu * 1e6 / s["sent"]
-print(f"  ctstorm-loadgen  sent {s['sent']}: {100 * (s['sent'] / want - 1):+.3f}% of the schedule, "
-      f"{s['late']} late; send lag p50 {lag['p50']:.1f} us, p99 {lag['p99']:.1f} us, max {lag['max']:.0f} us; "
-      f"CPU {cpu:.2f} s (user {user:.2f}, sys {system:.2f})")
-print(f"  ratio: CPU {cpu / dcpu:.2f}x dnsperf -Q's; {per_q:.2f} us/query = {per_q / closed_us:.2f}x the closed loop's")
+dp, lg = [], []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "dnsperf":
+        dp.append((float(f[1]), float(f[2]), int(f[3])))
+    else:
+        lg.append((float(f[1]), float(f[2]), json.load(open(f[3]))))
+med = statistics.median
+du, ds = med(r[0] for r in dp), med(r[1] for r in dp)
+print(f"  dnsperf -Q       sent {med(r[2] for r in dp):.0f}: {100 * (med(r[2] for r in dp) / want - 1):+.3f}% of the schedule; "
+      f"CPU {du + ds:.2f} s (user {du:.2f}, sys {ds:.2f})   runs: {', '.join(f'{r[0] + r[1]:.2f}' for r in dp)}")
+lu, ls = med(r[0] for r in lg), med(r[1] for r in lg)
+sent = med(r[2]["sent"] for r in lg)
+late = med(r[2]["late"] for r in lg)
+p99 = med(r[2]["send_lag_us"]["p99"] for r in lg)
+p50 = med(r[2]["send_lag_us"]["p50"] for r in lg)
+print(f"  ctstorm-loadgen  sent {sent:.0f}: {100 * (sent / want - 1):+.3f}% of the schedule, {late:.0f} late; send lag "
+      f"p50 {p50:.1f} us, p99 {p99:.1f} us; CPU {lu + ls:.2f} s (user {lu:.2f}, sys {ls:.2f})   "
+      f"runs: {', '.join(f'{r[0] + r[1]:.2f}' for r in lg)}")
+per_q = (lu + ls) * 1e6 / sent
+print(f"  ratio: CPU {(lu + ls) / (du + ds):.2f}x dnsperf -Q's; {per_q:.2f} us/query = {per_q / closed_us:.2f}x the closed loop's")
 PY
 
 SEND=1

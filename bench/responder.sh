@@ -12,12 +12,15 @@
 # strace -c counting its system calls: calls per answer, errors.
 #
 #   bench/responder.sh [SECONDS_PER_RUN]    (default 10; needs root)
+#   REPEAT=3 bench/responder.sh      each server's runs this many times, interleaved
+#                                    (the table shows medians; default 3)
 #   RESPONDER=/other/ctstorm-responder bench/responder.sh   another build
 #   BENCH_JSON=out.json bench/responder.sh  also writes the table as JSON
 set -uo pipefail
 SECS=${1:-10}
 # the fixed-rate pass compares CPU per answer at the same load for all
 FIXED_RATE=${FIXED_RATE:-50000}
+REPEAT=${REPEAT:-3}
 
 . "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
@@ -160,26 +163,29 @@ for name in sorted(calls, key=lambda n: -calls[n])[:5]:
 PY
 }
 
-if start_server ctstorm-responder "$RESPONDER" --listen $S:53 \
-	--zone "$CT_TMP/example.test.zone" --workers 1 --user root --quiet; then
-	run_one ctstorm-responder udp "$SPID"
-	run_one ctstorm-responder udp "$SPID" "$FIXED_RATE"
-	run_one ctstorm-responder tcp "$SPID"
-	flood "$SPID"
-	ct_stop "$SPID"
-fi
-if start_server nsd nsd -d -c "$CT_TMP/nsd.conf"; then
-	run_one nsd udp "$SPID"
-	run_one nsd udp "$SPID" "$FIXED_RATE"
-	run_one nsd tcp "$SPID"
-	ct_stop "$SPID"
-fi
-if start_server knot knotd -c "$CT_TMP/knot.conf"; then
-	run_one knot udp "$SPID"
-	run_one knot udp "$SPID" "$FIXED_RATE"
-	run_one knot tcp "$SPID"
-	ct_stop "$SPID"
-fi
+for rep in $(seq "$REPEAT"); do
+	[ "$REPEAT" -gt 1 ] && echo "-- round $rep of $REPEAT"
+	if start_server ctstorm-responder "$RESPONDER" --listen $S:53 \
+		--zone "$CT_TMP/example.test.zone" --workers 1 --user root --quiet; then
+		run_one ctstorm-responder udp "$SPID"
+		run_one ctstorm-responder udp "$SPID" "$FIXED_RATE"
+		run_one ctstorm-responder tcp "$SPID"
+		[ "$rep" -eq 1 ] && flood "$SPID"
+		ct_stop "$SPID"
+	fi
+	if start_server nsd nsd -d -c "$CT_TMP/nsd.conf"; then
+		run_one nsd udp "$SPID"
+		run_one nsd udp "$SPID" "$FIXED_RATE"
+		run_one nsd tcp "$SPID"
+		ct_stop "$SPID"
+	fi
+	if start_server knot knotd -c "$CT_TMP/knot.conf"; then
+		run_one knot udp "$SPID"
+		run_one knot udp "$SPID" "$FIXED_RATE"
+		run_one knot tcp "$SPID"
+		ct_stop "$SPID"
+	fi
+done
 
 echo
 printf '%s\n' "${RESULTS[@]}" | python3 "$ROOT/bench/table.py" ctstorm-responder nsd knot
