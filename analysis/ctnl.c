@@ -19,7 +19,12 @@ struct ct_nl {
 	struct mnl_socket *sock;
 	unsigned portid;
 	unsigned seq;
-	char buf[32768]; /* MNL_SOCKET_DUMP_SIZE: a whole dump batch */
+	/* One page: a per-CPU statistics message is ~100 bytes, and the kernel
+	 * sizes each dump's buffer by the largest read the socket has seen, so
+	 * a 32 KiB read would cost an order-3 page allocation per sample (at
+	 * 1 ms, a visible share of the sampler's time); a page-sized one is a
+	 * slab object. Many CPUs take more reads, not a bigger buffer. */
+	char buf[4096];
 };
 
 int ct_nl_open(struct ct_nl **out, char *err, size_t errlen)

@@ -42,32 +42,118 @@ void ct_csv_header(FILE *out)
 	fputs(",icmp,other,table_dump_ms\n", out);
 }
 
+/* A sample's row is built in memory and written once: an fprintf per field
+ * would take the stream's lock and parse a format each time, which at a
+ * 1 ms interval is most of what writing costs. */
+struct line {
+	char b[4096]; /* a row is under 2500 bytes: 45 fields, JSON names included */
+	size_t n;
+};
+
+static void l_mem(struct line *l, const char *s, size_t k)
+{
+	if (k > sizeof l->b - 1 - l->n)
+		k = sizeof l->b - 1 - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+}
+
+static void l_str(struct line *l, const char *s)
+{
+	l_mem(l, s, strlen(s));
+}
+
+static void l_u64(struct line *l, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do
+		tmp[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	l_mem(l, tmp + i, sizeof tmp - i);
+}
+
+/* v with d decimals (d <= 6), as printf's %.*f for the values a sample
+ * holds: times and durations, not negative, far below 2^53. */
+static void l_fixed(struct line *l, double v, int d)
+{
+	static const uint64_t scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	if (!(v >= 0 && v < 1e12)) {
+		char tmp[64];
+		int k = snprintf(tmp, sizeof tmp, "%.*f", d, v);
+		l_mem(l, tmp, k > 0 ? (size_t)k : 0);
+		return;
+	}
+	/* rounded as printf rounds the exact value: in extended precision, so
+	 * that the double nearest 0.0086415 (just below the half) rounds down,
+	 * and an exact half (.0625 to 3 places) to even */
+	long double u = (long double)v * (long double)scale[d], fl = floorl(u);
+	uint64_t units = (uint64_t)fl;
+	if (u - fl > 0.5L || (u - fl == 0.5L && units % 2 == 1))
+		units++;
+	l_u64(l, units / scale[d]);
+	if (d == 0)
+		return;
+	char frac[8];
+	uint64_t f = units % scale[d];
+	for (int k = d - 1; k >= 0; k--, f /= 10)
+		frac[k] = (char)('0' + f % 10);
+	l_mem(l, ".", 1);
+	l_mem(l, frac, (size_t)d);
+}
+
+static void l_write(const struct line *l, FILE *out)
+{
+	fwrite(l->b, 1, l->n, out);
+}
+
 void ct_csv_row(FILE *out, const struct ct_sample *x)
 {
-	fprintf(out, "%.6f,%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64, x->t_s, x->wall_s, x->count, x->max,
-		x->buckets);
-	for (int i = 0; i < CT_ST__COUNT; i++) {
-		if (x->st.have[i])
-			fprintf(out, ",%" PRIu64, x->st.v[i]);
-		else
-			fputs(",", out); /* not reported by this kernel: empty, never a fake 0 */
+	struct line l = { .n = 0 };
+	l_fixed(&l, x->t_s, 6);
+	l_str(&l, ",");
+	l_fixed(&l, x->wall_s, 3);
+	const uint64_t head[] = { x->count, x->max, x->buckets };
+	for (size_t i = 0; i < 3; i++) {
+		l_str(&l, ",");
+		l_u64(&l, head[i]);
 	}
-	if (x->have_kmsg)
-		fprintf(out, ",%" PRIu64 ",%" PRIu64, x->kmsg_table_full, x->kmsg_suppressed);
-	else
-		fputs(",,", out);
+	for (int i = 0; i < CT_ST__COUNT; i++) {
+		l_str(&l, ",");
+		if (x->st.have[i])
+			l_u64(&l, x->st.v[i]); /* not reported by this kernel: empty, never a fake 0 */
+	}
+	l_str(&l, ",");
+	if (x->have_kmsg) {
+		l_u64(&l, x->kmsg_table_full);
+		l_str(&l, ",");
+		l_u64(&l, x->kmsg_suppressed);
+	} else {
+		l_str(&l, ",");
+	}
 	if (x->has_table) {
 		const struct ct_table *t = &x->table;
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, t->total, t->udp_unreplied,
-			t->udp_replied, t->udp_assured);
-		for (int i = 1; i < CT_TCP_STATES; i++)
-			fprintf(out, ",%" PRIu64, t->tcp[i]);
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%.3f\n", t->icmp, t->other, t->dump_ms);
+		const uint64_t v[] = { t->total, t->udp_unreplied, t->udp_replied, t->udp_assured };
+		for (size_t i = 0; i < 4; i++) {
+			l_str(&l, ",");
+			l_u64(&l, v[i]);
+		}
+		for (int i = 1; i < CT_TCP_STATES; i++) {
+			l_str(&l, ",");
+			l_u64(&l, t->tcp[i]);
+		}
+		l_str(&l, ",");
+		l_u64(&l, t->icmp);
+		l_str(&l, ",");
+		l_u64(&l, t->other);
+		l_str(&l, ",");
+		l_fixed(&l, t->dump_ms, 3);
 	} else {
 		for (int i = 0; i < 4 + CT_TCP_STATES - 1 + 3; i++)
-			fputc(',', out);
-		fputc('\n', out);
+			l_str(&l, ",");
 	}
+	l_str(&l, "\n");
+	l_write(&l, out);
 }
 
 int ct_csv_column(const char *header, const char *name)
@@ -108,36 +194,66 @@ static json_t *stats_json(const struct ct_ctstat *st)
 	return o;
 }
 
-/* Written straight to the stream, as ct_csv_row is: at a 1 ms interval a
- * JSON tree built and freed per sample would cost more than the sample. */
+/* Written as ct_csv_row is, with no JSON tree per sample: at 1 ms,
+ * building and freeing one would cost more than the sample. */
 void ct_sample_jsonl(FILE *out, const struct ct_sample *x)
 {
-	fprintf(out, "{\"t_s\":%.6f,\"wall_s\":%.3f,\"count\":%" PRIu64 ",\"max\":%" PRIu64 ",\"buckets\":%" PRIu64
-		     ",\"stat\":{",
-		x->t_s, x->wall_s, x->count, x->max, x->buckets);
+	struct line l = { .n = 0 };
+	l_str(&l, "{\"t_s\":");
+	l_fixed(&l, x->t_s, 6);
+	l_str(&l, ",\"wall_s\":");
+	l_fixed(&l, x->wall_s, 3);
+	l_str(&l, ",\"count\":");
+	l_u64(&l, x->count);
+	l_str(&l, ",\"max\":");
+	l_u64(&l, x->max);
+	l_str(&l, ",\"buckets\":");
+	l_u64(&l, x->buckets);
+	l_str(&l, ",\"stat\":{");
 	for (int i = 0; i < CT_ST__COUNT; i++) {
-		fprintf(out, "%s\"%s\":", i ? "," : "", ct_stat_name(i));
+		l_str(&l, i ? ",\"" : "\"");
+		l_str(&l, ct_stat_name(i));
+		l_str(&l, "\":");
 		if (x->st.have[i])
-			fprintf(out, "%" PRIu64, x->st.v[i]);
+			l_u64(&l, x->st.v[i]);
 		else
-			fputs("null", out); /* not reported by this kernel */
+			l_str(&l, "null"); /* not reported by this kernel */
 	}
-	fputc('}', out);
-	if (x->have_kmsg)
-		fprintf(out, ",\"kmsg\":{\"table_full\":%" PRIu64 ",\"suppressed\":%" PRIu64 "}", x->kmsg_table_full,
-			x->kmsg_suppressed);
+	l_str(&l, "}");
+	if (x->have_kmsg) {
+		l_str(&l, ",\"kmsg\":{\"table_full\":");
+		l_u64(&l, x->kmsg_table_full);
+		l_str(&l, ",\"suppressed\":");
+		l_u64(&l, x->kmsg_suppressed);
+		l_str(&l, "}");
+	}
 	if (x->has_table) {
 		const struct ct_table *t = &x->table;
-		fprintf(out,
-			",\"table\":{\"total\":%" PRIu64 ",\"udp\":{\"unreplied\":%" PRIu64 ",\"replied\":%" PRIu64
-			",\"assured\":%" PRIu64 "},\"tcp\":{",
-			t->total, t->udp_unreplied, t->udp_replied, t->udp_assured);
-		for (int i = 1; i < CT_TCP_STATES; i++)
-			fprintf(out, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", ct_tcp_state_name(i), t->tcp[i]);
-		fprintf(out, "},\"icmp\":%" PRIu64 ",\"other\":%" PRIu64 ",\"dump_ms\":%.3f}", t->icmp, t->other,
-			t->dump_ms);
+		l_str(&l, ",\"table\":{\"total\":");
+		l_u64(&l, t->total);
+		l_str(&l, ",\"udp\":{\"unreplied\":");
+		l_u64(&l, t->udp_unreplied);
+		l_str(&l, ",\"replied\":");
+		l_u64(&l, t->udp_replied);
+		l_str(&l, ",\"assured\":");
+		l_u64(&l, t->udp_assured);
+		l_str(&l, "},\"tcp\":{");
+		for (int i = 1; i < CT_TCP_STATES; i++) {
+			l_str(&l, i > 1 ? ",\"" : "\"");
+			l_str(&l, ct_tcp_state_name(i));
+			l_str(&l, "\":");
+			l_u64(&l, t->tcp[i]);
+		}
+		l_str(&l, "},\"icmp\":");
+		l_u64(&l, t->icmp);
+		l_str(&l, ",\"other\":");
+		l_u64(&l, t->other);
+		l_str(&l, ",\"dump_ms\":");
+		l_fixed(&l, t->dump_ms, 3);
+		l_str(&l, "}");
 	}
-	fputs("}\n", out);
+	l_str(&l, "}\n");
+	l_write(&l, out);
 }
 
 json_t *ct_summary_json(const struct ct_summary *s)

@@ -13,9 +13,11 @@
 #
 #   bench/sampler.sh [SECONDS]      (default 10; needs root)
 #   SAMPLER=/other/ctstorm-sampler bench/sampler.sh   another build
+#   REPEAT=3 bench/sampler.sh        rounds of floor, CSV and JSON at 1 ms, interleaved (medians)
 set -uo pipefail
 SECS=${1:-10}
 ENTRIES=${ENTRIES:-1000000}
+REPEAT=${REPEAT:-3}
 
 . "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
@@ -26,17 +28,12 @@ ct_save_max
 ct_pair sbench
 ip netns exec "$CT_SRV" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 
-echo "== 1. sampler CPU, $SECS s per interval, namespace with conntrack active"
-# the floor: a process that only wakes at the same intervals
-declare -A FLOOR
-for us in 1000 100000; do
-	FLOOR[$us]=$("$ROOT/build/bench/ct-bench-wake" $us "$SECS")
-	printf '  floor: waking every %-6s alone costs %s%% of one core\n' "$((us / 1000))ms" "${FLOOR[$us]}"
-done
-for run in 1ms:csv 1ms:json 100ms:csv; do
-	iv=${run%%:*} out=${run#*:}
+echo "== 1. sampler CPU, $SECS s per run, namespace with conntrack active ($REPEAT interleaved rounds, medians)"
+# sampler_cpu INTERVAL FORMAT: percent of one core, steady state
+sampler_cpu() {
+	local iv=$1 out=$2 pid t0 t1
 	"$SAMPLER" --netns "$CT_SRV" --interval "$iv" "--$out" "$CT_TMP/s-$iv.$out" \
-		--summary "$CT_TMP/sum-$iv.json" --quiet &
+		--summary "$CT_TMP/sum-$iv-$out.json" --quiet &
 	pid=$!
 	CT_PIDS+=("$pid")
 	sleep 1 # start-up is not the steady cost
@@ -44,12 +41,32 @@ for run in 1ms:csv 1ms:json 100ms:csv; do
 	sleep "$SECS"
 	t1=$(ticks_of $pid)
 	ct_stop $pid
-	samples=$(python3 -c "import json; s=json.load(open('$CT_TMP/sum-$iv.json')); print(s['samples'], s['missed_samples'])")
-	us=$(( ${iv%ms} * 1000 ))
-	awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" -v iv=$iv -v out=$out -v n="$samples" -v f="${FLOOR[$us]}" \
-		'BEGIN {split(n, a, " "); c = 100 * t / hz / s;
-		printf "  interval %-6s %-5s CPU %.2f%% of one core, %+.2f%% above the floor  (%d samples, %d missed)\n", iv, out, c, c - f, a[1], a[2]}'
+	awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" 'BEGIN {printf "%.2f", 100 * t / hz / s}'
+}
+: >"$CT_TMP/cpu.txt"
+for rep in $(seq "$REPEAT"); do
+	# the floor: a process that only wakes as often
+	echo "floor-1ms $("$ROOT/build/bench/ct-bench-wake" 1000 "$SECS")" >>"$CT_TMP/cpu.txt"
+	echo "1ms-csv $(sampler_cpu 1ms csv)" >>"$CT_TMP/cpu.txt"
+	echo "1ms-json $(sampler_cpu 1ms json)" >>"$CT_TMP/cpu.txt"
 done
+echo "floor-100ms $("$ROOT/build/bench/ct-bench-wake" 100000 "$SECS")" >>"$CT_TMP/cpu.txt"
+echo "100ms-csv $(sampler_cpu 100ms csv)" >>"$CT_TMP/cpu.txt"
+python3 - "$CT_TMP/cpu.txt" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    k, v = line.split()
+    runs.setdefault(k, []).append(float(v))
+med = {k: statistics.median(v) for k, v in runs.items()}
+for k in ("floor-1ms", "floor-100ms"):
+    print(f"  floor: waking every {k[6:]:<6} alone costs {med[k]:.2f}% of one core   runs: {', '.join(f'{v:.2f}' for v in runs[k])}")
+for k in ("1ms-csv", "1ms-json", "100ms-csv"):
+    iv, fmt = k.split("-")
+    f = med["floor-" + iv]
+    print(f"  interval {iv:<6} {fmt:<5} CPU {med[k]:.2f}% of one core, {med[k] - f:+.2f}% above the floor   "
+          f"runs: {', '.join(f'{v:.2f}' for v in runs[k])}")
+PY
 # reference: what polling with conntrack-tools costs at 100 ms
 start=$(date +%s%N)
 cpu0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
@@ -81,12 +98,14 @@ a=$(date +%s%N); n=$(ip netns exec "$CT_SRV" conntrack -L 2>/dev/null | wc -l); 
 awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "  conntrack -L | wc -l                %9.1f ms  (%d lines)\n", (b - a) / 1e6, n}'
 a=$(date +%s%N); n=$(ip netns exec "$CT_SRV" conntrack -C 2>/dev/null); b=$(date +%s%N)
 awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "  conntrack -C                        %9.1f ms  (%d)\n", (b - a) / 1e6, n}'
-"$SAMPLER" --netns "$CT_SRV" --table-every 1h --duration 3s --interval 100ms --summary "$CT_TMP/dump.json" \
+"$SAMPLER" --netns "$CT_SRV" --table-every 1h --duration 15s --interval 100ms --summary "$CT_TMP/dump.json" \
 	--csv "$CT_TMP/dump.csv" --quiet
 python3 - "$CT_TMP/dump.json" "$CT_TMP/dump.csv" <<'PY'
 import csv, json, sys
 s = json.load(open(sys.argv[1]))
-d = s["table_dumps"]
+d = s.get("table_dumps")
+if not d:
+    sys.exit("  ctstorm-sampler: its dump did not finish within the 15 s run")
 rows = list(csv.DictReader(open(sys.argv[2])))
 gaps = [float(b["t_s"]) - float(a["t_s"]) for a, b in zip(rows, rows[1:])]
 print(f"  ctstorm-sampler dump + classify      {d['max_ms']:9.1f} ms  ({d['entries_max']} entries)")

@@ -56,6 +56,25 @@ static void test_csv(void **state)
 	free(buf);
 }
 
+/* The rows' fixed-point numbers are printf's: t_s %.6f, wall_s %.3f. */
+static void test_csv_numbers(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		struct ct_sample x = make(i * 0.0012345 + (i % 7) * 1e-7, 1, 0, 0);
+		x.wall_s = 1795400000.0 + i * 0.0107 + (i % 3) * 0.00049;
+		char *buf = NULL, want[96];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		ct_csv_row(f, &x);
+		fclose(f);
+		int n = snprintf(want, sizeof want, "%.6f,%.3f,1,400,1024,", x.t_s, x.wall_s);
+		if (strncmp(buf, want, (size_t)n) != 0)
+			fail_msg("t_s %.9f wall_s %.6f: row starts '%.40s', printf says '%s'", x.t_s, x.wall_s, buf, want);
+		free(buf);
+	}
+}
+
 static void test_jsonl(void **state)
 {
 	(void)state;
@@ -151,6 +170,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_numbers),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_no_drop_is_null),
