@@ -1,12 +1,14 @@
 #include "plan.h"
 
 #include "ct_err.h"
+#include "opt.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const tcp_states[] = { "syn_sent", "syn_recv",  "established", "fin_wait", "close_wait",
 					  "last_ack", "time_wait", "close",       "retrans",  "unacknowledged" };
@@ -30,9 +32,9 @@ int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t err
 	snprintf(buf, sizeof buf, "%s", text);
 	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 5; t = strtok_r(NULL, ":", &save))
 		field[n++] = t;
-	if (n < 2 || (strcmp(field[0], "udp") != 0 && strcmp(field[0], "tcp") != 0))
+	if (n < 2 || (strcasecmp(field[0], "udp") != 0 && strcasecmp(field[0], "tcp") != 0))
 		return ct_err(err, errlen, "--flow %s: expected udp:RATE[:TIMEOUT] or tcp:RATE:STATE[:TIMEOUT]", text);
-	f->proto = strcmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;
+	f->proto = strcasecmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;
 	if (parse_positive(field[1], &f->rate) < 0)
 		return ct_err(err, errlen, "--flow %s: '%s' is not a rate (new flows per second)", text, field[1]);
 	int next = 2;
@@ -41,24 +43,41 @@ int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t err
 			return ct_err(err, errlen, "--flow %s: TCP needs the state its entries end in (time_wait for short "
 						   "connections, established for long ones)",
 				      text);
-		bool known = false;
+		/* as the sysctls spell them, or as conntrack -L prints them (TIME_WAIT) */
+		const char *known = NULL;
 		for (size_t i = 0; i < sizeof tcp_states / sizeof *tcp_states; i++)
-			known |= strcmp(field[2], tcp_states[i]) == 0;
+			if (strcasecmp(field[2], tcp_states[i]) == 0)
+				known = tcp_states[i];
 		if (!known)
 			return ct_err(err, errlen, "--flow %s: '%s' is not a TCP state (syn_sent, syn_recv, established, "
 						   "fin_wait, close_wait, last_ack, time_wait, close)",
 				      text, field[2]);
-		snprintf(f->state, sizeof f->state, "%s", field[2]);
+		snprintf(f->state, sizeof f->state, "%s", known);
 		next = 3;
-	} else if (n >= 3 && strcmp(field[2], "stream") == 0) {
+	} else if (n >= 3 && strcasecmp(field[2], "stream") == 0) {
 		snprintf(f->state, sizeof f->state, "stream");
 		next = 3;
 	}
 	if (n > next) {
-		if (n > next + 1 || parse_positive(field[next], &f->timeout_s) < 0)
-			return ct_err(err, errlen, "--flow %s: '%s' is not a timeout in seconds", text, field[next]);
+		uint64_t ns = 0;
+		char why[CT_ERRLEN];
+		if (n > next + 1 || ct_parse_duration(field[next], &ns, why, sizeof why) < 0 || ns == 0)
+			return ct_err(err, errlen, "--flow %s: '%s' is not a timeout (120, 120s, 2m, 500ms)", text,
+				      field[next]);
+		f->timeout_s = (double)ns / 1e9;
 		f->timeout_given = true;
 	}
+	return 0;
+}
+
+int plan_kernel_parse(const char *text, unsigned *code, char *err, size_t errlen)
+{
+	unsigned major, minor;
+	int used = 0;
+	if (sscanf(text, "%u.%u%n", &major, &minor, &used) != 2 || major < 2 || major > 99 || minor > 255 ||
+	    (text[used] && text[used] != '.' && text[used] != '-'))
+		return ct_err(err, errlen, "'%s' is not a kernel version (6.1, 5.10.0-28-amd64)", text);
+	*code = PLAN_KERNEL(major, minor);
 	return 0;
 }
 
@@ -70,14 +89,26 @@ void plan_timeout_key(const struct plan_flow *f, char *buf, size_t len)
 		snprintf(buf, len, "nf_conntrack_tcp_timeout_%s", f->state);
 }
 
-uint64_t plan_kernel_buckets(uint64_t ram_bytes, unsigned pointer_bits)
+void plan_kernel_default(uint64_t ram_bytes, unsigned pointer_bits, unsigned kernel, uint64_t *max,
+			 uint64_t *buckets)
 {
 	uint64_t b = ram_bytes / 16384 / (pointer_bits / 8);
+	if (kernel >= PLAN_KERNEL(5, 15)) {
+		/* "sanitize table size default settings": one entry a bucket */
+		if (pointer_bits >= 64 && ram_bytes > (4ull << 30))
+			b = 262144;
+		else if (ram_bytes > (1ull << 30))
+			b = 65536;
+		*buckets = b < 1024 ? 1024 : b;
+		*max = *buckets;
+		return;
+	}
 	if (pointer_bits >= 64 && ram_bytes > (4ull << 30))
-		b = 262144;
-	else if (ram_bytes > (1ull << 30))
 		b = 65536;
-	return b < 1024 ? 1024 : b;
+	else if (ram_bytes > (1ull << 30))
+		b = 16384;
+	*buckets = b < 32 ? 32 : b;
+	*max = 4 * *buckets;
 }
 
 static void sizing(struct plan_sizing *s, uint64_t max, uint64_t buckets, uint64_t entry)
@@ -140,8 +171,9 @@ void plan_compute(const struct plan_input *in, struct plan_result *out)
 	uint64_t fmax = in->ram_bytes / 16384 / (in->pointer_bits / 32 ? in->pointer_bits / 32 : 1);
 	sizing(&out->formula, fmax, fmax / 8, in->entry_bytes);
 	out->formula_buckets_max = fmax / 2;
-	uint64_t kb = plan_kernel_buckets(in->ram_bytes, in->pointer_bits);
-	sizing(&out->kernel, kb, kb, in->entry_bytes);
+	uint64_t kmax, kb;
+	plan_kernel_default(in->ram_bytes, in->pointer_bits, in->kernel ? in->kernel : PLAN_KERNEL(6, 1), &kmax, &kb);
+	sizing(&out->kernel, kmax, kb, in->entry_bytes);
 }
 
 int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen)
@@ -162,10 +194,13 @@ int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen)
 		end++;
 	if (*end == 'i' && mult > 1)
 		end++;
-	if (*end == 'B')
+	bool byte_unit = *end == 'B';
+	if (byte_unit)
 		end++;
 	if (errno || end == text || *end || !(v > 0) || v * (double)mult > 1e18)
-		return ct_err(err, errlen, "'%s' is not a size such as 64G, 512M or a number of bytes", text);
+		return ct_err(err, errlen, "'%s' is not a size such as 64G, 512M or 17179869184B", text);
+	if (mult == 1 && !byte_unit) /* "--ram 64" meant 64G, surely not 64 bytes */
+		return ct_err(err, errlen, "'%s' needs a unit: %sG, %sM, or %sB for bytes", text, text, text, text);
 	*bytes = (uint64_t)(v * (double)mult);
 	return 0;
 }

@@ -28,6 +28,12 @@ struct plan_flow {
  * "tcp:100:established:3600". */
 int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen);
 
+/* A kernel version as a number that orders: PLAN_KERNEL(5, 15). */
+#define PLAN_KERNEL(major, minor) ((major) * 256u + (minor))
+
+/* "6.1", "5.10.0-28-amd64" (uname -r) -> PLAN_KERNEL(major, minor). */
+int plan_kernel_parse(const char *text, unsigned *code, char *err, size_t errlen);
+
 /* The sysctl (under /proc/sys/net/netfilter) that sets a flow's timeout. */
 void plan_timeout_key(const struct plan_flow *f, char *buf, size_t len);
 
@@ -40,6 +46,7 @@ struct plan_input {
 	double gc_lag_s;         /* seconds an expired entry may wait for the collector; < 0: the kernel's
 				  * own pace for this table (plan_gc_period) */
 	uint64_t entry_bytes;    /* one entry's slab object */
+	unsigned kernel;         /* PLAN_KERNEL of the host planned for; 0: 6.1 */
 };
 
 struct plan_sizing {
@@ -56,7 +63,7 @@ struct plan_result {
 	struct plan_sizing plan;         /* recommended */
 	struct plan_sizing formula;      /* seed 004: RAM/16384/(bits/32), buckets max/8 */
 	uint64_t formula_buckets_max;    /* seed 004's upper bound: max/2 */
-	struct plan_sizing kernel;       /* the kernel's default for this RAM */
+	struct plan_sizing kernel;       /* the kernel's default for this RAM and version */
 };
 
 #define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
@@ -74,12 +81,15 @@ double plan_gc_period(double live_entries, double mean_remaining_s);
  * the collector's period at that rate) = limit_fraction x max. */
 double plan_breaking_rate(double max, double timeout_s, double limit_fraction);
 
-/* The kernel's nf_conntrack_htable_size when none is given (and max,
- * with its factor of 1): RAM/16384/pointer size, 262144 above 4 GiB on 64
- * bits, 65536 above 1 GiB, at least 1024. */
-uint64_t plan_kernel_buckets(uint64_t ram_bytes, unsigned pointer_bits);
+/* The kernel's defaults when no hashsize is given. Since 5.15: buckets
+ * RAM/16384/pointer size, 262144 above 4 GiB on 64 bits, 65536 above
+ * 1 GiB, at least 1024, and max = buckets. Before: 65536 above 4 GiB on 64
+ * bits, 16384 above 1 GiB, at least 32, and max = 4 x buckets. */
+void plan_kernel_default(uint64_t ram_bytes, unsigned pointer_bits, unsigned kernel, uint64_t *max,
+			 uint64_t *buckets);
 
-/* "64G", "512M", "17179869184" -> bytes. */
+/* "64G", "512M", "1.5T", "17179869184B" -> bytes; a bare number is
+ * refused (a unit is needed: "64" is more likely 64G than 64 bytes). */
 int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen);
 
 #endif

@@ -31,6 +31,8 @@ struct cli {
 	struct ct_strlist variant, set, flow;
 	const char *out;
 	uint64_t ram;   /* bytes; 0: this host's */
+	unsigned kernel; /* PLAN_KERNEL; 0: this host's */
+	uint64_t entry_size;
 	uint64_t headroom;
 	double gc_lag;  /* seconds; -1: auto */
 };
@@ -38,6 +40,11 @@ struct cli {
 static int parse_size(const char *text, void *field, char *err, size_t errlen)
 {
 	return plan_parse_size(text, field, err, errlen);
+}
+
+static int parse_kernel(const char *text, void *field, char *err, size_t errlen)
+{
+	return plan_kernel_parse(text, field, err, errlen);
 }
 
 static int parse_gc_lag(const char *text, void *field, char *err, size_t errlen)
@@ -73,6 +80,14 @@ static const struct ct_opt options[] = {
 	  NULL },
 	{ "ram", 0, CT_OPT_CUSTOM, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  parse_size },
+	{ "kernel", 0, CT_OPT_CUSTOM, OFF(kernel), NULL, 0, 0, "VERSION",
+	  "plan: the kernel of the host planned for (6.1, 5.10.0-28-amd64), for its default sizes; default this "
+	  "host's",
+	  parse_kernel },
+	{ "entry-size", 0, CT_OPT_UINT, OFF(entry_size), NULL, 64, 4096, "BYTES",
+	  "plan: one conntrack entry's size on the host planned for (its /proc/slabinfo nf_conntrack objsize); "
+	  "default this host's",
+	  NULL },
 	{ "headroom", 0, CT_OPT_UINT, OFF(headroom), "25", 0, 1000, "PERCENT", "plan: above the peak", NULL },
 	{ "gc-lag", 0, CT_OPT_CUSTOM, OFF(gc_lag), "auto", 0, 0, "auto|DURATION",
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
@@ -219,8 +234,9 @@ static int do_metrics(const struct call *c)
 static int do_plan(const struct call *c)
 {
 	const struct cli *cl = c->cl;
-	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .ram = cl->ram, .headroom_pct = cl->headroom,
-			       .gc_lag_s = cl->gc_lag, .json = cl->json };
+	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .ram = cl->ram, .kernel = cl->kernel,
+			       .entry_bytes = cl->entry_size, .headroom_pct = cl->headroom, .gc_lag_s = cl->gc_lag,
+			       .json = cl->json };
 	return cmd_plan(&pc);
 }
 
@@ -304,7 +320,9 @@ static const struct command {
 	{ "report", ARGS_RESULTS, do_report, "RESULTS_DIR... [--out DIR]",
 	  "tables and plots of results folders (report.md, a self-contained report.html); with several, the "
 	  "last against the first" },
-	{ "plan", ARGS_NONE, do_plan, "--flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--json]",
+	{ "plan", ARGS_NONE, do_plan,
+	  "--flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--kernel VERSION] "
+	  "[--entry-size BYTES] [--json]",
 	  "nf_conntrack_max and buckets for given flows by Little's law and the kernel's collector, beside "
 	  "seed 004's formula and the kernel's default" },
 	{ "list", ARGS_NONE, do_list, "[--json]", "the catalogue: each scenario, its description and variants" },

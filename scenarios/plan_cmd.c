@@ -8,12 +8,16 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define DEFAULT_ENTRY_BYTES 320
+/* A recommendation taking more of the RAM than this is flagged. */
+#define RAM_SHARE_WARN 0.10
 
 static bool read_number(const char *path, double *out)
 {
@@ -55,21 +59,65 @@ static void mib(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%.1f MiB", (double)bytes / (double)(1ull << 20));
 }
 
-static json_t *sizing_json(const struct plan_sizing *s)
+/* What the plan was computed from and what it says: the writers' input. */
+struct plan_out;
+static bool holds(const struct plan_out *p, uint64_t max);
+
+static json_t *sizing_json(const struct plan_out *p, const struct plan_sizing *s)
 {
-	return json_pack("{s:I, s:I, s:I}", "nf_conntrack_max", (json_int_t)s->max, "nf_conntrack_buckets",
-			 (json_int_t)s->buckets, "memory_bytes", (json_int_t)s->memory_bytes);
+	return json_pack("{s:I, s:I, s:I, s:b}", "nf_conntrack_max", (json_int_t)s->max, "nf_conntrack_buckets",
+			 (json_int_t)s->buckets, "memory_bytes", (json_int_t)s->memory_bytes, "holds_peak", holds(p, s->max));
 }
 
-/* What the plan was computed from and what it says: the writers' input. */
 struct plan_out {
 	const struct plan_cmd *o;
 	struct plan_flow *flows;
 	char (*source)[96];  /* where each flow's timeout came from */
 	struct plan_input in;
 	struct plan_result r;
-	bool ram_given, entry_measured;
+	bool ram_given, entry_measured, kernel_given;
+	char kernel_text[65];          /* uname -r, or --kernel's major.minor */
+	bool have_current;             /* this host's nf_conntrack_max and buckets, read */
+	struct plan_sizing current;
 };
+
+static bool holds(const struct plan_out *p, uint64_t max)
+{
+	return (double)max >= p->r.peak;
+}
+
+/* What this host runs with now: a row to set beside the plan. */
+static void read_current(struct plan_out *p)
+{
+	double max, buckets;
+	p->have_current = read_number("/proc/sys/net/netfilter/nf_conntrack_max", &max) &&
+			  read_number("/proc/sys/net/netfilter/nf_conntrack_buckets", &buckets);
+	if (p->have_current) {
+		p->current.max = (uint64_t)max;
+		p->current.buckets = (uint64_t)buckets;
+		p->current.memory_bytes = p->current.max * p->in.entry_bytes + p->current.buckets * PLAN_BUCKET_BYTES;
+	}
+}
+
+/* A number of entries as a planner reads it: whole. */
+static json_int_t entries(double v)
+{
+	return (json_int_t)llround(v);
+}
+
+/* Seconds to the millisecond. */
+static double secs(double v)
+{
+	return round(v * 1000) / 1000;
+}
+
+static void fmt_secs(char *buf, size_t len, double v)
+{
+	if (v == floor(v))
+		snprintf(buf, len, "%.0fs", v);
+	else
+		snprintf(buf, len, "%.3gs", v);
+}
 
 /* The flows, each with its timeout: given, or this host's. */
 static int read_flows(struct plan_out *p)
@@ -99,29 +147,65 @@ static int read_flows(struct plan_out *p)
 	return 0;
 }
 
+static json_t *warnings_json(const struct plan_out *p);
+
 static void plan_json(const struct plan_out *p)
 {
 	const struct plan_result *r = &p->r;
 	json_t *fl = json_array();
 	for (size_t i = 0; i < p->o->nflows; i++)
-		json_array_append_new(fl, json_pack("{s:s, s:f, s:s, s:f, s:s, s:f}", "proto",
+		json_array_append_new(fl, json_pack("{s:s, s:f, s:s, s:f, s:s, s:I}", "proto",
 						    p->flows[i].proto == PLAN_UDP ? "udp" : "tcp", "rate", p->flows[i].rate,
-						    "state", p->flows[i].state, "timeout_s", p->flows[i].timeout_s,
-						    "timeout_from", p->source[i], "entries", r->per_flow[i < 64 ? i : 63]));
-	json_t *j = json_pack("{s:o, s:f, s:f, s:f, s:f, s:f, s:I, s:b, s:I, s:b, s:o, s:o, s:I, s:o}", "flows", fl,
-			      "steady_entries", r->steady, "gc_lag_s", r->gc_period_s, "gc_lag_entries", r->gc_extra,
-			      "headroom", p->in.headroom, "peak_entries", r->peak, "entry_bytes",
-			      (json_int_t)p->in.entry_bytes, "entry_bytes_measured", p->entry_measured, "ram_bytes",
-			      (json_int_t)p->in.ram_bytes, "ram_given", p->ram_given, "recommended", sizing_json(&r->plan),
-			      "formula_seed_004", sizing_json(&r->formula), "formula_buckets_max",
-			      (json_int_t)r->formula_buckets_max, "kernel_default", sizing_json(&r->kernel));
+						    "state", p->flows[i].state, "timeout_s", secs(p->flows[i].timeout_s),
+						    "timeout_from", p->source[i], "entries", entries(r->per_flow[i < 64 ? i : 63])));
+	json_t *j = json_pack("{s:o, s:I, s:f, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:s, s:b}", "flows", fl,
+			      "steady_entries", entries(r->steady), "gc_lag_s", secs(r->gc_period_s), "gc_lag_entries",
+			      entries(r->gc_extra), "headroom_pct", (json_int_t)p->o->headroom_pct, "peak_entries",
+			      entries(r->peak), "entry_bytes", (json_int_t)p->in.entry_bytes, "entry_bytes_from",
+			      p->o->entry_bytes ? "given" : p->entry_measured ? "slab" : "assumed", "ram_bytes", (json_int_t)p->in.ram_bytes, "ram_given", p->ram_given, "kernel",
+			      p->kernel_text, "kernel_given", p->kernel_given);
+	json_object_set_new(j, "recommended", sizing_json(p, &r->plan));
+	json_object_set_new(j, "rule_of_thumb_seed_004", sizing_json(p, &r->formula));
+	json_object_set_new(j, "rule_of_thumb_buckets_max", json_integer((json_int_t)r->formula_buckets_max));
+	json_object_set_new(j, "kernel_default", sizing_json(p, &r->kernel));
+	json_object_set_new(j, "this_host_now", p->have_current ? sizing_json(p, &p->current) : json_null());
+	json_object_set_new(j, "warnings", warnings_json(p));
 	char l1[96], l2[96];
 	snprintf(l1, sizeof l1, "net.netfilter.nf_conntrack_max = %" PRIu64, r->plan.max);
 	snprintf(l2, sizeof l2, "net.netfilter.nf_conntrack_buckets = %" PRIu64, r->plan.buckets);
 	json_object_set_new(j, "sysctl", json_pack("[s, s]", l1, l2));
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	fputc('\n', stdout);
 	json_decref(j);
+}
+
+/* What a planner should not miss: a table that takes much of the RAM, a
+ * collector the model does not describe. */
+static json_t *warnings_json(const struct plan_out *p)
+{
+	json_t *w = json_array();
+	double share = (double)p->r.plan.memory_bytes / (double)p->in.ram_bytes;
+	char buf[256];
+	if (share > RAM_SHARE_WARN) {
+		snprintf(buf, sizeof buf, "the recommended table takes %.0f%% of the RAM", share * 100);
+		json_array_append_new(w, json_string(buf));
+	}
+	if (p->in.kernel && p->in.kernel < PLAN_KERNEL(5, 19) && p->in.gc_lag_s < 0) {
+		snprintf(buf, sizeof buf,
+			 "the collector lag is modelled on Linux 5.19 and later; %s's collector scans on its own "
+			 "schedule: give --gc-lag from a measurement (ctstorm probe)",
+			 p->kernel_text);
+		json_array_append_new(w, json_string(buf));
+	}
+	return w;
+}
+
+static void sizing_row(const struct plan_out *p, const char *label, const struct plan_sizing *z, const char *tail)
+{
+	char m[32];
+	mib(m, sizeof m, z->memory_bytes);
+	printf("%-46s %10" PRIu64 " %10" PRIu64 " %11s  %s%s\n", label, z->max, z->buckets, m,
+	       holds(p, z->max) ? "yes" : "NO", tail);
 }
 
 /* Little's law line by line, then the sizings side by side. */
@@ -132,35 +216,46 @@ static void plan_text(const struct plan_out *p)
 	printf("Entries by Little's law (new flows per second x seconds each entry lives):\n");
 	double total_rate = 0;
 	for (size_t i = 0; i < p->o->nflows; i++) {
-		char what[40];
+		char what[40], t[24];
 		snprintf(what, sizeof what, "%s%s%s", flows[i].proto == PLAN_UDP ? "udp" : "tcp", *flows[i].state ? " " : "",
 			 flows[i].state);
-		printf("  %-16s %9.0f/s x %6.0f s = %10.0f   (%s)\n", what, flows[i].rate, flows[i].timeout_s,
-		       r->per_flow[i < 64 ? i : 63], p->source[i]);
+		fmt_secs(t, sizeof t, flows[i].timeout_s);
+		printf("  %-16s %9.0f/s x %7s = %10.0f   (%s)\n", what, flows[i].rate, t, r->per_flow[i < 64 ? i : 63],
+		       p->source[i]);
 		total_rate += flows[i].rate;
 	}
-	printf("  %-16s %34.0f\n", "steady state", r->steady);
-	printf("  %-16s %9.0f/s x %6.1f s = %10.0f   (expired entries wait for the collector's next pass%s)\n",
-	       "collector lag", total_rate, r->gc_period_s, r->gc_extra,
+	char lag[24];
+	fmt_secs(lag, sizeof lag, round(r->gc_period_s * 10) / 10);
+	printf("  %-16s %35.0f\n", "steady state", r->steady);
+	printf("  %-16s %9.0f/s x %7s = %10.0f   (expired entries wait for the collector's next pass%s)\n",
+	       "collector lag", total_rate, lag, r->gc_extra,
 	       p->in.gc_lag_s < 0 ? ": its interval for this table, by the kernel's formula" : "");
-	char peak[40];
-	snprintf(peak, sizeof peak, "peak +%.0f%%", p->in.headroom * 100);
-	printf("  %-16s %34.0f\n", peak, r->peak);
-	char m1[32], m2[32], m3[32], ram[32];
-	mib(m1, sizeof m1, r->plan.memory_bytes);
-	mib(m2, sizeof m2, r->formula.memory_bytes);
-	mib(m3, sizeof m3, r->kernel.memory_bytes);
+	char peak[48];
+	snprintf(peak, sizeof peak, "peak with %" PRIu64 "%% headroom", p->o->headroom_pct);
+	printf("  %-27s %24.0f\n", peak, r->peak);
+	char ram[32];
 	mib(ram, sizeof ram, p->in.ram_bytes);
-	printf("\nMemory: %" PRIu64 " bytes an entry (%s), %d bytes a bucket; RAM %s (%s).\n\n", p->in.entry_bytes,
-	       p->entry_measured ? "slab nf_conntrack, this host" : "assumed: /proc/slabinfo unreadable",
-	       PLAN_BUCKET_BYTES, ram, p->ram_given ? "given" : "this host");
-	printf("%-28s %12s %12s %12s  %s\n", "", "max", "buckets", "memory", "holds the peak?");
-	printf("%-28s %12" PRIu64 " %12" PRIu64 " %12s  %s\n", "recommended", r->plan.max, r->plan.buckets, m1, "yes");
-	printf("%-28s %12" PRIu64 " %12" PRIu64 " %12s  %s (buckets up to %" PRIu64 ")\n", "seed 004: RAM/16384/(bits/32)",
-	       r->formula.max, r->formula.buckets, m2, (double)r->formula.max >= r->peak ? "yes" : "NO",
-	       r->formula_buckets_max);
-	printf("%-28s %12" PRIu64 " %12" PRIu64 " %12s  %s\n", "the kernel's default", r->kernel.max, r->kernel.buckets,
-	       m3, (double)r->kernel.max >= r->peak ? "yes" : "NO");
+	printf("\nMemory: %" PRIu64 " bytes an entry (%s), %d bytes a bucket; RAM %s (%s); kernel %s (%s).\n\n",
+	       p->in.entry_bytes,
+	       p->o->entry_bytes ? "given" : p->entry_measured ? "slab nf_conntrack, this host" : "assumed: /proc/slabinfo unreadable",
+	       PLAN_BUCKET_BYTES, ram, p->ram_given ? "given" : "this host", p->kernel_text,
+	       p->kernel_given ? "given" : "this host");
+	printf("%-46s %10s %10s %11s  %s\n", "", "max", "buckets", "memory", "holds the peak?");
+	char label[96], tail[64];
+	snprintf(label, sizeof label, "recommended (the peak, to 1024)");
+	sizing_row(p, label, &r->plan, "");
+	snprintf(tail, sizeof tail, " (buckets up to %" PRIu64 ")", r->formula_buckets_max);
+	sizing_row(p, "RAM/16384/(bits/32) rule of thumb (seed 004)", &r->formula, tail);
+	snprintf(label, sizeof label, "the kernel's default (%s)", p->kernel_text);
+	sizing_row(p, label, &r->kernel, "");
+	if (p->have_current)
+		sizing_row(p, "this host now", &p->current, "");
+	json_t *w = warnings_json(p);
+	size_t i;
+	json_t *v;
+	json_array_foreach(w, i, v)
+		printf("\nWarning: %s.\n", json_string_value(v));
+	json_decref(w);
 	printf("\nTo deploy (/etc/sysctl.d/90-conntrack.conf; buckets also as nf_conntrack hashsize=%" PRIu64 "):\n"
 	       "net.netfilter.nf_conntrack_max = %" PRIu64 "\nnet.netfilter.nf_conntrack_buckets = %" PRIu64 "\n",
 	       r->plan.buckets, r->plan.max, r->plan.buckets);
@@ -182,11 +277,24 @@ int cmd_plan(const struct plan_cmd *o)
 	p.in = (struct plan_input){ .flows = p.flows, .n = o->nflows, .pointer_bits = (unsigned)sizeof(void *) * 8,
 				    .headroom = (double)o->headroom_pct / 100.0, .gc_lag_s = o->gc_lag_s };
 	p.in.ram_bytes = o->ram ? o->ram : host_ram();
-	p.in.entry_bytes = slab_entry_bytes();
-	p.entry_measured = p.in.entry_bytes > 0;
-	if (!p.entry_measured)
+	p.in.entry_bytes = o->entry_bytes ? o->entry_bytes : slab_entry_bytes();
+	p.entry_measured = !o->entry_bytes && p.in.entry_bytes > 0;
+	if (!p.in.entry_bytes)
 		p.in.entry_bytes = DEFAULT_ENTRY_BYTES;
+	p.kernel_given = o->kernel != 0;
+	if (p.kernel_given) {
+		p.in.kernel = o->kernel;
+		snprintf(p.kernel_text, sizeof p.kernel_text, "%u.%u", o->kernel / 256, o->kernel % 256);
+	} else {
+		struct utsname u;
+		char err[CT_ERRLEN];
+		if (uname(&u) == 0 && plan_kernel_parse(u.release, &p.in.kernel, err, sizeof err) == 0)
+			snprintf(p.kernel_text, sizeof p.kernel_text, "%s", u.release);
+		else
+			snprintf(p.kernel_text, sizeof p.kernel_text, "unknown");
+	}
 	plan_compute(&p.in, &p.r);
+	read_current(&p);
 	if (o->json)
 		plan_json(&p);
 	else

@@ -10,6 +10,8 @@ struct plan_cmd {
 	const char *const *flows;  /* --flow texts */
 	size_t nflows;
 	uint64_t ram;              /* --ram in bytes, or 0: this host's */
+	unsigned kernel;           /* --kernel as PLAN_KERNEL, or 0: this host's */
+	uint64_t entry_bytes;      /* --entry-size, or 0: this host's slab */
 	uint64_t headroom_pct;
 	double gc_lag_s;
 	bool json;

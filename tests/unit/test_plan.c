@@ -23,6 +23,11 @@ static void test_flow_parse(void **state)
 		{ "udp:200:stream", 0, PLAN_UDP, 200, 0, "nf_conntrack_udp_timeout_stream" },
 		{ "tcp:2000:time_wait", 0, PLAN_TCP, 2000, 0, "nf_conntrack_tcp_timeout_time_wait" },
 		{ "tcp:10.5:established:3600", 0, PLAN_TCP, 10.5, 3600, "nf_conntrack_tcp_timeout_established" },
+		/* as conntrack -L prints the states; timeouts with units */
+		{ "TCP:2000:TIME_WAIT:2m", 0, PLAN_TCP, 2000, 120, "nf_conntrack_tcp_timeout_time_wait" },
+		{ "udp:5000:30s", 0, PLAN_UDP, 5000, 30, "nf_conntrack_udp_timeout" },
+		{ "udp:5000:500ms", 0, PLAN_UDP, 5000, 0.5, "nf_conntrack_udp_timeout" },
+		{ "udp:5000:0", -1 },
 		{ "udp:0", -1 },
 		{ "udp:-3", -1 },
 		{ "udp:lots", -1 },
@@ -88,14 +93,42 @@ static void test_little(void **state)
 static void test_kernel_default(void **state)
 {
 	(void)state;
-	assert_int_equal(plan_kernel_buckets(64ull << 30, 64), 262144);
-	assert_int_equal(plan_kernel_buckets(2ull << 30, 64), 65536);
-	/* 512 MiB / 16384 / 8 */
-	assert_int_equal(plan_kernel_buckets(512ull << 20, 64), 4096);
-	/* 32 bits, 3 GiB: above 1 GiB */
-	assert_int_equal(plan_kernel_buckets(3ull << 30, 32), 65536);
-	/* the floor */
-	assert_int_equal(plan_kernel_buckets(8ull << 20, 64), 1024);
+	static const struct {
+		uint64_t ram;
+		unsigned bits, kernel;
+		uint64_t max, buckets;
+	} cases[] = {
+		/* since 5.15: max = buckets, 262144 above 4 GiB on 64 bits, 65536 above 1 GiB */
+		{ 64ull << 30, 64, PLAN_KERNEL(6, 1), 262144, 262144 },
+		{ 2ull << 30, 64, PLAN_KERNEL(5, 15), 65536, 65536 },
+		{ 512ull << 20, 64, PLAN_KERNEL(6, 1), 4096, 4096 }, /* 512 MiB / 16384 / 8 */
+		{ 3ull << 30, 32, PLAN_KERNEL(6, 1), 65536, 65536 }, /* 32 bits, above 1 GiB */
+		{ 8ull << 20, 64, PLAN_KERNEL(6, 1), 1024, 1024 },   /* the floor */
+		/* before: max = 4 x buckets, 65536 above 4 GiB, 16384 above 1 GiB, at least 32 */
+		{ 64ull << 30, 64, PLAN_KERNEL(5, 10), 262144, 65536 },
+		{ 2ull << 30, 64, PLAN_KERNEL(4, 19), 65536, 16384 },
+		{ 512ull << 20, 64, PLAN_KERNEL(5, 14), 16384, 4096 },
+		{ 4ull << 20, 64, PLAN_KERNEL(4, 9), 128, 32 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		uint64_t max, buckets;
+		plan_kernel_default(cases[i].ram, cases[i].bits, cases[i].kernel, &max, &buckets);
+		if (max != cases[i].max || buckets != cases[i].buckets)
+			fail_msg("case %zu: max %llu buckets %llu, want %llu %llu", i, (unsigned long long)max,
+				 (unsigned long long)buckets, (unsigned long long)cases[i].max,
+				 (unsigned long long)cases[i].buckets);
+	}
+	unsigned k;
+	char err[256];
+	assert_int_equal(plan_kernel_parse("6.1", &k, err, sizeof err), 0);
+	assert_int_equal(k, PLAN_KERNEL(6, 1));
+	assert_int_equal(plan_kernel_parse("5.10.0-28-amd64", &k, err, sizeof err), 0);
+	assert_int_equal(k, PLAN_KERNEL(5, 10));
+	assert_int_equal(plan_kernel_parse("6.18.0+", &k, err, sizeof err), 0); /* "+": the next dot or dash only */
+	assert_int_equal(k, PLAN_KERNEL(6, 18));
+	assert_int_equal(plan_kernel_parse("six", &k, err, sizeof err), -1);
+	assert_int_equal(plan_kernel_parse("6", &k, err, sizeof err), -1);
+	assert_non_null(strstr(err, "'6'"));
 }
 
 static void test_small_and_sizes(void **state)
@@ -117,6 +150,10 @@ static void test_small_and_sizes(void **state)
 	assert_int_equal(b, 536870912ull);
 	assert_int_equal(plan_parse_size("1.5G", &b, err, sizeof err), 0);
 	assert_int_equal(b, 1610612736ull);
+	assert_int_equal(plan_parse_size("17179869184B", &b, err, sizeof err), 0);
+	assert_int_equal(b, 17179869184ull);
+	assert_int_equal(plan_parse_size("64", &b, err, sizeof err), -1); /* 64 bytes? a unit, please */
+	assert_non_null(strstr(err, "64G"));
 	assert_int_equal(plan_parse_size("12x", &b, err, sizeof err), -1);
 	assert_int_equal(plan_parse_size("-1G", &b, err, sizeof err), -1);
 }
