@@ -59,8 +59,10 @@ void ct_sample_jsonl(FILE *out, const struct ct_sample *x);
 /* The summary document (analysis/README.md documents it). */
 json_t *ct_summary_json(const struct ct_summary *s);
 
-/* Prometheus exposition text of the latest sample and the run totals;
- * returns the length written (truncated to cap). */
-size_t ct_prom_text(char *buf, size_t cap, const struct ct_sample *x, const struct ct_summary *s);
+/* Prometheus exposition text of the latest sample and the run totals,
+ * labelled netns="NETNS"; returns the length written (truncated to cap).
+ * Names of our own (ctstorm_conntrack_*), so that they sit beside
+ * node_exporter's node_nf_conntrack_* gauges without a clash. */
+size_t ct_prom_text(char *buf, size_t cap, const char *netns, const struct ct_sample *x, const struct ct_summary *s);
 
 #endif

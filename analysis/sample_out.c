@@ -300,34 +300,54 @@ __attribute__((format(printf, 2, 3))) static void put(struct text *t, const char
 		t->len = t->len + (size_t)n < t->cap ? t->len + (size_t)n : t->cap ? t->cap - 1 : 0;
 }
 
-size_t ct_prom_text(char *buf, size_t cap, const struct ct_sample *x, const struct ct_summary *s)
+/* A label value in the exposition format: backslash, quote and newline
+ * escaped. */
+static void label_value(char *out, size_t len, const char *v)
+{
+	size_t n = 0;
+	for (; *v && n + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n') {
+			out[n++] = '\\';
+			out[n++] = *v == '\n' ? 'n' : *v;
+		} else {
+			out[n++] = *v;
+		}
+	}
+	out[n] = '\0';
+}
+
+size_t ct_prom_text(char *buf, size_t cap, const char *netns, const struct ct_sample *x, const struct ct_summary *s)
 {
 	struct text t = { buf, cap, 0 };
+	char lv[256], lab[300];
+	label_value(lv, sizeof lv, netns);
+	snprintf(lab, sizeof lab, "{netns=\"%s\"}", lv);
 	if (cap)
 		buf[0] = '\0';
-	put(&t, "# HELP node_nf_conntrack_entries Number of currently allocated flow entries for connection tracking.\n"
-		"# TYPE node_nf_conntrack_entries gauge\nnode_nf_conntrack_entries %" PRIu64 "\n",
-	    x->count);
-	put(&t, "# HELP node_nf_conntrack_entries_limit Maximum size of connection tracking table.\n"
-		"# TYPE node_nf_conntrack_entries_limit gauge\nnode_nf_conntrack_entries_limit %" PRIu64 "\n",
-	    x->max);
+	put(&t, "# HELP ctstorm_conntrack_entries Conntrack entries in the namespace (node_nf_conntrack_entries).\n"
+		"# TYPE ctstorm_conntrack_entries gauge\nctstorm_conntrack_entries%s %" PRIu64 "\n",
+	    lab, x->count);
+	put(&t, "# HELP ctstorm_conntrack_entries_limit nf_conntrack_max (node_nf_conntrack_entries_limit).\n"
+		"# TYPE ctstorm_conntrack_entries_limit gauge\nctstorm_conntrack_entries_limit%s %" PRIu64 "\n",
+	    lab, x->max);
+	put(&t, "# HELP ctstorm_conntrack_buckets nf_conntrack_buckets, the hash table's size.\n"
+		"# TYPE ctstorm_conntrack_buckets gauge\nctstorm_conntrack_buckets%s %" PRIu64 "\n",
+	    lab, x->buckets);
 	for (int i = 0; i < CT_ST__COUNT; i++) {
 		if (!x->st.have[i])
-			continue;
-		put(&t, "# HELP node_nf_conntrack_stat_%s Conntrack statistic '%s', summed over CPUs.\n"
-			"# TYPE node_nf_conntrack_stat_%s counter\nnode_nf_conntrack_stat_%s %" PRIu64 "\n",
-		    ct_stat_name(i), ct_stat_name(i), ct_stat_name(i), ct_stat_name(i), x->st.v[i]);
+			continue; /* not reported by this kernel: absent, never a fake 0 */
+		const char *n = ct_stat_name(i);
+		put(&t, "# HELP ctstorm_conntrack_stat_%s_total Conntrack statistic '%s', summed over CPUs.\n"
+			"# TYPE ctstorm_conntrack_stat_%s_total counter\nctstorm_conntrack_stat_%s_total%s %" PRIu64 "\n",
+		    n, n, n, n, lab, x->st.v[i]);
 	}
-	put(&t, "# HELP ctstorm_nf_conntrack_buckets Size of the conntrack hash table.\n"
-		"# TYPE ctstorm_nf_conntrack_buckets gauge\nctstorm_nf_conntrack_buckets %" PRIu64 "\n",
-	    x->buckets);
 	if (s->have_kmsg) {
 		put(&t, "# HELP ctstorm_kmsg_table_full_total Kernel log 'table full, dropping packet' lines for this namespace since the sampler started.\n"
-			"# TYPE ctstorm_kmsg_table_full_total counter\nctstorm_kmsg_table_full_total %" PRIu64 "\n",
-		    s->kmsg_table_full);
+			"# TYPE ctstorm_kmsg_table_full_total counter\nctstorm_kmsg_table_full_total%s %" PRIu64 "\n",
+		    lab, s->kmsg_table_full);
 		put(&t, "# HELP ctstorm_kmsg_suppressed_total Kernel log callbacks suppressed by rate limiting (host-wide) since the sampler started.\n"
-			"# TYPE ctstorm_kmsg_suppressed_total counter\nctstorm_kmsg_suppressed_total %" PRIu64 "\n",
-		    s->kmsg_suppressed);
+			"# TYPE ctstorm_kmsg_suppressed_total counter\nctstorm_kmsg_suppressed_total%s %" PRIu64 "\n",
+		    lab, s->kmsg_suppressed);
 	}
 	return t.len;
 }

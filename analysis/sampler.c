@@ -117,7 +117,7 @@ static void write_prom_file(struct sampler *s, uint64_t now, bool force)
 	if (!s->cfg.prom_file || (!force && now - s->last_prom_ns < PROM_FILE_PERIOD_NS))
 		return;
 	s->last_prom_ns = now;
-	size_t len = ct_prom_text(buf, sizeof buf, &s->last, &s->sum);
+	size_t len = ct_prom_text(buf, sizeof buf, s->cfg.netns ? s->cfg.netns : "host", &s->last, &s->sum);
 	if (ct_write_atomic(s->cfg.prom_file, buf, len, err, sizeof err) < 0)
 		ct_log_warn("%s", err);
 }
@@ -280,7 +280,7 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 		evbuffer_free(out);
 		return;
 	}
-	size_t len = ct_prom_text(buf, sizeof buf, &s->last, &s->sum);
+	size_t len = ct_prom_text(buf, sizeof buf, s->cfg.netns ? s->cfg.netns : "host", &s->last, &s->sum);
 	evbuffer_add(out, buf, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");

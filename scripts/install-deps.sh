@@ -4,9 +4,10 @@
 #
 #   scripts/install-deps.sh           build + test + benchmark packages
 #
-# NSD and Knot are installed for the benchmarks only (bench/). Their
-# packages start a system service where systemd runs; this script stops
-# and disables those services again so no DNS server is left listening.
+# NSD and Knot are installed for the benchmarks only (bench/), Prometheus
+# for its promtool. Their packages start a system service where systemd
+# runs; this script stops and disables those services again so no server
+# is left listening.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -21,8 +22,8 @@ PACKAGES=(
 	libinih-dev libjansson-dev
 	# tests
 	libcmocka-dev ldnsutils python3 procps
-	# the man pages' and the Debian package's tests
-	man-db groff-base debhelper lintian
+	# the man pages' and the Debian package's tests; promtool lints the sampler's metrics
+	man-db groff-base debhelper lintian prometheus
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag
@@ -35,7 +36,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
 
 if [ -d /run/systemd/system ]; then
-	for svc in nsd knot; do
+	for svc in nsd knot prometheus; do
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	done
 fi

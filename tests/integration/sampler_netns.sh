@@ -94,8 +94,25 @@ ct_check "summary: peak, first drop, fill, table dumps, kernel lines" test $? -e
 # namespace, or the count of suppressed ones, must be there
 ct_check "kmsg.log keeps the table-full line for this namespace" \
 	grep -Eq "table full in netns $(stat -L -c %i /run/netns/"$CT_SRV")|callbacks suppressed" "$CT_TMP/kmsg.log"
-ct_check "Prometheus file has node_exporter's names" \
-	grep -q '^node_nf_conntrack_stat_drop [1-9]' "$CT_TMP/ct.prom"
+ct_check "Prometheus file: ctstorm's own names, labelled by namespace" \
+	grep -q "^ctstorm_conntrack_stat_drop_total{netns=\"$CT_SRV\"} [1-9]" "$CT_TMP/ct.prom"
+if command -v promtool >/dev/null; then
+	out=$(promtool check metrics <"$CT_TMP/ct.prom" 2>&1)
+	ct_check "promtool check metrics: clean (${out:-no remarks})" bash -c "[ -z \"\$0\" ]" "$out"
+else
+	echo "promtool not installed (Debian's prometheus): exposition not linted"
+fi
+missing=$(python3 - "$(dirname "$0")/../../docs/grafana-ctstorm-sampler.json" "$CT_TMP/ct.prom" <<'PY'
+import json, re, sys
+exported = set(re.findall(r"^# TYPE (\S+)", open(sys.argv[2]).read(), re.M))
+used = set()
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p["targets"]:
+        used |= set(re.findall(r"ctstorm_[a-z_]+", t["expr"]))
+print(" ".join(sorted(used - exported)))
+PY
+)
+ct_check "the Grafana dashboard asks only for metrics the sampler exports (${missing:-none missing})" test -z "$missing"
 left=$(ip netns exec "$CT_SRV" conntrack -L -s 198.19.0.0/16 2>/dev/null | grep -c 'dport=9 ')
 ct_check "--fill left no entry behind" test "$left" -eq 0
 

@@ -153,15 +153,17 @@ static void test_prom(void **state)
 	char buf[8192];
 	struct ct_summary s = { .first_drop_s = -1, .have_kmsg = true, .kmsg_table_full = 3 };
 	struct ct_sample x = make(1, 123, 45, 0);
-	ct_prom_text(buf, sizeof buf, &x, &s);
-	assert_non_null(strstr(buf, "\nnode_nf_conntrack_entries 123\n"));
-	assert_non_null(strstr(buf, "\nnode_nf_conntrack_entries_limit 400\n"));
-	assert_non_null(strstr(buf, "# TYPE node_nf_conntrack_stat_drop counter\nnode_nf_conntrack_stat_drop 45\n"));
+	ct_prom_text(buf, sizeof buf, "cts-a\"b", &x, &s);
+	assert_non_null(strstr(buf, "\nctstorm_conntrack_entries{netns=\"cts-a\\\"b\"} 123\n")); /* the quote escaped */
+	assert_non_null(strstr(buf, "\nctstorm_conntrack_entries_limit{netns=\"cts-a\\\"b\"} 400\n"));
+	assert_non_null(strstr(buf, "# TYPE ctstorm_conntrack_stat_drop_total counter\n"
+				    "ctstorm_conntrack_stat_drop_total{netns=\"cts-a\\\"b\"} 45\n"));
 	assert_null(strstr(buf, "chaintoolong")); /* absent counters are left out */
-	assert_non_null(strstr(buf, "\nctstorm_kmsg_table_full_total 3\n"));
+	assert_null(strstr(buf, "\nnode_")); /* no sample under node_exporter's names */
+	assert_non_null(strstr(buf, "\nctstorm_kmsg_table_full_total{netns=\"cts-a\\\"b\"} 3\n"));
 	/* a small buffer truncates cleanly */
 	char small[64];
-	size_t n = ct_prom_text(small, sizeof small, &x, &s);
+	size_t n = ct_prom_text(small, sizeof small, "ns", &x, &s);
 	assert_true(n < sizeof small);
 	assert_int_equal(strlen(small), n);
 }
