@@ -14,6 +14,7 @@
 #include "probe.h"
 #include "ct_report.h"
 #include "docs_cmd.h"
+#include "junit.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -30,6 +31,7 @@ struct cli {
 	bool quick, wait, quiet, json;
 	struct ct_strlist variant, set, flow;
 	const char *out;
+	const char *junit;
 	uint64_t ram;   /* bytes; 0: this host's */
 	unsigned kernel; /* PLAN_KERNEL; 0: this host's */
 	uint64_t entry_size;
@@ -71,6 +73,8 @@ static const struct ct_opt options[] = {
 	  "run: where the results folder is made (default: results); report: where report.* go (default: the last "
 	  "folder given)",
 	  NULL },
+	{ "junit", 0, CT_OPT_STR, OFF(junit), NULL, 0, 0, "FILE",
+	  "run, report: JUnit XML of the verdicts (a testsuite per variant, a testcase per expectation), for CI", NULL },
 	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
 	  "if another run holds the host, wait for it instead of refusing", NULL },
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
@@ -212,6 +216,10 @@ static int do_report(const struct call *c)
 		fprintf(stderr, "ctstorm: error: %s\n", err);
 		return CT_EXIT_USAGE;
 	}
+	if (c->cl->junit && junit_write(c->pos[c->npos - 1], c->cl->junit, err, sizeof err) < 0) {
+		fprintf(stderr, "ctstorm: error: --junit: %s\n", err);
+		return CT_EXIT_FAIL;
+	}
 	printf("\nReport: %s/report.html\n", ro.out);
 	return CT_EXIT_OK;
 }
@@ -285,6 +293,7 @@ static int do_scenario(const struct call *c)
 		rc = ct_usage_error("probe takes one --variant");
 	} else if (need_root(c->sub)) {
 		struct run_opts o = { .quick = cl->quick, .wait = cl->wait, .quiet = cl->quiet, .out_dir = cl->out,
+				      .junit = cl->junit,
 				      .argc = c->argc, .argv = c->argv };
 		rc = probe ? run_probe(&f, sel[0], &o) : run_scenario(&f, sel, nsel, &o);
 	}
@@ -306,7 +315,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "run", ARGS_SCENARIO, do_scenario,
-	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--wait]",
+	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--junit FILE] [--wait]",
 	  "builds a lab per variant, applies the scenario's firewall and sysctls (global ones saved and "
 	  "restored), runs responder, sampler and load, judges [expect], writes a results folder with its "
 	  "report and prints a comparison; the folder's path is the last line" },
@@ -317,7 +326,7 @@ static const struct command {
 	  "FILE.scn|NAME [--variant NAME] [--quick] [--set SECTION.KEY=VALUE]... [--out DIR]",
 	  "the highest new-flow rate the scenario's table takes without a drop or an eviction, ramping then "
 	  "bisecting in fresh labs, next to Little's law's prediction" },
-	{ "report", ARGS_RESULTS, do_report, "RESULTS_DIR... [--out DIR]",
+	{ "report", ARGS_RESULTS, do_report, "RESULTS_DIR... [--out DIR] [--junit FILE]",
 	  "tables and plots of results folders (report.md, a self-contained report.html); with several, the "
 	  "last against the first" },
 	{ "plan", ARGS_NONE, do_plan,

@@ -15,6 +15,7 @@
 #include "responder_cli.h"
 #include "responders.h"
 #include "sampler_cli.h"
+#include "junit.h"
 #include "verdict.h"
 #include "zone.h"
 
@@ -869,6 +870,8 @@ int run_close(struct run_session *c, int rc)
 			fprintf(stderr, "ctstorm: the report failed: %s\n", err);
 		print_failures(c, stdout);
 		printf("\nReport: %s/report.html\n", c->dir);
+		if (c->o->junit && junit_write(c->dir, c->o->junit, err, sizeof err) < 0)
+			fprintf(stderr, "ctstorm: --junit: %s\n", err);
 	}
 	if (stop_signal) {
 		fprintf(stdout, "\nInterrupted by %s after %zu variants; what was measured is kept.\n", strsignal(stop_signal),

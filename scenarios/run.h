@@ -14,6 +14,7 @@ struct run_opts {
 	bool wait;      /* for another run's lock */
 	bool quiet;     /* no live line */
 	const char *out_dir;
+	const char *junit; /* JUnit XML of the verdicts, written at the end */
 	int argc;       /* the command line, for the manifest */
 	char **argv;
 };

@@ -120,12 +120,14 @@ ct_check "after the malformed ones: host as before" test "$(host_state)" = "$BEF
 # --- --set and --variant ---
 log=$CT_TMP/set.log
 "$CTSTORM" run seed-000 --quick --quiet --variant notrack --variant raised-max --set load.limit=500ms \
-	--out "$OUT" >"$log" 2>&1
+	--out "$OUT" --junit "$CT_TMP/run.xml" >"$log" 2>&1
 rc=$?
 dir=$(results_dir "$log")
 v=$(verdicts "$dir")
 ct_check "--variant twice, --set: exit 0, two variants ($v)" \
 	bash -c "[ $rc -eq 0 ] && [ '$v' = 'complete notrack=pass raised-max=pass' ]"
+ct_check "--junit: a testsuite per variant run, every case passing" \
+	bash -c "[ \$(grep -c '<testsuite ' '$CT_TMP/run.xml') -eq 2 ] && grep -q 'failures=\"0\" errors=\"0\"' '$CT_TMP/run.xml'"
 ct_check "--set reached the loadgen (20 queries in 500 ms)" \
 	python3 -c "import json,sys; sys.exit(json.load(open('$dir/notrack/loadgen.json'))['sent'] != 20)"
 
