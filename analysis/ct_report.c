@@ -42,12 +42,16 @@ struct run {
 
 /* ---- metrics ---- */
 
+/* A change the report names between two runs: 10% and more. */
+#define REPORT_CHANGE 0.10
+
 struct col {
 	const char *head;
 	const char *path;   /* into the metrics; "derived.*" computed here */
 	int decimals;
 	double scale;
 	int worse;          /* +1: higher is worse; -1: lower is worse; 0: neither */
+	double noise;       /* a change this small (in the column's unit) is no change */
 };
 
 static const struct col cols[] = {
@@ -55,10 +59,10 @@ static const struct col cols[] = {
 	{ "answered", "loadgen.answered", 0, 1, -1 },
 	{ "timeouts %", "derived.timeouts_pct", 1, 1, +1 },
 	{ "canary loss %", "canary.loss_pct", 1, 1, +1 },
-	{ "p50 ms", "loadgen.latency_us.actual.p50", 2, 1e-3, +1 },
-	{ "p99 ms", "loadgen.latency_us.actual.p99", 2, 1e-3, +1 },
-	{ "p99.9 ms", "loadgen.latency_us.actual.p999", 2, 1e-3, +1 },
-	{ "max ms", "loadgen.latency_us.actual.max", 2, 1e-3, +1 },
+	{ "p50 ms", "loadgen.latency_us.actual.p50", 2, 1e-3, +1, 1.0 },
+	{ "p99 ms", "loadgen.latency_us.actual.p99", 2, 1e-3, +1, 1.0 },
+	{ "p99.9 ms", "loadgen.latency_us.actual.p999", 2, 1e-3, +1, 1.0 },
+	{ "max ms", "loadgen.latency_us.actual.max", 2, 1e-3, +1, 1.0 },
 	{ "peak count", "sampler.peak_count", 0, 1, 0 },
 	{ "limit", "sampler.max", 0, 1, 0 },
 	{ "first drop s", "sampler.first_drop_s", 2, 1, 0 },
@@ -499,7 +503,9 @@ struct change {
 	int flag; /* +1 regression, -1 improvement, 0 neither */
 };
 
-static size_t changes(struct run *runs, size_t nruns, struct change *out, size_t cap)
+/* Changes of tolerance (a fraction) and more, and more than a rounding's
+ * worth, of the last run against the first. */
+static size_t changes(struct run *runs, size_t nruns, double tolerance, struct change *out, size_t cap)
 {
 	size_t n = 0;
 	if (nruns < 2)
@@ -515,8 +521,10 @@ static size_t changes(struct run *runs, size_t nruns, struct change *out, size_t
 				    !ct_metric_value(b->v[i].metrics, cols[c].path, &y))
 					continue;
 				double d = y - x, rel = fabs(d) / (fabs(x) > 1e-9 ? fabs(x) : 1);
-				/* worth naming: 10% and more than a rounding's worth */
-				if (rel < 0.10 || fabs(d * cols[c].scale) < pow(10, -cols[c].decimals))
+				/* latency below a millisecond moves by half from run to run on
+				 * the same host: not a change worth naming */
+				if (rel < tolerance || rel == 0 || fabs(d * cols[c].scale) < pow(10, -cols[c].decimals) ||
+				    fabs(d * cols[c].scale) <= cols[c].noise)
 					continue;
 				out[n++] = (struct change){ b->v[i].name, cols[c].head, x * cols[c].scale, y * cols[c].scale,
 							    cols[c].worse * (d > 0 ? 1 : -1) };
@@ -747,7 +755,7 @@ int ct_report(const struct ct_report_opts *o, char *err, size_t errlen)
 	if (make_plots(o, runs, &have_plots, err, errlen) < 0)
 		goto out;
 	struct change ch[256];
-	size_t nch = changes(runs, o->nruns, ch, 256);
+	size_t nch = changes(runs, o->nruns, REPORT_CHANGE, ch, 256);
 	FILE *h = open_memstream(&html, &html_len), *m = open_memstream(&md, &md_len);
 	if (!h || !m) {
 		if (h)
@@ -777,4 +785,31 @@ out:
 		free_run(&runs[i]);
 	free(runs);
 	return rc;
+}
+
+int ct_report_regressions(const char *baseline, const char *run, double tolerance, FILE *out, char *err,
+			  size_t errlen)
+{
+	struct run runs[2] = { 0 };
+	if (load_run(&runs[0], baseline, err, errlen) < 0)
+		return -1;
+	if (load_run(&runs[1], run, err, errlen) < 0) {
+		free_run(&runs[0]);
+		return -1;
+	}
+	struct change ch[256];
+	size_t nch = changes(runs, 2, tolerance, ch, 256);
+	int n = 0;
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].flag <= 0)
+			continue;
+		if (out)
+			fprintf(out, "  %s: %s %g -> %g (%+.0f%%, beyond %.0f%%)\n", ch[i].variant, ch[i].metric, ch[i].before,
+				ch[i].after, ch[i].before != 0 ? 100 * (ch[i].after - ch[i].before) / fabs(ch[i].before) : 100.0,
+				tolerance * 100);
+		n++;
+	}
+	free_run(&runs[0]);
+	free_run(&runs[1]);
+	return n;
 }

@@ -24,6 +24,15 @@ struct ct_report_opts {
  * that cannot be drawn (no gnuplot) are said in the report, not an error. */
 int ct_report(const struct ct_report_opts *o, char *err, size_t errlen);
 
+/* The regressions of run against baseline (a stored run of the same
+ * scenario): for each variant in both, each of the table's metrics whose
+ * direction is known (higher drops or losses, lower answers) that moved
+ * the wrong way by more than tolerance (a fraction) and more than a
+ * rounding's worth. Each is printed to out (if not NULL). Returns how
+ * many, or -1 with err. */
+int ct_report_regressions(const char *baseline, const char *run, double tolerance, FILE *out, char *err,
+			  size_t errlen);
+
 /* The metric behind the table's column i (NULL past the last); a
  * "derived." one is computed by the report, every other is one of the
  * registry's (metrics.h). */

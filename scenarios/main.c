@@ -32,6 +32,8 @@ struct cli {
 	struct ct_strlist variant, set, flow;
 	const char *out;
 	const char *junit;
+	const char *baseline;
+	uint64_t tolerance;
 	uint64_t ram;   /* bytes; 0: this host's */
 	unsigned kernel; /* PLAN_KERNEL; 0: this host's */
 	uint64_t entry_size;
@@ -75,6 +77,12 @@ static const struct ct_opt options[] = {
 	  NULL },
 	{ "junit", 0, CT_OPT_STR, OFF(junit), NULL, 0, 0, "FILE",
 	  "run, report: JUnit XML of the verdicts (a testsuite per variant, a testcase per expectation), for CI", NULL },
+	{ "baseline", 'b', CT_OPT_STR, OFF(baseline), NULL, 0, 0, "DIR",
+	  "run: compare with a stored run of the same scenario; a metric worse by more than --tolerance fails the run "
+	  "(exit 1); the report shows both",
+	  NULL },
+	{ "tolerance", 0, CT_OPT_UINT, OFF(tolerance), "10", 0, 1000, "PERCENT",
+	  "run --baseline: how much worse a metric may be", NULL },
 	{ "wait", 'w', CT_OPT_FLAG, OFF(wait), NULL, 0, 0, NULL,
 	  "if another run holds the host, wait for it instead of refusing", NULL },
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
@@ -266,6 +274,30 @@ static int do_cleanup(const struct call *c)
 	return CT_EXIT_OK;
 }
 
+/* --baseline: a results folder of this very scenario, or nothing runs. */
+static bool baseline_ok(const struct sc_file *f, const struct cli *cl)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/manifest.json", cl->baseline);
+	json_error_t je;
+	json_t *m = json_load_file(path, 0, &je);
+	if (!m) {
+		fprintf(stderr, "ctstorm: error: --baseline %s: not a results folder (%s)\n", cl->baseline, je.text);
+		return false;
+	}
+	struct sc_resolved r;
+	sc_resolve(f, (size_t)-1, cl->quick, &r);
+	const char *want = sc_value(&r, "scenario", "name", "scenario");
+	const char *got = json_string_value(json_object_get(json_object_get(m, "scenario"), "name"));
+	bool same = got && strcmp(got, want) == 0;
+	if (!same)
+		fprintf(stderr, "ctstorm: error: --baseline %s is a run of '%s', not of '%s'\n", cl->baseline,
+			got ? got : "?", want);
+	sc_resolved_free(&r);
+	json_decref(m);
+	return same;
+}
+
 /* check, run and probe: the scenario loaded and checked whole first. */
 static int do_scenario(const struct call *c)
 {
@@ -291,9 +323,12 @@ static int do_scenario(const struct call *c)
 		rc = CT_EXIT_OK;
 	} else if (probe && cl->variant.n > 1) {
 		rc = ct_usage_error("probe takes one --variant");
+	} else if (cl->baseline && !baseline_ok(&f, cl)) {
+		rc = CT_EXIT_USAGE;
 	} else if (need_root(c->sub)) {
 		struct run_opts o = { .quick = cl->quick, .wait = cl->wait, .quiet = cl->quiet, .out_dir = cl->out,
-				      .junit = cl->junit,
+				      .junit = cl->junit, .baseline = cl->baseline,
+				      .tolerance = (double)cl->tolerance / 100.0,
 				      .argc = c->argc, .argv = c->argv };
 		rc = probe ? run_probe(&f, sel[0], &o) : run_scenario(&f, sel, nsel, &o);
 	}
@@ -315,7 +350,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "run", ARGS_SCENARIO, do_scenario,
-	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--junit FILE] [--wait]",
+	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--junit FILE] "
+	  "[--baseline DIR [--tolerance PCT]] [--wait]",
 	  "builds a lab per variant, applies the scenario's firewall and sysctls (global ones saved and "
 	  "restored), runs responder, sampler and load, judges [expect], writes a results folder with its "
 	  "report and prints a comparison; the folder's path is the last line" },

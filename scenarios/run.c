@@ -863,8 +863,10 @@ int run_close(struct run_session *c, int rc)
 	manifest_write(c);
 	if (c->nres) {
 		/* the report of this run: its table here, report.html beside the results */
-		const char *runs[] = { c->dir };
-		struct ct_report_opts ro = { .runs = runs, .nruns = 1, .out = c->dir, .table_out = stdout };
+		/* with a baseline, the report sets this run against it */
+		const char *runs[] = { c->o->baseline ? c->o->baseline : c->dir, c->dir };
+		struct ct_report_opts ro = { .runs = c->o->baseline ? runs : runs + 1, .nruns = c->o->baseline ? 2 : 1,
+					     .out = c->dir, .table_out = stdout };
 		fputc('\n', stdout);
 		if (ct_report(&ro, err, sizeof err) < 0)
 			fprintf(stderr, "ctstorm: the report failed: %s\n", err);
@@ -872,6 +874,16 @@ int run_close(struct run_session *c, int rc)
 		printf("\nReport: %s/report.html\n", c->dir);
 		if (c->o->junit && junit_write(c->dir, c->o->junit, err, sizeof err) < 0)
 			fprintf(stderr, "ctstorm: --junit: %s\n", err);
+		if (c->o->baseline && !stop_signal) {
+			printf("\nAgainst the baseline %s (tolerance %.0f%%):\n", c->o->baseline, c->o->tolerance * 100);
+			int n = ct_report_regressions(c->o->baseline, c->dir, c->o->tolerance, stdout, err, sizeof err);
+			if (n < 0)
+				fprintf(stderr, "ctstorm: --baseline: %s\n", err);
+			else if (n == 0)
+				printf("  no regression\n");
+			if (n != 0)
+				rc = CT_EXIT_FAIL;
+		}
 	}
 	if (stop_signal) {
 		fprintf(stdout, "\nInterrupted by %s after %zu variants; what was measured is kept.\n", strsignal(stop_signal),

@@ -15,6 +15,8 @@ struct run_opts {
 	bool quiet;     /* no live line */
 	const char *out_dir;
 	const char *junit; /* JUnit XML of the verdicts, written at the end */
+	const char *baseline; /* a stored run to compare with: a regression fails the run */
+	double tolerance;     /* how much worse a metric may be than the baseline's (a fraction) */
 	int argc;       /* the command line, for the manifest */
 	char **argv;
 };

@@ -130,6 +130,16 @@ ct_check "--junit: a testsuite per variant run, every case passing" \
 	bash -c "[ \$(grep -c '<testsuite ' '$CT_TMP/run.xml') -eq 2 ] && grep -q 'failures=\"0\" errors=\"0\"' '$CT_TMP/run.xml'"
 ct_check "--set reached the loadgen (20 queries in 500 ms)" \
 	python3 -c "import json,sys; sys.exit(json.load(open('$dir/notrack/loadgen.json'))['sent'] != 20)"
+# --baseline: the same again passes; another scenario's run is refused before anything runs
+"$CTSTORM" run seed-000 --quick --quiet --variant notrack --set load.limit=500ms --out "$OUT" \
+	--baseline "$dir" >"$CT_TMP/base.log" 2>&1
+rc=$?
+ct_check "--baseline with the same run again: exit 0, no regression" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^  no regression' '$CT_TMP/base.log'"
+err=$("$CTSTORM" run early-drop --quick --baseline "$dir" --out "$OUT" 2>&1)
+rc=$?
+ct_check "--baseline of another scenario: exit 2, named" \
+	bash -c "[ $rc -eq 2 ] && grep -q \"is a run of 'seed-000', not of 'early-drop'\" <<<\"\$0\"" "$err"
 
 # --- IPv6 labs: a pair, and a routed one with a DNAT port forward and a source range ---
 log=$CT_TMP/v6.log
