@@ -24,8 +24,8 @@ PACKAGES=(
 	libcmocka-dev ldnsutils python3 procps
 	# the man pages' and the Debian package's tests; promtool lints the sampler's metrics
 	man-db groff-base debhelper lintian prometheus
-	# a JUnit consumer for the JUnit test
-	python3-junitparser
+	# a JUnit consumer for the JUnit test, a JSON Schema validator for the schemas'
+	python3-junitparser python3-jsonschema
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag

@@ -130,6 +130,10 @@ ct_check "--junit: a testsuite per variant run, every case passing" \
 	bash -c "[ \$(grep -c '<testsuite ' '$CT_TMP/run.xml') -eq 2 ] && grep -q 'failures=\"0\" errors=\"0\"' '$CT_TMP/run.xml'"
 ct_check "--set reached the loadgen (20 queries in 500 ms)" \
 	python3 -c "import json,sys; sys.exit(json.load(open('$dir/notrack/loadgen.json'))['sent'] != 20)"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	ct_check "a fresh run's manifest, summaries and verdicts match docs/schema" \
+		bash -c "/usr/bin/python3 '$(dirname "$0")/check_schemas.py' '$(dirname "$0")/../../docs/schema' '$dir' >'$CT_TMP/schemas.txt' || { cat '$CT_TMP/schemas.txt'; false; }"
+fi
 # --baseline: the same again passes; another scenario's run is refused before anything runs
 "$CTSTORM" run seed-000 --quick --quiet --variant notrack --set load.limit=500ms --out "$OUT" \
 	--baseline "$dir" >"$CT_TMP/base.log" 2>&1
