@@ -134,12 +134,23 @@ if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
 	ct_check "a fresh run's manifest, summaries and verdicts match docs/schema" \
 		bash -c "/usr/bin/python3 '$(dirname "$0")/check_schemas.py' '$(dirname "$0")/../../docs/schema' '$dir' >'$CT_TMP/schemas.txt' || { cat '$CT_TMP/schemas.txt'; false; }"
 fi
-# --baseline: the same again passes; another scenario's run is refused before anything runs
+# --baseline, end to end: a baseline whose notrack answered far more (an
+# edited copy of the run above: a fresh run's own figures, latency above
+# all, move from run to run) makes the run fail, naming the metric; that
+# an identical run passes is the unit test's (test_baseline)
+cp -r "$dir" "$CT_TMP/better"
+python3 - "$CT_TMP/better/notrack/verdict.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+v["metrics"]["loadgen"]["answered"] = 1000
+json.dump(v, open(sys.argv[1], "w"))
+PY
 "$CTSTORM" run seed-000 --quick --quiet --variant notrack --set load.limit=500ms --out "$OUT" \
-	--baseline "$dir" >"$CT_TMP/base.log" 2>&1
+	--baseline "$CT_TMP/better" >"$CT_TMP/base.log" 2>&1
 rc=$?
-ct_check "--baseline with the same run again: exit 0, no regression" \
-	bash -c "[ $rc -eq 0 ] && grep -q '^  no regression' '$CT_TMP/base.log'"
+grep -q '^  notrack: answered 1000 -> 20 ' "$CT_TMP/base.log" || cat "$CT_TMP/base.log"
+ct_check "--baseline: a regression beyond the tolerance fails the run (exit $rc), named" \
+	bash -c "[ $rc -eq 1 ] && grep -q '^  notrack: answered 1000 -> 20 ' '$CT_TMP/base.log'"
 err=$("$CTSTORM" run early-drop --quick --baseline "$dir" --out "$OUT" 2>&1)
 rc=$?
 ct_check "--baseline of another scenario: exit 2, named" \
