@@ -252,7 +252,6 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	 * recvmmsg changes nothing in them but the lengths, put back here */
 	for (int round = 0; round < 4; round++) {
 		int n = recvmmsg(fd, th->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
-		uint64_t now = ct_now_ns();
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -262,12 +261,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				fail_flow(f, LG__COUNT, "refused"); /* the flow may be gone */
 			return;
 		}
+		uint64_t now = ct_now_ns();
 		bool gone = false;
 		for (int i = 0; i < n; i++) {
-			uint64_t at = arrival_ns(th, i, now);
+			uint64_t at = gone ? 0 : arrival_ns(th, i, now);
 			th->rmsg[i].msg_hdr.msg_controllen = sizeof th->rctl[i].buf;
 			if (gone)
-				continue;
+				continue; /* only the header put back for the next read */
 			bool last = f->outstanding == 1 && f->retired;
 			if (th->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				lg_add(&f->st->cnt, LG_MALFORMED, 1);

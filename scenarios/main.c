@@ -397,29 +397,29 @@ static void usage(FILE *out)
 	ct_print_wrapped(out, exit_status, 0, 78);
 }
 
+/* "ctstorm NAME USAGE" in roff, on a line of its own. */
+static void man_command_line(const struct command *c)
+{
+	printf("\\fBctstorm %s\\fR", c->name);
+	if (*c->usage) {
+		printf(" \\fI");
+		ct_roff_text(stdout, c->usage);
+		printf("\\fR");
+	}
+	printf("\n");
+}
+
 static void man_synopsis(void)
 {
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		printf("\\fBctstorm %s\\fR", commands[i].name);
-		if (*commands[i].usage) {
-			printf(" \\fI");
-			ct_roff_text(stdout, commands[i].usage);
-			printf("\\fR");
-		}
-		printf("\n");
-	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		man_command_line(&commands[i]);
 }
 
 static void man_commands(void)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		printf(".TP\n\\fBctstorm %s\\fR", commands[i].name);
-		if (*commands[i].usage) {
-			printf(" \\fI");
-			ct_roff_text(stdout, commands[i].usage);
-			printf("\\fR");
-		}
-		printf("\n");
+		printf(".TP\n");
+		man_command_line(&commands[i]);
 		ct_roff_text(stdout, commands[i].help);
 		printf(".\n");
 	}

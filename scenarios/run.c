@@ -872,8 +872,6 @@ int run_close(struct run_session *c, int rc)
 			fprintf(stderr, "ctstorm: the report failed: %s\n", err);
 		print_failures(c, stdout);
 		printf("\nReport: %s/report.html\n", c->dir);
-		if (c->o->junit && junit_write(c->dir, c->o->junit, err, sizeof err) < 0)
-			fprintf(stderr, "ctstorm: --junit: %s\n", err);
 		if (c->o->baseline && !stop_signal) {
 			printf("\nAgainst the baseline %s (tolerance %.0f%%):\n", c->o->baseline, c->o->tolerance * 100);
 			int n = ct_report_regressions(c->o->baseline, c->dir, c->o->tolerance, stdout, err, sizeof err);
@@ -885,6 +883,10 @@ int run_close(struct run_session *c, int rc)
 				rc = CT_EXIT_FAIL;
 		}
 	}
+	/* also when nothing ran to its end: a CI job then finds its file, with
+	 * the variants it has as errors or skipped, not a missing file */
+	if (c->o->junit && junit_write(c->dir, c->o->junit, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: --junit: %s\n", err);
 	if (stop_signal) {
 		fprintf(stdout, "\nInterrupted by %s after %zu variants; what was measured is kept.\n", strsignal(stop_signal),
 			c->nres);
