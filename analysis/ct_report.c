@@ -28,8 +28,14 @@ struct variant {
 	char dir[1200];
 	json_t *verdict;
 	json_t *metrics; /* borrowed from verdict */
-	char sdat[1400], ldat[1400];
-	bool have_samples, have_intervals, have_composition;
+	const char *shows; /* "incident", "fix", "failed-fix", "behaviour" */
+	char sdat[1400], ldat[1400], tdat[1400];
+	bool have_samples, have_intervals, have_composition, have_by_sent;
+	bool aligned;      /* the sampler's rows are on the load's clock */
+	bool comp_used[5]; /* composition series with a value other than 0 */
+	unsigned pct_used[3]; /* intervals showing p50, p99, p99.9 */
+	double t_min, t_max, rate_max;
+	double load_s;     /* the load's length (its window starts at 0) */
 };
 
 struct run {
@@ -38,6 +44,8 @@ struct run {
 	json_t *manifest;
 	struct variant *v;
 	size_t nv;
+	bool aligned;      /* every variant's sampler on the load's clock */
+	double t_min, t_max, rate_max, load_s;
 };
 
 /* ---- metrics ---- */
@@ -47,34 +55,53 @@ struct run {
 
 struct col {
 	const char *head;
-	const char *path;   /* into the metrics; "derived.*" computed here */
+	const char *path;   /* into the metrics */
 	int decimals;
 	double scale;
 	int worse;          /* +1: higher is worse; -1: lower is worse; 0: neither */
 	double noise;       /* a change this small (in the column's unit) is no change */
+	const char *help;   /* the glossary's line */
 };
 
 static const struct col cols[] = {
-	{ "sent", "loadgen.sent", 0, 1, 0 },
-	{ "answered", "loadgen.answered", 0, 1, -1 },
-	{ "timeouts %", "derived.timeouts_pct", 1, 1, +1 },
-	{ "canary loss %", "canary.loss_pct", 1, 1, +1 },
-	{ "p50 ms", "loadgen.latency_us.actual.p50", 2, 1e-3, +1, 1.0 },
-	{ "p99 ms", "loadgen.latency_us.actual.p99", 2, 1e-3, +1, 1.0 },
-	{ "p99.9 ms", "loadgen.latency_us.actual.p999", 2, 1e-3, +1, 1.0 },
-	{ "max ms", "loadgen.latency_us.actual.max", 2, 1e-3, +1, 1.0 },
-	{ "peak count", "sampler.peak_count", 0, 1, 0 },
-	{ "limit", "sampler.max", 0, 1, 0 },
-	{ "first drop s", "sampler.first_drop_s", 2, 1, 0 },
-	{ "drop", "sampler.drop", 0, 1, +1 },
-	{ "early_drop", "sampler.early_drop", 0, 1, +1 },
-	{ "insert_failed", "sampler.insert_failed", 0, 1, +1 },
-	{ "clash_resolve", "sampler.clash_resolve", 0, 1, 0 },
-	{ "kmsg lines", "sampler.kmsg_table_full", 0, 1, +1 },
-	{ "suppressed", "sampler.kmsg_suppressed", 0, 1, +1 },
-	{ "new flows/s", "loadgen.new_flows_per_s", 0, 1, 0 },
+	{ "sent", "loadgen.sent", 0, 1, 0, 0, "queries the load sent" },
+	{ "answered", "loadgen.answered", 0, 1, -1, 0, "queries answered (any rcode) within the timeout" },
+	{ "lost %", "loadgen.loss_pct", 1, 1, +1, 0,
+	  "queries lost of those sent: timed out, refused, failed to connect, closed (all but the answered)" },
+	{ "canary lost %", "canary.loss_pct", 1, 1, +1, 0,
+	  "the same for the canary: a slow stream of queries from fresh sockets, what a normal client sees meanwhile" },
+	{ "p50 ms", "loadgen.latency_us.actual.p50", 2, 1e-3, +1, 1.0, "median time from send to answer" },
+	{ "p99 ms", "loadgen.latency_us.actual.p99", 2, 1e-3, +1, 1.0, "99th percentile of the time to answer" },
+	{ "p99.9 ms", "loadgen.latency_us.actual.p999", 2, 1e-3, +1, 1.0, "99.9th percentile of the time to answer" },
+	{ "max ms", "loadgen.latency_us.actual.max", 2, 1e-3, +1, 1.0, "the slowest answer" },
+	{ "peak count", "sampler.peak_count", 0, 1, 0, 0, "most entries the conntrack table held at a sample" },
+	{ "limit", "sampler.max", 0, 1, 0, 0, "nf_conntrack_max: the table's size" },
+	{ "first drop s", "sampler.first_drop_s", 2, 1, 0, 0,
+	  "when the kernel first dropped a packet, seconds after the sampler started" },
+	{ "drop", "sampler.drop", 0, 1, +1, 0,
+	  "packets the kernel dropped because the table was full (conntrack -S drop)" },
+	{ "early_drop", "sampler.early_drop", 0, 1, +1, 0,
+	  "entries evicted to make room for a new flow (unassured ones, from the new flow's hash chain)" },
+	{ "insert_failed", "sampler.insert_failed", 0, 1, +1, 0,
+	  "entries the kernel could not insert: a clash it could not resolve, or a chain too long" },
+	{ "clash_resolve", "sampler.clash_resolve", 0, 1, 0, 0,
+	  "clashes of two packets of one flow the kernel resolved (kernels since 5.6)" },
+	{ "kmsg lines", "sampler.kmsg_table_full", 0, 1, +1, 0, "\"nf_conntrack: table full, dropping packet\" kernel log lines" },
+	{ "suppressed", "sampler.kmsg_suppressed", 0, 1, +1, 0, "such lines the kernel's rate limit suppressed" },
+	{ "new flows/s", "loadgen.new_flows_per_s", 0, 1, 0, 0, "new 5-tuples per second the load offered the kernel" },
 };
 #define NCOLS (sizeof cols / sizeof *cols)
+
+/* The glossary's other lines: what is not a metric column. */
+static const char *const glossary_extra[][2] = {
+	{ "verdict",
+	  "reproduced / not reproduced (a variant showing the incident), held / did not hold (a fix), as expected / not "
+	  "as expected (a behaviour), from the variant's expectations; not judged when it has none or did not run to "
+	  "its end" },
+	{ "what changed", "the variant's own settings against the scenario" },
+	{ "load window", "the shaded span of every plot: from the first query's slot to the load's end; time 0 is the "
+			 "load's start" },
+};
 
 const char *ct_report_column(size_t i)
 {
@@ -88,6 +115,143 @@ static void cell(const struct col *c, json_t *m, char *buf, size_t len)
 		snprintf(buf, len, "%.*f", c->decimals, v * c->scale);
 	else
 		snprintf(buf, len, "-");
+}
+
+static bool metric(const struct variant *v, const char *path, double *out)
+{
+	return ct_metric_value(v->metrics, path, out);
+}
+
+/* ---- verdicts in words ---- */
+
+const char *ct_verdict_word(const char *shows, const char *status, size_t judged, bool *good)
+{
+	*good = false;
+	if (strcmp(status, "error") == 0)
+		return "could not run";
+	if (strcmp(status, "interrupted") == 0)
+		return "interrupted";
+	if ((strcmp(status, "pass") != 0 && strcmp(status, "fail") != 0) || !judged)
+		return "not judged";
+	bool pass = strcmp(status, "pass") == 0;
+	*good = pass;
+	if (strcmp(shows, "incident") == 0)
+		return pass ? "reproduced" : "not reproduced";
+	if (strcmp(shows, "fix") == 0)
+		return pass ? "held" : "did not hold";
+	if (strcmp(shows, "failed-fix") == 0)
+		return pass ? "did not hold" : "not as expected";
+	return pass ? "as expected" : "not as expected";
+}
+
+static const char *verdict_word(const struct variant *v, bool *good)
+{
+	size_t k, judged = 0;
+	json_t *x;
+	json_array_foreach(json_object_get(v->verdict, "expectations"), k, x)
+		judged += json_is_boolean(json_object_get(x, "pass"));
+	return ct_verdict_word(v->shows, v->status, judged, good);
+}
+
+/* The variant's overrides, "; "-joined ("" when none). */
+static void what_changed(const struct variant *v, char *buf, size_t len)
+{
+	size_t k, n = 0;
+	json_t *x;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(v->verdict, "overrides"), k, x) {
+		int w = snprintf(buf + n, len - n, "%s%s", k ? "; " : "", json_string_value(x));
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* A list of names in words: "a, b and c" or "none". */
+static void name_list(FILE *o, char (*names)[112], size_t n)
+{
+	if (!n)
+		fputs("none", o);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+}
+
+/* The incident's sentence: what the variant lost and the kernel dropped. */
+static void incident_sentence(FILE *o, const struct variant *v, bool good)
+{
+	double lost, sent, answered, drop, kmsg;
+	fprintf(o, "%s: %s", good ? "Reproduced" : "Not reproduced", v->name);
+	bool said = metric(v, "loadgen.loss_pct", &lost) && metric(v, "loadgen.sent", &sent) &&
+		    metric(v, "loadgen.answered", &answered);
+	if (said)
+		fprintf(o, " lost %.0f%% of its queries (%.0f of %.0f answered)", lost, answered, sent);
+	if (metric(v, "sampler.drop", &drop))
+		fprintf(o, "%s the kernel dropped %.0f packets", said ? "," : "", drop);
+	if (metric(v, "sampler.kmsg_table_full", &kmsg) && kmsg > 0)
+		fprintf(o, " and logged %.0f \"table full\" lines", kmsg);
+	size_t k;
+	json_t *x;
+	if (!good)
+		json_array_foreach(json_object_get(v->verdict, "expectations"), k, x)
+			if (json_is_false(json_object_get(x, "pass"))) {
+				fprintf(o, "; it did not meet %s (measured %g)", json_string_value(json_object_get(x, "expect")),
+					json_number_value(json_object_get(x, "measured")));
+				break;
+			}
+	fputc('.', o);
+}
+
+/* The answer first: did the incident reproduce, and which fixes held. */
+static void headline(FILE *o, const struct run *r)
+{
+	enum { HELD, NOT_HELD, EXPECTED, UNEXPECTED, UNJUDGED, NLISTS };
+	static const char *const lead[NLISTS] = { "Fixes that held: ", "; fixes that did not: ", "As expected: ",
+						  "; not as expected: ", "Not judged: " };
+	char names[NLISTS][32][112];
+	size_t n[NLISTS] = { 0 };
+	bool fixes = false, sentence = false;
+	for (size_t i = 0; i < r->nv; i++) {
+		const struct variant *v = &r->v[i];
+		bool good, fix = strcmp(v->shows, "fix") == 0 || strcmp(v->shows, "failed-fix") == 0;
+		const char *w = verdict_word(v, &good);
+		fixes |= fix;
+		if (strcmp(w, "reproduced") == 0 || strcmp(w, "not reproduced") == 0) {
+			fputs(sentence ? " " : "", o);
+			incident_sentence(o, v, good);
+			sentence = true;
+			continue;
+		}
+		int l = strcmp(w, "held") == 0 ? HELD
+			: strcmp(w, "did not hold") == 0 ? NOT_HELD
+			: strcmp(w, "as expected") == 0 ? EXPECTED
+			: strcmp(w, "not as expected") == 0 ? (fix ? HELD : UNEXPECTED) : UNJUDGED;
+		if (n[l] < 32)
+			snprintf(names[l][n[l]++], sizeof names[l][0], "%s%s", v->name,
+				 strcmp(v->shows, "failed-fix") != 0 ? ""
+				 : l == NOT_HELD ? " (as the scenario expects)" : " (which the scenario expects not to)");
+	}
+	for (int l = HELD; l < NLISTS; l++) {
+		/* the fixes' pair is said whenever there are fixes, the others when
+		 * they have names */
+		bool pair_first = l == HELD || l == EXPECTED, shown;
+		if (l == HELD || l == NOT_HELD)
+			shown = fixes;
+		else if (l == EXPECTED || l == UNEXPECTED)
+			shown = n[EXPECTED] || n[UNEXPECTED];
+		else
+			shown = n[l] > 0;
+		if (!shown)
+			continue;
+		if (pair_first || l == UNJUDGED)
+			fputs(sentence ? " " : "", o);
+		fputs(lead[l], o);
+		name_list(o, names[l], n[l]);
+		if (l == NOT_HELD || l == UNEXPECTED || l == UNJUDGED)
+			fputc('.', o);
+		sentence = true;
+	}
+	if (!sentence)
+		fputs("No variant ran.", o);
 }
 
 /* ---- loading ---- */
@@ -110,11 +274,14 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 		v->metrics = json_object();
 		json_object_set_new(v->verdict, "metrics", v->metrics);
 	}
-	double sent, timeouts;
-	if (ct_metric_value(v->metrics, "loadgen.sent", &sent) &&
-	    ct_metric_value(v->metrics, "loadgen.timeouts", &timeouts))
-		json_object_set_new(v->metrics, "derived",
-				    json_pack("{s:f}", "timeouts_pct", sent > 0 ? 100.0 * timeouts / sent : 0.0));
+	/* a run from before variants said what they show: the scenario's
+	 * default (baseline: the incident; the others: fixes) */
+	v->shows = json_string_value(json_object_get(v->verdict, "shows"));
+	if (!v->shows)
+		v->shows = strcmp(v->name, "baseline") == 0 ? "incident" : "fix";
+	v->t_min = v->t_max = NAN;
+	if (!metric(v, "loadgen.duration_s", &v->load_s))
+		v->load_s = 0;
 }
 
 static int load_run(struct run *r, const char *dir, char *err, size_t errlen)
@@ -150,7 +317,22 @@ static void free_run(struct run *r)
 
 /* ---- data for gnuplot ---- */
 
-/* sampler.csv -> t count max drops_in_interval kmsg unreplied replied assured established time_wait */
+static void extend(struct variant *v, double t)
+{
+	if (isnan(v->t_min) || t < v->t_min)
+		v->t_min = t;
+	if (isnan(v->t_max) || t > v->t_max)
+		v->t_max = t;
+}
+
+/* The composition's columns of sampler.csv, in the plot's order. */
+static const char *const comp_names[] = { "udp_unreplied", "udp_replied", "udp_assured", "tcp_established",
+					  "tcp_time_wait" };
+#define NCOMP (sizeof comp_names / sizeof *comp_names)
+
+/* sampler.csv -> t count max drops_in_interval kmsg, then the composition
+ * columns; t is on the load's clock (the row's wall time against the
+ * load's start) when both are known, else the sampler's own. */
 static void sampler_dat(struct variant *v, const char *out)
 {
 	char in[1300];
@@ -162,32 +344,41 @@ static void sampler_dat(struct variant *v, const char *out)
 	size_t cap = 0;
 	if (getline(&line, &cap, f) <= 0)
 		goto done;
-	static const char *const names[] = { "t_s",          "count",       "max",         "drop",
-					     "kmsg_table_full", "udp_unreplied", "udp_replied", "udp_assured",
-					     "tcp_established", "tcp_time_wait" };
-	int idx[10];
-	for (int i = 0; i < 10; i++)
+	static const char *const names[] = { "t_s", "count", "max", "drop", "kmsg_table_full", "wall_s" };
+	enum { NN = sizeof names / sizeof *names };
+	int idx[NN], cidx[NCOMP];
+	for (int i = 0; i < NN; i++)
 		idx[i] = ct_csv_column(line, names[i]);
+	for (size_t i = 0; i < NCOMP; i++)
+		cidx[i] = ct_csv_column(line, comp_names[i]);
 	if (idx[0] < 0 || idx[1] < 0)
 		goto done;
+	double start_ms;
+	v->aligned = idx[5] >= 0 && metric(v, "loadgen.started_unix_ms", &start_ms);
 	if (!(o = fopen(out, "w")))
 		goto done;
 	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait\n");
 	double last_drop = NAN;
 	while (getline(&line, &cap, f) > 0) {
-		double x[10];
-		for (int i = 0; i < 10; i++)
+		double x[NN], c[NCOMP];
+		for (int i = 0; i < NN; i++)
 			x[i] = ct_csv_value(line, idx[i]);
+		double t = v->aligned ? x[5] - start_ms / 1e3 : x[0];
+		if (isnan(t))
+			continue;
 		double inc = isnan(x[3]) || isnan(last_drop) ? 0 : x[3] - last_drop;
 		if (!isnan(x[3]))
 			last_drop = x[3];
 		/* gnuplot skips NaN (set datafile missing) */
-		fprintf(o, "%.6f %.0f %.0f %.0f %.0f", x[0], x[1], x[2], inc, isnan(x[4]) ? 0 : x[4]);
-		for (int i = 5; i < 10; i++) {
-			fprintf(o, " %.0f", x[i]);
-			v->have_composition |= !isnan(x[i]);
+		fprintf(o, "%.3f %.0f %.0f %.0f %.0f", t, x[1], x[2], inc, isnan(x[4]) ? 0 : x[4]);
+		for (size_t i = 0; i < NCOMP; i++) {
+			c[i] = ct_csv_value(line, cidx[i]);
+			fprintf(o, " %.0f", c[i]);
+			v->have_composition |= !isnan(c[i]);
+			v->comp_used[i] |= !isnan(c[i]) && c[i] != 0;
 		}
 		fputc('\n', o);
+		extend(v, t);
 		v->have_samples = true;
 	}
 done:
@@ -197,8 +388,15 @@ done:
 	fclose(f);
 }
 
-/* loadgen.jsonl -> t answered/s timeouts/s late/s p50 p99 p99.9 (ms) */
-static void loadgen_dat(struct variant *v, const char *out)
+/* Per-interval percentiles need this many answers in the interval to mean
+ * something: p50, p99, p99.9. */
+static const double pct_min_samples[3] = { 10, 100, 1000 };
+
+/* loadgen.jsonl -> t answered/s sent/s late/s p50 p99 p99.9 (ms) timeouts/s: each
+ * interval at its middle, as a rate over its true length (the last one is
+ * short). The timeouts, at the time their queries were sent, go to tdat:
+ * t timeouts/s. */
+static void loadgen_dat(struct variant *v, const char *out, const char *tout)
 {
 	char in[1300];
 	snprintf(in, sizeof in, "%s/loadgen.jsonl", v->dir);
@@ -213,14 +411,43 @@ static void loadgen_dat(struct variant *v, const char *out)
 			continue;
 		if (!o && !(o = fopen(out, "w")))
 			break;
-		fprintf(o, "%.3f %.1f %.1f %.1f %.4f %.4f %.4f\n", iv.t_s, iv.answered / iv.len_s, iv.timeouts / iv.len_s,
-			iv.late / iv.len_s, iv.p50_ms, iv.p99_ms, iv.p999_ms);
+		double p[3] = { iv.p50_ms, iv.p99_ms, iv.p999_ms };
+		for (int k = 0; k < 3; k++) {
+			if (iv.answered < pct_min_samples[k])
+				p[k] = NAN;
+			v->pct_used[k] += !isnan(p[k]);
+		}
+		/* after the load's end only the answers still coming in: an
+		 * interval of nothing there is the end, not a fix failing */
+		if (v->load_s > 0 && iv.t_s - iv.len_s >= v->load_s - 1e-3 && iv.answered == 0)
+			continue;
+		double t = iv.t_s - iv.len_s / 2, rate = iv.answered / iv.len_s;
+		fprintf(o, "%.3f %.1f %.1f %.1f %.4f %.4f %.4f %.1f\n", t, rate, iv.sent / iv.len_s, iv.late / iv.len_s,
+			p[0], p[1], p[2], iv.timeouts / iv.len_s);
+		extend(v, iv.t_s);
+		if (rate > v->rate_max)
+			v->rate_max = rate;
+		if (iv.sent / iv.len_s > v->rate_max)
+			v->rate_max = iv.sent / iv.len_s;
 		v->have_intervals = true;
 	}
 	free(line);
 	if (o)
 		fclose(o);
 	fclose(f);
+	double len;
+	json_t *by = json_object_get(json_object_get(v->metrics, "loadgen"), "timeouts_by_sent_interval");
+	if (!json_is_array(by) || !metric(v, "loadgen.interval_s", &len) || len <= 0 || !(o = fopen(tout, "w")))
+		return;
+	size_t k;
+	json_t *x;
+	json_array_foreach(by, k, x)
+		fprintf(o, "%.3f %.1f\n", ((double)k + 0.5) * len, (double)json_integer_value(x) / len);
+	/* the series ends at the load's end */
+	if (v->load_s > (double)json_array_size(by) * len)
+		fprintf(o, "%.3f 0\n", v->load_s);
+	fclose(o);
+	v->have_by_sent = true;
 }
 
 /* ---- gnuplot ---- */
@@ -234,58 +461,87 @@ static void gp_escape(FILE *g, const char *s)
 	}
 }
 
-static void gp_begin(FILE *g, bool png, const char *out, const char *name, const char *title, const char *xl,
-		     const char *yl)
+static void gp_terminal(FILE *g, bool png, const char *out, const char *name, int w, int h)
 {
 	if (png)
-		fprintf(g, "set terminal pngcairo size 900,380 enhanced font 'sans,10' background rgb 'white'\n");
+		fprintf(g, "set terminal pngcairo size %d,%d enhanced font 'sans,10' background rgb 'white'\n", w, h);
 	else
-		fprintf(g, "set terminal svg size 900,380 dynamic enhanced font 'sans,11' background rgb 'white'\n");
-	fprintf(g, "set output '%s/plots/%s.%s'\nreset\nset datafile missing 'nan'\nset grid lc rgb '#dddddd'\n"
-		   "set key outside right top\nset title '",
-		out, name, png ? "png" : "svg");
-	gp_escape(g, title);
-	fprintf(g, "'\nset xlabel '%s'\nset ylabel '%s'\n", xl, yl);
+		fprintf(g, "set terminal svg size %d,%d dynamic enhanced font 'sans,11' background rgb 'white'\n", w, h);
+	fprintf(g, "set output '%s/plots/%s.%s'\nreset\nset datafile missing 'nan'\nset grid lc rgb '#dddddd'\n", out,
+		name, png ? "png" : "svg");
 }
 
-/* Every variant of a run on one plot, each in its colour: the table's
- * fill (sampler) or the answered queries (loadgen). */
-static void overlay(FILE *g, bool png, const char *out, const struct run *r, size_t ri, bool table)
+static void gp_title(FILE *g, const char *what, const char *title)
 {
-	bool any = false;
+	fprintf(g, "set %s '", what);
+	gp_escape(g, title);
+	fputs("'\n", g);
+}
+
+/* The load's window, shaded behind the data; time 0 is its start. */
+static void gp_window(FILE *g, double load_s)
+{
+	if (load_s > 0)
+		fprintf(g, "set object 1 rect from 0, graph 0 to %.3f, graph 1 fc rgb '#eef3fa' fs solid 1.0 noborder behind\n",
+			load_s);
+}
+
+static const char *xlabel(bool aligned)
+{
+	return aligned ? "seconds since the load started (shaded: the load)" : "seconds since the sampler started";
+}
+
+/* Small multiples: a panel per variant, in its colour, every panel on the
+ * same axes, so no variant's line can hide another's. table: the table's
+ * fill in % of its limit; else the answered queries per second. */
+static void multiples(FILE *g, bool png, const char *out, const struct run *r, size_t ri, bool table)
+{
+	size_t n = 0;
 	for (size_t i = 0; i < r->nv; i++)
-		any |= table ? r->v[i].have_samples : r->v[i].have_intervals;
-	if (!any)
+		n += table ? r->v[i].have_samples : r->v[i].have_intervals;
+	if (!n)
 		return;
+	size_t ncol = n < 3 ? n : 3, nrow = (n + ncol - 1) / ncol;
 	char name[64];
-	snprintf(name, sizeof name, "r%zu-overlay-%s", ri, table ? "conntrack" : "answered");
+	snprintf(name, sizeof name, "r%zu-variants-%s", ri, table ? "conntrack" : "answered");
+	gp_terminal(g, png, out, name, 1100, 60 + 230 * (int)nrow);
+	fprintf(g, "set multiplot layout %zu,%zu title '%s' font 'sans,13'\n", nrow, ncol,
+		table ? "conntrack table, % of its limit (nf\\_conntrack\\_max), every variant on the same axes"
+		      : "answered queries per second, every variant on the same axes");
+	fprintf(g, "set xrange [%.3f:%.3f]\n", isnan(r->t_min) ? 0 : r->t_min, isnan(r->t_max) ? 1 : r->t_max);
+	/* a line at 0 stays above the axis */
 	if (table)
-		gp_begin(g, png, out, name, "conntrack table, % of its limit, every variant",
-			 "time since the sampler started (s)", "% of nf\\_conntrack\\_max");
+		fprintf(g, "set yrange [-4:105]\n");
 	else
-		gp_begin(g, png, out, name, "answered queries per second, every variant", "time since the load started (s)",
-			 "queries per second");
-	fprintf(g, "%s\nplot ", table ? "set yrange [0:105]" : "set yrange [0:*]");
-	bool first = true;
+		fprintf(g, "set yrange [%.1f:%.1f]\n", -0.04 * r->rate_max, r->rate_max > 0 ? 1.08 * r->rate_max : 1);
+	gp_window(g, r->load_s);
+	fprintf(g, "unset key\nset xlabel '%s' font 'sans,9'\nset ylabel '%s' font 'sans,9'\n", xlabel(r->aligned),
+		table ? "% of the limit" : "answered/s");
 	for (size_t i = 0; i < r->nv; i++) {
-		if (!(table ? r->v[i].have_samples : r->v[i].have_intervals))
+		const struct variant *v = &r->v[i];
+		if (!(table ? v->have_samples : v->have_intervals))
 			continue;
-		fprintf(g, "%s'%s' using %s lc rgb '%s' title '", first ? "" : ", ", table ? r->v[i].sdat : r->v[i].ldat,
-			table ? "1:(100.0*$2/$3) with lines lw 2" : "1:2 with linespoints lw 2 pt 7 ps 0.5", palette[i % NPAL]);
-		gp_escape(g, r->v[i].name);
-		fputc('\'', g);
-		first = false;
+		fprintf(g, "set title '");
+		gp_escape(g, v->name);
+		fprintf(g, "' tc rgb '%s' font 'sans,11'\n", palette[i % NPAL]);
+		if (table)
+			fprintf(g, "plot '%s' using 1:(100.0*$2/$3) with lines lw 2.5 lc rgb '%s'\n", v->sdat, palette[i % NPAL]);
+		else
+			fprintf(g, "plot '%s' using 1:2 with linespoints lw 2.5 pt 7 ps 0.5 lc rgb '%s'\n", v->ldat,
+				palette[i % NPAL]);
 	}
-	fputc('\n', g);
+	fprintf(g, "unset multiplot\n");
 }
 
 /* The plots of one variant, as specs: which data, the axes, and the
  * series (gnuplot's "using" and style; colour "" is the variant's own,
  * NULL gnuplot's). The gnuplot script and the HTML both walk this table. */
-enum plot_data { PD_SAMPLES, PD_INTERVALS, PD_COMPOSITION };
+enum plot_data { PD_SAMPLES, PD_INTERVALS, PD_LATENCY, PD_COMPOSITION };
+enum series_file { SF_MAIN, SF_BY_SENT, SF_COUNTED };
 
 struct series {
 	const char *using, *style, *colour, *title;
+	enum series_file file;
 };
 
 struct plot_spec {
@@ -294,66 +550,98 @@ struct plot_spec {
 	enum plot_data data;
 	const char *ylabel;
 	const char *setup;    /* gnuplot lines before plot */
-	struct series s[5];
+	struct series s[NCOMP];
 };
 
 static const struct plot_spec variant_plots[] = {
 	{ "conntrack", "conntrack entries", PD_SAMPLES, "entries", "set yrange [0:*]",
-	  { { "1:2", "lines lw 2", "", "count" },
-	    { "1:3", "lines dt 2 lw 1.5", "#555555", "limit (nf\\_conntrack\\_max)" },
-	    { "1:($4 > 0 ? $2 : 1/0)", "points pt 2 ps 1.2", "#d62728", "packets dropped in the interval" } } },
+	  { { "1:2", "lines lw 2", "", "count", SF_MAIN },
+	    { "1:3", "lines dt 2 lw 1.5", "#555555", "limit (nf\\_conntrack\\_max)", SF_MAIN },
+	    { "1:($4 > 0 ? $2 : 1/0)", "points pt 2 ps 1.2", "#d62728", "packets dropped in the interval", SF_MAIN } } },
 	{ "queries", "queries per second", PD_INTERVALS, "queries per second", "set yrange [0:*]",
-	  { { "1:2", "linespoints lw 2 pt 7 ps 0.5", "", "answered" },
-	    { "1:3", "linespoints lw 2 pt 7 ps 0.5", "#d62728", "timed out" },
-	    { "1:4", "linespoints lw 1.5 pt 7 ps 0.5", "#7f7f7f", "late (not sent)" } } },
-	{ "latency", "latency of answered queries", PD_INTERVALS, "latency (ms)", "set logscale y",
-	  { { "1:5", "linespoints lw 2 pt 7 ps 0.5", "", "p50" },
-	    { "1:6", "linespoints lw 1.5 pt 7 ps 0.5", "#ff7f0e", "p99" },
-	    { "1:7", "linespoints lw 1 pt 7 ps 0.5", "#d62728", "p99.9" } } },
+	  { { "1:3", "lines dt 3 lw 1.5", "#555555", "sent", SF_MAIN },
+	    { "1:2", "linespoints lw 2 pt 7 ps 0.5", "", "answered", SF_MAIN },
+	    { "1:2", "linespoints lw 2 pt 7 ps 0.5", "#d62728", "timed out (when sent)", SF_BY_SENT },
+	    { "1:8", "linespoints lw 2 pt 7 ps 0.5", "#d62728", "timed out (when counted)", SF_COUNTED },
+	    { "1:4", "linespoints lw 1.5 pt 7 ps 0.5", "#7f7f7f", "late (not sent)", SF_MAIN } } },
+	{ "latency", "latency of answered queries (where an interval holds 10/100/1000 answers)", PD_LATENCY,
+	  "latency (ms)", "set logscale y",
+	  { { "1:5", "linespoints lw 2 pt 7 ps 0.5", "", "p50", SF_MAIN },
+	    { "1:6", "linespoints lw 1.5 pt 7 ps 0.5", "#ff7f0e", "p99", SF_MAIN },
+	    { "1:7", "linespoints lw 1 pt 7 ps 0.5", "#d62728", "p99.9", SF_MAIN } } },
 	{ "composition", "table composition by state", PD_COMPOSITION, "entries", "set yrange [0:*]",
-	  { { "1:6", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP unreplied" },
-	    { "1:7", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP replied" },
-	    { "1:8", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP assured" },
-	    { "1:9", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP established" },
-	    { "1:10", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP time\\_wait" } } },
+	  { { "1:6", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP unreplied", SF_MAIN },
+	    { "1:7", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP replied", SF_MAIN },
+	    { "1:8", "linespoints pt 7 ps 0.4 lw 2", NULL, "UDP assured", SF_MAIN },
+	    { "1:9", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP established", SF_MAIN },
+	    { "1:10", "linespoints pt 7 ps 0.4 lw 2", NULL, "TCP time\\_wait", SF_MAIN } } },
 };
 #define NPLOTS (sizeof variant_plots / sizeof *variant_plots)
 
 static bool has_data(const struct variant *v, enum plot_data d)
 {
-	return d == PD_SAMPLES ? v->have_samples : d == PD_INTERVALS ? v->have_intervals : v->have_composition;
+	return d == PD_SAMPLES	   ? v->have_samples
+	       : d == PD_INTERVALS ? v->have_intervals
+	       : d == PD_LATENCY   ? v->pct_used[0] >= 2 /* a line, not a dot */
+				   : v->have_composition;
 }
 
-static void plot_variant(FILE *g, bool png, const char *out, const struct variant *v, const char *colour, size_t ri,
-			 const struct plot_spec *p)
+/* Whether series k of plot p has data for v: the timeouts only where the
+ * run recorded them by send time; a state of the composition only where
+ * some sample held it (no TCP states for a UDP run). */
+static bool series_used(const struct variant *v, const struct plot_spec *p, size_t k)
+{
+	if (p->s[k].file == SF_BY_SENT)
+		return v->have_by_sent;
+	if (p->s[k].file == SF_COUNTED) /* a run from before they were recorded by send time */
+		return !v->have_by_sent;
+	if (p->data == PD_COMPOSITION)
+		return v->comp_used[k];
+	if (p->data == PD_LATENCY)
+		return v->pct_used[k] > 0;
+	return true;
+}
+
+static void plot_variant(FILE *g, bool png, const char *out, const struct run *r, const struct variant *v,
+			 const char *colour, size_t ri, const struct plot_spec *p)
 {
 	char name[160], title[200];
 	snprintf(name, sizeof name, "r%zu-%s-%s", ri, v->name, p->kind);
 	snprintf(title, sizeof title, "%s: %s", v->name, p->title);
-	gp_begin(g, png, out, name, title,
-		 p->data == PD_INTERVALS ? "time since the load started (s)" : "time since the sampler started (s)",
-		 p->ylabel);
+	gp_terminal(g, png, out, name, 900, 400);
+	fputs("set key below\n", g);
+	gp_title(g, "title", title);
+	bool loadgen = p->data == PD_INTERVALS || p->data == PD_LATENCY;
+	fprintf(g, "set xlabel '%s'\nset ylabel '%s'\n", xlabel(loadgen || v->aligned), p->ylabel);
+	fprintf(g, "set xrange [%.3f:%.3f]\n", isnan(r->t_min) ? 0 : r->t_min, isnan(r->t_max) ? 1 : r->t_max);
+	gp_window(g, v->load_s);
 	fprintf(g, "%s\nplot ", p->setup);
-	for (size_t k = 0; k < 5 && p->s[k].using; k++) {
+	bool first = true;
+	for (size_t k = 0; k < NCOMP && p->s[k].using; k++) {
 		const struct series *x = &p->s[k];
-		fprintf(g, "%s'%s' using %s with %s", k ? ", " : "", k ? "" : p->data == PD_INTERVALS ? v->ldat : v->sdat,
-			x->using, x->style);
+		if (!series_used(v, p, k))
+			continue;
+		const char *file = x->file == SF_BY_SENT ? v->tdat : loadgen ? v->ldat : v->sdat;
+		fprintf(g, "%s'%s' using %s with %s", first ? "" : ", ", file, x->using, x->style);
 		if (x->colour)
 			fprintf(g, " lc rgb '%s'", *x->colour ? x->colour : colour);
 		fprintf(g, " title '%s'", x->title);
+		first = false;
 	}
+	if (first) /* a composition of nothing but zeros */
+		fprintf(g, "'%s' using 1:2 with lines lc rgb '%s' title 'count (no entry in any state)'", v->sdat, colour);
 	fputc('\n', g);
 }
 
 static void plots_for(FILE *g, bool png, const char *out, const struct run *r, size_t ri)
 {
+	/* every variant of the run, a panel each, first */
+	multiples(g, png, out, r, ri, true);
+	multiples(g, png, out, r, ri, false);
 	for (size_t i = 0; i < r->nv; i++)
 		for (size_t k = 0; k < NPLOTS; k++)
 			if (has_data(&r->v[i], variant_plots[k].data))
-				plot_variant(g, png, out, &r->v[i], palette[i % NPAL], ri, &variant_plots[k]);
-	/* every variant of the run on one plot, in its colour */
-	overlay(g, png, out, r, ri, true);
-	overlay(g, png, out, r, ri, false);
+				plot_variant(g, png, out, r, &r->v[i], palette[i % NPAL], ri, &variant_plots[k]);
 }
 
 /* Runs gnuplot on the script; its messages go to plots/gnuplot.log. */
@@ -420,34 +708,48 @@ static const char css[] =
 	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}"
 	"table{border-collapse:collapse;font-size:13px;margin:1em 0}"
 	"th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}"
-	"th{background:#f2f2f2}td.l,th.l{text-align:left}"
+	"th{background:#f2f2f2}td.l,th.l{text-align:left;white-space:nowrap}.scroll{overflow-x:auto}"
 	".pass{color:#186a1b;font-weight:bold}.fail,.error{color:#b00020;font-weight:bold}"
 	".interrupted{color:#a15c00;font-weight:bold}.worse{background:#fde2e1}.better{background:#e3f4e1}"
 	"figure{margin:1em 0}svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#666}"
 	".swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:middle}"
-	"code{background:#f5f5f5;padding:0 3px}";
+	"code{background:#f5f5f5;padding:0 3px}"
+	".headline{font-size:17px;background:#f6f8fb;border-left:4px solid #1f77b4;padding:.6em 1em;max-width:1100px}"
+	"th[title]{text-decoration:underline dotted;cursor:help}dl.glossary dt{font-weight:bold;margin-top:.4em}"
+	"dl.glossary dd{margin-left:1.5em}";
+
+/* The verdict word and the variant's settings, for the tables. */
+static void variant_words(const struct variant *v, const char **word, bool *good, char *changed, size_t len)
+{
+	*word = verdict_word(v, good);
+	what_changed(v, changed, len);
+}
 
 static void table_md(FILE *o, struct run *runs, size_t nruns)
 {
-	fprintf(o, "| %svariant |", nruns > 1 ? "run | " : "");
+	fprintf(o, "| %svariant | verdict | what changed |", nruns > 1 ? "run | " : "");
 	for (size_t c = 0; c < NCOLS; c++)
 		fprintf(o, " %s |", cols[c].head);
-	fprintf(o, " verdict |\n|%s---|", nruns > 1 ? "---|" : "");
+	fprintf(o, "\n|%s---|---|---|", nruns > 1 ? "---|" : "");
 	for (size_t c = 0; c < NCOLS; c++)
 		fprintf(o, "---:|");
-	fprintf(o, "---|\n");
+	fprintf(o, "\n");
 	for (size_t ri = 0; ri < nruns; ri++)
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
+			const char *word;
+			bool good;
+			char changed[1024];
+			variant_words(v, &word, &good, changed, sizeof changed);
 			if (nruns > 1)
 				fprintf(o, "| %zu ", ri + 1);
-			fprintf(o, "| %s |", v->name);
+			fprintf(o, "| %s | %s | %s |", v->name, word, *changed ? changed : "-");
 			for (size_t c = 0; c < NCOLS; c++) {
 				char b[48];
 				cell(&cols[c], v->metrics, b, sizeof b);
 				fprintf(o, " %s |", b);
 			}
-			fprintf(o, " %s |\n", v->status);
+			fputc('\n', o);
 		}
 }
 
@@ -464,24 +766,28 @@ static void table_text(FILE *o, struct run *runs, size_t nruns)
 	for (size_t ri = 0; ri < nruns; ri++)
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
-			w[0] = strlen(v->name) + (nruns > 1 ? 4 : 0) > w[0] ? strlen(v->name) + (nruns > 1 ? 4 : 0) : w[0];
+			bool good;
+			const char *word = verdict_word(v, &good);
+			size_t nl = strlen(v->name) + (nruns > 1 ? 4 : 0);
+			w[0] = nl > w[0] ? nl : w[0];
 			for (size_t k = 0; k < NP; k++) {
 				char b[48];
 				cell(&cols[pick[k]], v->metrics, b, sizeof b);
 				if (strlen(b) > w[k + 1])
 					w[k + 1] = strlen(b);
 			}
-			if (strlen(v->status) > w[NP + 1])
-				w[NP + 1] = strlen(v->status);
+			if (strlen(word) > w[NP + 1])
+				w[NP + 1] = strlen(word);
 		}
 	fprintf(o, "%-*s", (int)w[0], "variant");
 	for (size_t k = 0; k < NP; k++)
 		fprintf(o, "  %*s", (int)w[k + 1], cols[pick[k]].head);
-	fprintf(o, "  %-*s\n", (int)w[NP + 1], "verdict");
+	fprintf(o, "  %s\n", "verdict");
 	for (size_t ri = 0; ri < nruns; ri++)
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
 			char name[96];
+			bool good;
 			if (nruns > 1)
 				snprintf(name, sizeof name, "#%zu %s", ri + 1, v->name);
 			else
@@ -492,8 +798,11 @@ static void table_text(FILE *o, struct run *runs, size_t nruns)
 				cell(&cols[pick[k]], v->metrics, b, sizeof b);
 				fprintf(o, "  %*s", (int)w[k + 1], b);
 			}
-			fprintf(o, "  %-*s\n", (int)w[NP + 1], v->status);
+			fprintf(o, "  %s\n", verdict_word(v, &good));
 		}
+	fputc('\n', o);
+	headline(o, &runs[nruns - 1]);
+	fputc('\n', o);
 }
 
 /* Before/after: the same variant in the first and the last run. */
@@ -533,7 +842,43 @@ static size_t changes(struct run *runs, size_t nruns, double tolerance, struct c
 	return n;
 }
 
-/* The title and where each run comes from. */
+/* Where each run comes from: kernel, host, ctstorm, when, status. */
+static void run_line(FILE *o, const struct run *r, bool html)
+{
+	json_t *m = r->manifest;
+	const char *host = json_string_value(json_object_get(m, "hostname"));
+	const char *ver = json_string_value(json_object_get(json_object_get(m, "tools"), "ctstorm"));
+	const char *status = json_string_value(json_object_get(m, "status"));
+	if (html) {
+		fputs("<code>", o);
+		html_escape(o, r->dir);
+		fputs("</code>", o);
+	} else
+		fprintf(o, "`%s`", r->dir);
+	fprintf(o, ": kernel %s on %s, ctstorm %s, started %s, ",
+		json_string_value(json_object_get(json_object_get(m, "kernel"), "release")), host ? host : "(host not recorded)",
+		ver ? ver : "?", json_string_value(json_object_get(m, "started")));
+	if (html)
+		fprintf(o, "status <span class=\"%s\">%s</span>", status, status);
+	else
+		fprintf(o, "status %s", status);
+	fputs(json_is_true(json_object_get(m, "quick")) ? " (--quick)" : "", o);
+}
+
+/* The headline as text, for either document. */
+static char *headline_text(const struct run *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	headline(f, r);
+	fclose(f);
+	return buf;
+}
+
+/* The title, the answer and where each run comes from. */
 static void html_head(FILE *o, struct run *runs, size_t nruns)
 {
 	struct run *last = &runs[nruns - 1];
@@ -543,48 +888,65 @@ static void html_head(FILE *o, struct run *runs, size_t nruns)
 	html_escape(o, name);
 	fprintf(o, "</title><style>%s</style></head><body>\n<h1>ctstorm: ", css);
 	html_escape(o, name);
-	fprintf(o, "</h1>\n");
+	fprintf(o, "</h1>\n<p class=\"headline\" id=\"headline\">");
+	char *h = headline_text(last);
+	html_escape(o, h);
+	free(h);
+	fprintf(o, "</p>\n<p>");
+	html_escape(o, json_string_value(json_object_get(sc, "description")));
+	fprintf(o, "</p>\n<ul class=\"runs\">\n");
 	for (size_t ri = 0; ri < nruns; ri++) {
-		json_t *m = runs[ri].manifest, *k = json_object_get(m, "kernel");
-		fprintf(o, "<p>%s<code>", nruns > 1 ? (ri == 0 ? "Before: " : ri == nruns - 1 ? "After: " : "Run: ") : "Run: ");
-		html_escape(o, runs[ri].dir);
-		fprintf(o, "</code>, started ");
-		html_escape(o, json_string_value(json_object_get(m, "started")));
-		fprintf(o, ", status <span class=\"%s\">", json_string_value(json_object_get(m, "status")));
-		html_escape(o, json_string_value(json_object_get(m, "status")));
-		fprintf(o, "</span>%s, kernel ", json_is_true(json_object_get(m, "quick")) ? " (--quick)" : "");
-		html_escape(o, json_string_value(json_object_get(k, "release")));
-		fprintf(o, ".</p>\n");
+		fprintf(o, "<li>%s", nruns > 1 ? (ri == 0 ? "Before: " : ri == nruns - 1 ? "After: " : "Run: ") : "Run: ");
+		run_line(o, &runs[ri], true);
+		fprintf(o, "</li>\n");
 	}
+	fprintf(o, "</ul>\n");
 }
 
-/* The description and the comparison table. */
+static void html_th(FILE *o, const char *head, const char *help, bool left)
+{
+	fprintf(o, "<th%s title=\"", left ? " class=\"l\"" : "");
+	html_escape(o, help);
+	fprintf(o, "\">");
+	html_escape(o, head);
+	fprintf(o, "</th>");
+}
+
+/* The comparison table. */
 static void html_variants(FILE *o, struct run *runs, size_t nruns)
 {
-	json_t *sc = json_object_get(runs[nruns - 1].manifest, "scenario");
-	fprintf(o, "<p>");
-	html_escape(o, json_string_value(json_object_get(sc, "description")));
-	fprintf(o, "</p>\n<h2>Variants</h2>\n<table><tr>%s<th class=\"l\">variant</th>", nruns > 1 ? "<th>run</th>" : "");
+	fprintf(o, "<h2>Variants</h2>\n<div class=\"scroll\"><table><tr>%s<th class=\"l\">variant</th>", nruns > 1 ? "<th>run</th>" : "");
+	html_th(o, glossary_extra[0][0], glossary_extra[0][1], true);
+	html_th(o, glossary_extra[1][0], glossary_extra[1][1], true);
 	for (size_t c = 0; c < NCOLS; c++)
-		fprintf(o, "<th>%s</th>", cols[c].head);
-	fprintf(o, "<th class=\"l\">verdict</th></tr>\n");
+		html_th(o, cols[c].head, cols[c].help, false);
+	fprintf(o, "</tr>\n");
 	for (size_t ri = 0; ri < nruns; ri++)
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
+			const char *word;
+			bool good;
+			char changed[1024];
+			variant_words(v, &word, &good, changed, sizeof changed);
 			fprintf(o, "<tr>");
 			if (nruns > 1)
 				fprintf(o, "<td>%zu</td>", ri + 1);
 			fprintf(o, "<td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>", palette[i % NPAL]);
 			html_escape(o, v->name);
-			fprintf(o, "</td>");
+			fprintf(o, "</td><td class=\"l %s\" title=\"expectations: %s\">%s</td>",
+				strcmp(word, "not judged") == 0 || strcmp(word, "interrupted") == 0 ? "interrupted"
+				: good ? "pass" : "fail", v->status, word);
+			fprintf(o, "<td class=\"l\"><code>");
+			html_escape(o, *changed ? changed : "-");
+			fprintf(o, "</code></td>");
 			for (size_t c = 0; c < NCOLS; c++) {
 				char b[48];
 				cell(&cols[c], v->metrics, b, sizeof b);
 				fprintf(o, "<td>%s</td>", b);
 			}
-			fprintf(o, "<td class=\"l %s\">%s</td></tr>\n", v->status, v->status);
+			fprintf(o, "</tr>\n");
 		}
-	fprintf(o, "</table>\n");
+	fprintf(o, "</table></div>\n");
 }
 
 static void html_changes(FILE *o, size_t nruns, const struct change *ch, size_t nch)
@@ -609,6 +971,12 @@ static void html_changes(FILE *o, size_t nruns, const struct change *ch, size_t 
 	}
 }
 
+static const char *expect_result(json_t *x)
+{
+	json_t *pass = json_object_get(x, "pass");
+	return json_is_true(pass) ? "pass" : json_is_false(pass) ? "fail" : "not judged";
+}
+
 static void html_expectations(FILE *o, struct run *runs, size_t nruns)
 {
 	fprintf(o, "<h2>Expectations</h2>\n<table><tr>%s<th class=\"l\">variant</th><th class=\"l\">expectation</th>"
@@ -619,8 +987,8 @@ static void html_expectations(FILE *o, struct run *runs, size_t nruns)
 			size_t k;
 			json_t *x;
 			json_array_foreach(json_object_get(runs[ri].v[i].verdict, "expectations"), k, x) {
-				json_t *pass = json_object_get(x, "pass"), *mv = json_object_get(x, "measured");
-				const char *res = json_is_true(pass) ? "pass" : json_is_false(pass) ? "fail" : "not judged";
+				json_t *mv = json_object_get(x, "measured");
+				const char *res = expect_result(x);
 				fprintf(o, "<tr>");
 				if (nruns > 1)
 					fprintf(o, "<td>%zu</td>", ri + 1);
@@ -632,7 +1000,7 @@ static void html_expectations(FILE *o, struct run *runs, size_t nruns)
 					fprintf(o, "</code></td><td>%g</td>", json_number_value(mv));
 				else
 					fprintf(o, "</code></td><td>-</td>");
-				fprintf(o, "<td class=\"l %s\">%s</td></tr>\n", json_is_true(pass) ? "pass" : "fail", res);
+				fprintf(o, "<td class=\"l %s\">%s</td></tr>\n", strcmp(res, "pass") == 0 ? "pass" : "fail", res);
 			}
 		}
 	fprintf(o, "</table>\n");
@@ -650,9 +1018,12 @@ static void html_plots(FILE *o, const char *out, struct run *runs, size_t nruns,
 			html_escape(o, runs[ri].dir);
 			fprintf(o, "</h3>\n");
 		}
-		snprintf(nm, sizeof nm, "r%zu-overlay-conntrack", ri);
+		if (!runs[ri].aligned)
+			fprintf(o, "<p>This run's sampler rows are not on the load's clock (a run from before ctstorm "
+				   "recorded the load's start): its table plots count from the sampler's start.</p>\n");
+		snprintf(nm, sizeof nm, "r%zu-variants-conntrack", ri);
 		embed_svg(o, out, nm);
-		snprintf(nm, sizeof nm, "r%zu-overlay-answered", ri);
+		snprintf(nm, sizeof nm, "r%zu-variants-answered", ri);
 		embed_svg(o, out, nm);
 		for (size_t i = 0; i < runs[ri].nv; i++) {
 			struct variant *v = &runs[ri].v[i];
@@ -664,10 +1035,29 @@ static void html_plots(FILE *o, const char *out, struct run *runs, size_t nruns,
 			for (size_t k = 0; k < NPLOTS; k++) {
 				char plot[160];
 				snprintf(plot, sizeof plot, "r%zu-%s-%s", ri, v->name, variant_plots[k].kind);
-				embed_svg(o, out, plot);
+				if (!embed_svg(o, out, plot) && variant_plots[k].data == PD_LATENCY && v->have_intervals)
+					fprintf(o, "<p class=\"note\">No latency over time: fewer than two intervals held %.0f "
+						   "answers, too few for a percentile (the whole run's are in the table).</p>\n",
+						pct_min_samples[0]);
 			}
 		}
 	}
+}
+
+static void html_glossary(FILE *o)
+{
+	fprintf(o, "<h2>Glossary</h2>\n<dl class=\"glossary\" id=\"glossary\">\n");
+	for (size_t i = 0; i < sizeof glossary_extra / sizeof *glossary_extra; i++) {
+		fprintf(o, "<dt>%s</dt><dd>", glossary_extra[i][0]);
+		html_escape(o, glossary_extra[i][1]);
+		fprintf(o, "</dd>\n");
+	}
+	for (size_t c = 0; c < NCOLS; c++) {
+		fprintf(o, "<dt>%s</dt><dd>", cols[c].head);
+		html_escape(o, cols[c].help);
+		fprintf(o, " (<code>%s</code>)</dd>\n", cols[c].path);
+	}
+	fprintf(o, "</dl>\n");
 }
 
 static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns, struct change *ch, size_t nch,
@@ -678,18 +1068,51 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 	html_changes(o, nruns, ch, nch);
 	html_expectations(o, runs, nruns);
 	html_plots(o, out, runs, nruns, plots);
+	html_glossary(o);
 	fprintf(o, "<p><small>Made by ctstorm %s. Every file behind it is in the results folder.</small></p>\n</body></html>\n",
 		CT_VERSION);
+}
+
+static void md_expectations(FILE *m, struct run *runs, size_t nruns)
+{
+	fprintf(m, "\n## Expectations\n\n");
+	for (size_t ri = 0; ri < nruns; ri++)
+		for (size_t i = 0; i < runs[ri].nv; i++) {
+			size_t k;
+			json_t *x;
+			json_array_foreach(json_object_get(runs[ri].v[i].verdict, "expectations"), k, x) {
+				json_t *mv = json_object_get(x, "measured");
+				char measured[32] = "-";
+				if (json_is_number(mv))
+					snprintf(measured, sizeof measured, "%g", json_number_value(mv));
+				fprintf(m, "- %s%s, `%s`: measured %s, %s\n", nruns > 1 ? (ri == 0 ? "before, " : "after, ") : "",
+					runs[ri].v[i].name, json_string_value(json_object_get(x, "expect")), measured,
+					expect_result(x));
+			}
+		}
+}
+
+static void md_glossary(FILE *m)
+{
+	fprintf(m, "\n## Glossary\n\n");
+	for (size_t i = 0; i < sizeof glossary_extra / sizeof *glossary_extra; i++)
+		fprintf(m, "- **%s**: %s\n", glossary_extra[i][0], glossary_extra[i][1]);
+	for (size_t c = 0; c < NCOLS; c++)
+		fprintf(m, "- **%s**: %s (`%s`)\n", cols[c].head, cols[c].help, cols[c].path);
 }
 
 static void write_md(FILE *m, struct run *runs, size_t nruns, const struct change *ch, size_t nch, bool have_plots)
 {
 	json_t *sc = json_object_get(runs[nruns - 1].manifest, "scenario");
-	fprintf(m, "# ctstorm: %s\n\n%s\n\n", json_string_value(json_object_get(sc, "name")),
+	char *h = headline_text(&runs[nruns - 1]);
+	fprintf(m, "# ctstorm: %s\n\n**%s**\n\n%s\n\n", json_string_value(json_object_get(sc, "name")), h,
 		json_string_value(json_object_get(sc, "description")));
-	for (size_t ri = 0; ri < nruns; ri++)
-		fprintf(m, "- run %zu: `%s` (%s)\n", ri + 1, runs[ri].dir,
-			json_string_value(json_object_get(runs[ri].manifest, "status")));
+	free(h);
+	for (size_t ri = 0; ri < nruns; ri++) {
+		fprintf(m, "- run %zu: ", ri + 1);
+		run_line(m, &runs[ri], false);
+		fputc('\n', m);
+	}
 	fprintf(m, "\n");
 	table_md(m, runs, nruns);
 	if (nruns > 1) {
@@ -700,11 +1123,32 @@ static void write_md(FILE *m, struct run *runs, size_t nruns, const struct chang
 			fprintf(m, "- %s, %s: %g -> %g%s\n", ch[i].variant, ch[i].metric, ch[i].before, ch[i].after,
 				ch[i].flag > 0 ? " **regression**" : ch[i].flag < 0 ? " (improvement)" : "");
 	}
+	md_expectations(m, runs, nruns);
 	fprintf(m, "\n## Plots\n\n%s", have_plots ? "" : "No plots: gnuplot could not be run (plots/gnuplot.log).\n");
 	for (size_t ri = 0; have_plots && ri < nruns; ri++) {
-		fprintf(m, "![every variant](plots/r%zu-overlay-conntrack.svg)\n", ri);
+		fprintf(m, "![the table, every variant](plots/r%zu-variants-conntrack.svg)\n", ri);
+		fprintf(m, "![answered, every variant](plots/r%zu-variants-answered.svg)\n", ri);
 		for (size_t i = 0; i < runs[ri].nv; i++)
-			fprintf(m, "![%s](plots/r%zu-%s-conntrack.svg)\n", runs[ri].v[i].name, ri, runs[ri].v[i].name);
+			fprintf(m, "![%s](plots/r%zu-%s-queries.svg)\n", runs[ri].v[i].name, ri, runs[ri].v[i].name);
+	}
+	md_glossary(m);
+}
+
+/* A run's shared axes: every variant's time span and rate on one scale. */
+static void run_axes(struct run *r)
+{
+	r->t_min = r->t_max = NAN;
+	r->rate_max = r->load_s = 0;
+	r->aligned = true;
+	for (size_t i = 0; i < r->nv; i++) {
+		const struct variant *v = &r->v[i];
+		if (!isnan(v->t_min) && (isnan(r->t_min) || v->t_min < r->t_min))
+			r->t_min = v->t_min;
+		if (!isnan(v->t_max) && (isnan(r->t_max) || v->t_max > r->t_max))
+			r->t_max = v->t_max;
+		r->rate_max = v->rate_max > r->rate_max ? v->rate_max : r->rate_max;
+		r->load_s = v->load_s > r->load_s ? v->load_s : r->load_s;
+		r->aligned &= !v->have_samples || v->aligned;
 	}
 }
 
@@ -724,9 +1168,12 @@ static int make_plots(const struct ct_report_opts *o, struct run *runs, bool *ok
 			struct variant *v = &runs[ri].v[i];
 			snprintf(v->sdat, sizeof v->sdat, "%s/r%zu-%s-sampler.dat", plots, ri, v->name);
 			snprintf(v->ldat, sizeof v->ldat, "%s/r%zu-%s-loadgen.dat", plots, ri, v->name);
+			snprintf(v->tdat, sizeof v->tdat, "%s/r%zu-%s-timeouts.dat", plots, ri, v->name);
 			sampler_dat(v, v->sdat);
-			loadgen_dat(v, v->ldat);
+			loadgen_dat(v, v->ldat, v->tdat);
 		}
+	for (size_t ri = 0; ri < o->nruns; ri++)
+		run_axes(&runs[ri]);
 	snprintf(script, sizeof script, "%s/plots.gp", plots);
 	snprintf(log, sizeof log, "%s/gnuplot.log", plots);
 	FILE *g = fopen(script, "w");

@@ -33,6 +33,13 @@ int ct_report(const struct ct_report_opts *o, char *err, size_t errlen);
 int ct_report_regressions(const char *baseline, const char *run, double tolerance, FILE *out, char *err,
 			  size_t errlen);
 
+/* The verdict in words, from what the variant shows ("incident", "fix",
+ * "failed-fix", "behaviour"), its status ("pass", "fail", "error",
+ * "interrupted", ...) and how many expectations were judged: "reproduced",
+ * "held", "did not hold", "as expected", their misses, "not judged",
+ * "could not run", "interrupted". *good: the scenario's expectations met. */
+const char *ct_verdict_word(const char *shows, const char *status, size_t judged, bool *good);
+
 /* The metric behind the table's column i (NULL past the last); a
  * "derived." one is computed by the report, every other is one of the
  * registry's (metrics.h). */

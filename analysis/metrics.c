@@ -43,6 +43,8 @@ static const struct leaf stream[] = {
 
 static const struct leaf load_only[] = {
 	{ "duration_s", "s", "length of the load" },
+	{ "started_unix_ms", "ms", "the load's start on the wall clock, ms since the epoch (time 0 of the report's plots)" },
+	{ "interval_s", "s", "the length of an interval of loadgen.jsonl" },
 	{ "interrupted", "bool", "1 when the load was interrupted" },
 	{ "config.per_query_sockets", "bool", "1 when every query had a fresh socket" },
 	{ "config.flows", "flows", "sockets or connections used in turn" },

@@ -72,7 +72,7 @@ void cares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen
 		/* an answer, whatever its rcode (c-ares calls NXDOMAIN ENOTFOUND) */
 		record_answer(th, id, abuf[3] & 0xf, (abuf[2] & 0x02) != 0, ct_now_ns());
 	} else if (status == ARES_ETIMEOUT || status == ARES_ECANCELLED) {
-		lg_add(&st->cnt, LG_TIMEOUTS, 1);
+		count_timeout(st, s);
 		complete(th, id);
 	} else {
 		fail_query(th, id, status == ARES_ECONNREFUSED ? LG_ERR_ECONNREFUSED : LG_ERR_OTHER, ares_strerror(status));

@@ -349,26 +349,46 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (th->ares && !s->st->canary)
 			continue;
-		lg_add(&s->st->cnt, LG_TIMEOUTS, 1);
+		count_timeout(s->st, s);
 		if (s->st->canary)
 			canary_log(s->st, s, "timeout", -1, now);
 		complete(th, id);
 	}
 }
 
+void count_timeout(struct stream *st, const struct slot *s)
+{
+	lg_add(&st->cnt, LG_TIMEOUTS, 1);
+	const struct lg_engine *e = st->th->e;
+	if (!e->cfg.interval_ns)
+		return;
+	size_t k = s->sent_ns > e->start_ns ? (size_t)((s->sent_ns - e->start_ns) / e->cfg.interval_ns) : 0;
+	if (k >= st->nto_by_sent) {
+		size_t n = st->nto_by_sent ? st->nto_by_sent : 64;
+		while (n <= k)
+			n *= 2;
+		uint64_t *a = realloc(st->to_by_sent, n * sizeof *a);
+		if (!a)
+			abort();
+		memset(a + st->nto_by_sent, 0, (n - st->nto_by_sent) * sizeof *a);
+		st->to_by_sent = a;
+		st->nto_by_sent = n;
+	}
+	st->to_by_sent[k]++;
+}
+
 static void publish(struct lg_thread *th, uint64_t seq)
 {
 	struct pub *p = &th->pub;
 	pthread_mutex_lock(&p->lock);
-	memset(&p->load, 0, sizeof p->load);
-	memset(&p->canary, 0, sizeof p->canary);
-	lg_totals_add(&p->load, &th->load.cnt);
-	if (th->has_canary)
-		lg_totals_add(&p->canary, &th->canary.cnt);
-	p->hi = th->load.ihi;
-	p->ha = th->load.iha;
+	struct pub_interval *x = &p->ring[seq % PUB_RING];
+	memset(&x->load, 0, sizeof x->load);
+	lg_totals_add(&x->load, &th->load.cnt);
+	x->hi = th->load.ihi;
+	x->ha = th->load.iha;
+	x->t_s = (double)(ct_now_ns() - th->e->start_ns) / 1e9;
+	x->seq = seq;
 	p->seq = seq;
-	p->t_s = (double)(ct_now_ns() - th->e->start_ns) / 1e9;
 	pthread_mutex_unlock(&p->lock);
 	ct_hist_init(&th->load.ihi);
 	ct_hist_init(&th->load.iha);
@@ -490,6 +510,7 @@ static void stream_free(struct stream *st)
 		if (st->pool[i])
 			flow_retire(st->pool[i]);
 	free(st->pool);
+	free(st->to_by_sent);
 	if (st->send_ev)
 		event_free(st->send_ev);
 }
@@ -530,8 +551,6 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	th->id = id;
 	th->head = th->tail = NONE;
 	pthread_mutex_init(&th->pub.lock, NULL);
-	ct_hist_init(&th->pub.hi);
-	ct_hist_init(&th->pub.ha);
 	th->slots = calloc(MAX_SLOTS, sizeof *th->slots);
 	th->free_ids = malloc(MAX_SLOTS * sizeof *th->free_ids);
 	if (!th->slots || !th->free_ids)
@@ -594,7 +613,8 @@ int lg_engine_new(struct lg_engine **out, const struct lg_config *cfg, char *err
 	ct_sched_constant(&e->canary_sched, cfg->canary_rate, cfg->duration_ns);
 	e->th = calloc(cfg->threads, sizeof *e->th);
 	e->prev = calloc(cfg->threads, sizeof *e->prev);
-	if (!e->th || !e->prev) {
+	e->prev_seq = calloc(cfg->threads, sizeof *e->prev_seq);
+	if (!e->th || !e->prev || !e->prev_seq) {
 		lg_engine_free(e);
 		return ct_err(err, errlen, "out of memory");
 	}
@@ -660,6 +680,7 @@ void lg_engine_join(struct lg_engine *e, struct lg_result *load, struct lg_resul
 			th->started = false;
 		}
 		lg_totals_add(&load->t, &th->load.cnt);
+		lg_result_add_timeouts(load, th->load.to_by_sent, th->load.nto_by_sent);
 		ct_hist_merge(&load->lat_intended, &th->load.hi);
 		ct_hist_merge(&load->lat_actual, &th->load.ha);
 		ct_hist_merge(&load->send_lag, &th->load.lag);
@@ -670,6 +691,30 @@ void lg_engine_join(struct lg_engine *e, struct lg_result *load, struct lg_resul
 			ct_hist_merge(&canary->send_lag, &th->canary.lag);
 		}
 	}
+}
+
+void lg_result_add_timeouts(struct lg_result *r, const uint64_t *by_sent, size_t n)
+{
+	size_t used = n;
+	while (used && !by_sent[used - 1])
+		used--;
+	if (used > r->ntimeouts_by_sent) {
+		uint64_t *a = realloc(r->timeouts_by_sent, used * sizeof *a);
+		if (!a)
+			abort();
+		memset(a + r->ntimeouts_by_sent, 0, (used - r->ntimeouts_by_sent) * sizeof *a);
+		r->timeouts_by_sent = a;
+		r->ntimeouts_by_sent = used;
+	}
+	for (size_t i = 0; i < used; i++)
+		r->timeouts_by_sent[i] += by_sent[i];
+}
+
+void lg_result_free(struct lg_result *r)
+{
+	free(r->timeouts_by_sent);
+	r->timeouts_by_sent = NULL;
+	r->ntimeouts_by_sent = 0;
 }
 
 void lg_engine_peek(struct lg_engine *e, struct lg_totals *load, struct lg_totals *canary)
@@ -700,12 +745,25 @@ bool lg_engine_interval(struct lg_engine *e, uint64_t k, struct lg_interval *out
 		struct pub *p = &e->th[i]->pub;
 		struct lg_totals d;
 		pthread_mutex_lock(&p->lock);
-		lg_totals_sub(&d, &p->load, &e->prev[i]);
-		e->prev[i] = p->load;
-		ct_hist_merge(&out->lat_intended, &p->hi);
-		ct_hist_merge(&out->lat_actual, &p->ha);
-		if (p->t_s > t)
-			t = p->t_s;
+		/* overwritten only when the collector fell PUB_RING intervals
+		 * behind: then this one takes the newest's counts, and the
+		 * intervals up to it nothing (their latencies are lost) */
+		const struct pub_interval *x = &p->ring[k % PUB_RING];
+		bool whole = x->seq == k;
+		if (!whole)
+			x = &p->ring[p->seq % PUB_RING];
+		memset(&d, 0, sizeof d);
+		if (x->seq > e->prev_seq[i]) {
+			lg_totals_sub(&d, &x->load, &e->prev[i]);
+			e->prev[i] = x->load;
+			e->prev_seq[i] = x->seq;
+			if (whole) {
+				ct_hist_merge(&out->lat_intended, &x->hi);
+				ct_hist_merge(&out->lat_actual, &x->ha);
+			}
+		}
+		if (x->t_s > t)
+			t = x->t_s;
 		pthread_mutex_unlock(&p->lock);
 		for (int c = 0; c < LG__COUNT; c++)
 			out->t.c[c] += d.c[c];
@@ -754,5 +812,6 @@ void lg_engine_free(struct lg_engine *e)
 	}
 	free(e->th);
 	free(e->prev);
+	free(e->prev_seq);
 	free(e);
 }

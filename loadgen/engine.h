@@ -55,6 +55,10 @@ struct lg_result {
 	struct ct_hist lat_intended;  /* from the intended send time */
 	struct ct_hist lat_actual;    /* from the actual send time */
 	struct ct_hist send_lag;      /* how late each query left, against its slot */
+	/* timeouts by the interval their query was sent in (a timeout is
+	 * counted when it expires, an interval or more later) */
+	uint64_t *timeouts_by_sent;
+	size_t ntimeouts_by_sent;
 };
 
 struct lg_interval {
@@ -82,6 +86,10 @@ bool lg_engine_done(struct lg_engine *e);
 
 /* Joins the threads and merges their results. */
 void lg_engine_join(struct lg_engine *e, struct lg_result *load, struct lg_result *canary);
+
+/* Adds per-interval timeouts into r; lg_result_free releases them. */
+void lg_result_add_timeouts(struct lg_result *r, const uint64_t *by_sent, size_t n);
+void lg_result_free(struct lg_result *r);
 
 /* Live counters (summed, racy but untorn) for the status line. */
 void lg_engine_peek(struct lg_engine *e, struct lg_totals *load, struct lg_totals *canary);

@@ -79,17 +79,29 @@ struct stream {
 	struct event *send_ev;
 	bool finished;                 /* the schedule is over */
 	struct lg_counters cnt;
+	uint64_t *to_by_sent;          /* timeouts by the interval their query was sent in */
+	size_t nto_by_sent;
 	struct ct_hist hi, ha;         /* the whole run */
 	struct ct_hist lag;            /* actual minus intended send time */
 	struct ct_hist ihi, iha;       /* the current interval */
 };
 
+/* A closed interval, as its thread published it. */
+struct pub_interval {
+	uint64_t seq;                  /* which interval (1-based); 0: none yet */
+	struct lg_totals load;         /* cumulative at its end */
+	struct ct_hist hi, ha;         /* load latency during it */
+	double t_s;
+};
+
+/* The last intervals a thread closed, for the collector: a ring, so an
+ * interval closed right after another (the last, partial one at the end)
+ * does not overwrite one not yet collected. */
+#define PUB_RING 8
 struct pub {
 	pthread_mutex_t lock;
 	uint64_t seq;                  /* intervals closed so far */
-	struct lg_totals load, canary; /* cumulative at the end of interval seq */
-	struct ct_hist hi, ha;         /* load latency during interval seq */
-	double t_s;
+	struct pub_interval ring[PUB_RING];
 };
 
 struct lg_thread {
@@ -139,6 +151,7 @@ struct lg_engine {
 	struct lg_thread **th;
 	uint64_t start_ns;
 	struct lg_totals *prev;        /* per thread: cumulative at the last collected interval */
+	uint64_t *prev_seq;            /* per thread: the interval those counts closed */
 	uint64_t collected;
 	struct ct_sched canary_sched;
 };
@@ -152,6 +165,8 @@ static inline uint64_t lg_latency_origin(const struct slot *s)
 
 /* engine.c: outcomes */
 void complete(struct lg_thread *th, int32_t id);
+/* Counts slot s's query as timed out, also by the interval it was sent in. */
+void count_timeout(struct stream *st, const struct slot *s);
 void fail_query(struct lg_thread *th, int32_t id, enum lg_counter why, const char *outcome);
 void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc, uint64_t at_ns);
 bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len, uint64_t at_ns);

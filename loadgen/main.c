@@ -221,7 +221,8 @@ static int report(struct app *a, const struct lg_config *lc)
 	if (a->tty)
 		fputs("\r\033[K", stderr);
 	struct lg_report rep = { .load = &load, .canary = lc->canary_rate > 0 ? &canary : NULL,
-				 .cfg = lc, .duration_s = secs, .interrupted = a->interrupted };
+				 .cfg = lc, .duration_s = secs, .interrupted = a->interrupted,
+				 .started_unix_ms = (ct_wall_ns() - (ct_now_ns() - lg_engine_start_ns(a->engine))) / CT_NS_PER_MS };
 	if (!a->cfg.quiet)
 		lg_print_summary(stdout, &rep);
 	if (a->json) {
@@ -237,9 +238,11 @@ static int report(struct app *a, const struct lg_config *lc)
 		json_decref(j);
 		if (rc < 0) {
 			ct_log_error("%s", err);
+			lg_result_free(&load);
 			return CT_EXIT_FAIL;
 		}
 	}
+	lg_result_free(&load);
 	return CT_EXIT_OK;
 }
 

@@ -54,6 +54,13 @@ json_t *lg_summary_json(const struct lg_report *r, bool with_histogram)
 	const struct lg_config *c = r->cfg;
 	json_t *j = stream_json(r->load, r->duration_s, with_histogram);
 	json_object_set_new(j, "duration_s", json_real(r->duration_s));
+	/* where the report puts time 0, and lines the sampler's rows up with */
+	json_object_set_new(j, "started_unix_ms", json_integer((json_int_t)r->started_unix_ms));
+	json_t *by_sent = json_array();
+	for (size_t i = 0; i < r->load->ntimeouts_by_sent; i++)
+		json_array_append_new(by_sent, json_integer((json_int_t)r->load->timeouts_by_sent[i]));
+	json_object_set_new(j, "timeouts_by_sent_interval", by_sent);
+	json_object_set_new(j, "interval_s", json_real((double)c->interval_ns / 1e9));
 	json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
 	json_object_set_new(j, "config",
 			    json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:f, s:I}", "mode",

@@ -15,6 +15,7 @@ struct lg_report {
 	const struct lg_result *canary;  /* NULL: no canary */
 	const struct lg_config *cfg;
 	double duration_s;
+	uint64_t started_unix_ms; /* the first query's slot, on the wall clock */
 	bool interrupted;
 };
 

@@ -306,6 +306,7 @@ static void manifest_start(struct run_session *c)
 	sc_resolve(c->f, (size_t)-1, c->o->quick, &r);
 	json_object_set_new(json_object_get(c->manifest, "scenario"), "name",
 			    json_string(sc_value(&r, "scenario", "name", "scenario")));
+	json_object_set_new(c->manifest, "hostname", json_string(u.nodename));
 	json_object_set_new(json_object_get(c->manifest, "scenario"), "description",
 			    json_string(sc_value(&r, "scenario", "description", "")));
 	const char *seed = sc_value(&r, "scenario", "seed", NULL);
@@ -317,6 +318,22 @@ static void manifest_start(struct run_session *c)
 
 /* ---- metrics and verdicts ---- */
 
+/* What the variant changes against the scenario, as written:
+ * ["server.firewall = notrack-dns", ...]. */
+static json_t *variant_overrides(const struct sc_resolved *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->file->nvar; i++) {
+		const struct sc_variant *v = &r->file->var[i];
+		if (strcmp(v->name, r->name) != 0)
+			continue;
+		for (size_t k = 0; k < v->nset; k++)
+			json_array_append_new(a, json_sprintf("%s.%s = %s", v->set[k].section, v->set[k].key,
+							      v->set[k].value));
+	}
+	return a;
+}
+
 static void write_verdict(const struct sc_resolved *r, const char *vdir, struct vresult *v)
 {
 	bool all, judged = strcmp(v->status, "measured") == 0;
@@ -327,6 +344,8 @@ static void write_verdict(const struct sc_resolved *r, const char *vdir, struct 
 			      v->status, "wall_s", v->wall_s, "expectations", exps);
 	if (*v->error)
 		json_object_set_new(o, "error", json_string(v->error));
+	json_object_set_new(o, "shows", json_string(sc_shows_words[r->shows]));
+	json_object_set_new(o, "overrides", variant_overrides(r));
 	json_object_set(o, "metrics", v->metrics ? v->metrics : json_null());
 	char path[1200], err[CT_ERRLEN];
 	snprintf(path, sizeof path, "%s/verdict.json", vdir);
@@ -718,8 +737,11 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	ct_metric_value(v->metrics, "loadgen.sent", &sent);
 	ct_metric_value(v->metrics, "loadgen.answered", &answered);
 	ct_metric_value(v->metrics, "sampler.drop", &drop);
-	fprintf(stderr, "[%zu/%zu] %s: %s  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1, c->total,
-		V.name, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "", v->error);
+	bool good;
+	const char *word = ct_verdict_word(sc_shows_words[V.r.shows], v->status, V.r.nexp, &good);
+	fprintf(stderr, "[%zu/%zu] %s: %s (%s)  (answered %.0f of %.0f, conntrack drop %.0f, %.1f s)%s%s\n", idx + 1,
+		c->total, V.name, word, v->status, answered, sent, drop, v->wall_s, *v->error ? "\n        " : "",
+		v->error);
 	variant_close(&V);
 }
 

@@ -350,6 +350,20 @@ static int variant_line(struct parse *p, const char *section, const char *name, 
 		p->cur_var->description = xstrdup(value);
 		return 1;
 	}
+	if (strcmp(name, "shows") == 0) {
+		if (p->cur_var->shows_line)
+			sc_error(p->e, "%s:%d: [%s] 'shows' is set twice (first at line %d)", p->name, p->line, section,
+				 p->cur_var->shows_line);
+		p->cur_var->shows = SC_SHOWS_DEFAULT;
+		for (int k = SC_SHOWS_INCIDENT; k <= SC_SHOWS_BEHAVIOUR; k++)
+			if (strcmp(value, sc_shows_words[k]) == 0)
+				p->cur_var->shows = (enum sc_shows)k;
+		if (!p->cur_var->shows)
+			sc_error(p->e, "%s:%d: [%s] shows = '%s': expected incident, fix, failed-fix or behaviour", p->name,
+				 p->line, section, value);
+		p->cur_var->shows_line = p->line;
+		return 1;
+	}
 	return override(p, &p->cur_var->set, &p->cur_var->nset, section, name, value);
 }
 
@@ -539,6 +553,8 @@ static void overlay(struct sc_resolved *r, const struct sc_setting *v, size_t n)
 	}
 }
 
+const char *const sc_shows_words[] = { NULL, "incident", "fix", "failed-fix", "behaviour" };
+
 const char *sc_variant_name(const struct sc_file *f, size_t vi)
 {
 	return vi == (size_t)-1 ? "default" : f->var[vi].name;
@@ -558,6 +574,11 @@ int sc_resolve(const struct sc_file *f, size_t vi, bool quick, struct sc_resolve
 		overlay(r, v->set, v->nset);
 	overlay(r, f->cli, f->ncli);
 	r->description = v && v->description ? v->description : sc_value(r, "scenario", "description", "");
+	/* unless the variant says: "baseline" shows the incident, the file's
+	 * one implicit variant a behaviour, every other variant a fix */
+	r->shows = v && v->shows ? v->shows
+		   : !v ? SC_SHOWS_BEHAVIOUR
+		   : strcmp(v->name, "baseline") == 0 ? SC_SHOWS_INCIDENT : SC_SHOWS_FIX;
 	size_t n = f->nexp + (v ? v->nexp : 0);
 	r->exp = xrealloc(NULL, n * sizeof *r->exp);
 	for (size_t i = 0; i < f->nexp; i++)

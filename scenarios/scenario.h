@@ -46,9 +46,18 @@ struct sc_expect {
 	int line;
 };
 
+/* What a variant's expectations describe, for the report's verdict word:
+ * the incident (pass: "reproduced"), a fix (pass: "held"), a fix known
+ * not to work (pass: "did not hold", as expected), or a behaviour of the
+ * kernel (pass: "as expected"). */
+enum sc_shows { SC_SHOWS_DEFAULT, SC_SHOWS_INCIDENT, SC_SHOWS_FIX, SC_SHOWS_FAILED_FIX, SC_SHOWS_BEHAVIOUR };
+extern const char *const sc_shows_words[]; /* by enum value; [0] is NULL */
+
 struct sc_variant {
 	char *name;
 	char *description;
+	enum sc_shows shows; /* as written; sc_resolve applies the default */
+	int shows_line;
 	int line;
 	struct sc_setting *set;
 	size_t nset;
@@ -103,6 +112,7 @@ struct sc_resolved {
 	const struct sc_file *file;
 	const char *name;
 	const char *description;
+	enum sc_shows shows; /* never SC_SHOWS_DEFAULT */
 	bool quick;
 	const struct sc_setting **set; /* one per (section, key) */
 	size_t nset;

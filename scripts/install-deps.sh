@@ -25,7 +25,7 @@ PACKAGES=(
 	# the man pages' and the Debian package's tests; promtool lints the sampler's metrics
 	man-db groff-base debhelper lintian prometheus
 	# a JUnit consumer for the JUnit test, a JSON Schema validator for the schemas'
-	python3-junitparser python3-jsonschema
+	python3-junitparser python3-jsonschema python3-pil
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag

@@ -45,10 +45,22 @@ PY
 }
 
 # --- closed loop, UDP and TCP ---
-lg -s $S -d "$CT_TMP/q" -l 2 -c 8 -q 64 --summary "$CT_TMP/closed.json"
+lg -s $S -d "$CT_TMP/q" -l 2 -c 8 -q 64 --stats-interval 250ms --json "$CT_TMP/closed.jsonl" --summary "$CT_TMP/closed.json"
 ct_check "closed loop UDP: exit 0" test $? -eq 0
 ct_check "closed loop UDP: counts add up" adds_up "$CT_TMP/closed.json"
 ct_check "closed loop UDP: all answered" test "$(field timeouts "$CT_TMP/closed.json")" -eq 0
+# each interval's latencies are its own answers' (the last interval, closed
+# right after the one before it, once took the latter's)
+ct_check "closed loop UDP: every interval's latency counts its answers" python3 - "$CT_TMP/closed.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+iv = [r for r in rows if r["type"] == "interval"]
+ok = len(iv) >= 8 and sum(r["counts"]["answered"] for r in iv) == rows[-1]["summary"]["answered"]
+for r in iv:
+    lat = r["latency_us"]["actual"]
+    ok &= (lat["count"] if lat else 0) == r["counts"]["answered"]
+sys.exit(0 if ok else 1)
+PY
 ct_check "closed loop UDP: 8 sockets, 8 flows" test "$(field new_flows "$CT_TMP/closed.json")" -eq 8
 ct_check "rcodes: NXDOMAIN-free zone answers NOERROR" test "$(field rcodes.NOERROR "$CT_TMP/closed.json")" -eq "$(field answered "$CT_TMP/closed.json")"
 lg -s $S -d "$CT_TMP/q" -l 2 -m tcp -K 1 -c 8 -q 8 --summary "$CT_TMP/tcp.json"
@@ -68,8 +80,12 @@ s = json.load(open(sys.argv[1]))
 assert s["sent"] + s["late"] == 9000, s   # every slot of 3000 qps for 3 s, sent or late
 assert s["sent"] > 0, s                   # how many were sent in time is bench/loadgen.sh's figure
 assert s["answered"] == 0 and s["timeouts"] == s["sent"], s
+# each timeout also by the interval its query was sent in: all of them,
+# none after the 3 s of sending
+by = s["timeouts_by_sent_interval"]
+assert sum(by) == s["timeouts"] and len(by) <= 3 / s["interval_s"] + 1e-9, (by, s["interval_s"])
 PY
-ct_check "open loop: 3000 qps for 3 s scheduled, every slot sent or late, although nothing answers" test $? -eq 0
+ct_check "open loop: 3000 qps for 3 s scheduled, every slot sent or late, although nothing answers; timeouts by send time" test $? -eq 0
 ct_check "open loop: one JSON line per interval, then the summary" \
 	bash -c "test \$(grep -c '\"type\":\"interval\"' '$CT_TMP/drop.jsonl') -ge 3 && tail -1 '$CT_TMP/drop.jsonl' | grep -q '\"type\":\"summary\"'"
 
@@ -107,6 +123,7 @@ s = json.load(open(sys.argv[1]))
 assert s["sent"] + s["late"] == 50 and s["sent"] > 0, s   # every slot sent or late (how many in time is bench's)
 assert s["timeouts"] == s["sent"] and s["answered"] == 0, s
 assert s["attempt_timeouts"] >= 2 * s["sent"] - 4, s   # both attempts of (nearly) every lookup
+assert sum(s["timeouts_by_sent_interval"]) == s["timeouts"], s
 PY
 ct_check "c-ares against silence: every lookup fails after its retries" test $? -eq 0
 
@@ -124,6 +141,8 @@ ct_check "full table: queries were lost ($lost)" test "$lost" -gt 0
 ct_check "full table: lost queries ($lost) = packets dropped by the server's conntrack ($((after - before)))" \
 	test "$lost" -eq $((after - before))
 ct_check "full table: counts add up" adds_up "$CT_TMP/full.json"
+ct_check "full table: every timeout by the interval its query was sent in" \
+	test "$(python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1]))["timeouts_by_sent_interval"]))' "$CT_TMP/full.json")" -eq "$lost"
 
 # --- SIGINT ends a run early with a valid summary ---
 ip netns exec "$CT_CLI" "$LG" --quiet -s $S -p 5300 -d "$CT_TMP/q" -l 60 -Q 1000 --summary "$CT_TMP/int.json" &

@@ -73,7 +73,24 @@ for f in ${CT_SCENARIOS:-"$SCN"/*.scn}; do
 			[ -s "$vd/$file" ] || ct_fail "$name: $(basename "$vd")/$file missing"
 		done
 	done
-	ct_check "$name: its report" test -s "$dir/report.html" -a -s "$dir/report.md" -a -s "$dir/plots/r0-overlay-conntrack.svg"
+	ct_check "$name: its report" test -s "$dir/report.html" -a -s "$dir/report.md" -a -s "$dir/plots/r0-variants-conntrack.svg"
+	# every expectation held: the headline leads with the answer, and the
+	# table's verdict words say so (a fix did not hold only where the
+	# scenario shows one that does not)
+	ct_check "$name: the report's headline and verdict words: $(sed -n 3p "$dir/report.md")" /usr/bin/python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+md = open(f"{d}/report.md").read().splitlines()
+ok = md[2].startswith(("**Reproduced: ", "**As expected: ", "**Fixes that held: "))
+for row in md:
+    cells = [c.strip() for c in row.split("|")]
+    if len(cells) < 4 or cells[1] in ("variant", "---"):
+        continue
+    shows = json.load(open(f"{d}/{cells[1]}/verdict.json"))["shows"]
+    want = {"incident": "reproduced", "fix": "held", "failed-fix": "did not hold", "behaviour": "as expected"}[shows]
+    ok &= cells[2] == want
+sys.exit(0 if ok else 1)
+PY
 done
 
 # --- malformed scenarios: exit 2, file:line, nothing touched ---

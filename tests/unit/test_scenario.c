@@ -157,6 +157,10 @@ static const struct bad_case bad[] = {
 	{ "responder option for nsd", HEAD "[server]\nresponder = nsd\nworkers = 2\n", NULL, "an option of ctstorm-responder, but responder = nsd" },
 	{ "a flag's value", HEAD "no-rd = maybe\n", NULL, "t.scn:5: [load] no-rd: 'maybe' is not a boolean (yes/no)" },
 	{ "syntax", HEAD "[unterminated\n", NULL, "t.scn:5:" },
+	{ "shows typo", HEAD "[variant a]\nshows = fixed\n", NULL,
+	  "t.scn:6: [variant a] shows = 'fixed': expected incident, fix, failed-fix or behaviour" },
+	{ "shows twice", HEAD "[variant a]\nshows = fix\nshows = incident\n", NULL,
+	  "t.scn:7: [variant a] 'shows' is set twice (first at line 6)" },
 	/* every value type of the binaries, by the parser the binary uses */
 	{ "loadgen enum", HEAD "mode = quic\n", NULL, "t.scn:5: [load] mode: 'quic' is not udp or tcp" },
 	{ "loadgen enum typo", HEAD "mode = tpc\n", NULL, "(did you mean 'tcp'?)" },
@@ -282,6 +286,35 @@ static void test_select(void **state)
 	sc_file_free(&f);
 }
 
+/* What a variant shows: as written, or by default the baseline the
+ * incident, the other variants fixes, a file without variants a behaviour. */
+static void test_shows(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	struct sc_resolved r;
+	char *err = check(HEAD "[variant baseline]\n[variant fix]\n[variant bad-fix]\nshows = failed-fix\n"
+			       "[variant cmp]\nshows = behaviour\n[variant off]\nshows = incident\n",
+			  NULL, 0, &f);
+	assert_string_equal(err, "");
+	static const enum sc_shows want[] = { SC_SHOWS_INCIDENT, SC_SHOWS_FIX, SC_SHOWS_FAILED_FIX, SC_SHOWS_BEHAVIOUR,
+					      SC_SHOWS_INCIDENT };
+	for (size_t i = 0; i < 5; i++) {
+		sc_resolve(&f, i, false, &r);
+		assert_int_equal(r.shows, want[i]);
+		sc_resolved_free(&r);
+	}
+	free(err);
+	sc_file_free(&f);
+	err = check(HEAD, NULL, 0, &f);
+	sc_resolve(&f, (size_t)-1, false, &r);
+	assert_int_equal(r.shows, SC_SHOWS_BEHAVIOUR);
+	assert_string_equal(sc_shows_words[r.shows], "behaviour");
+	sc_resolved_free(&r);
+	free(err);
+	sc_file_free(&f);
+}
+
 static void test_formula(void **state)
 {
 	(void)state;
@@ -297,7 +330,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file), cmocka_unit_test(test_precedence), cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_expectations), cmocka_unit_test(test_select), cmocka_unit_test(test_empty_override),
-		cmocka_unit_test(test_formula),
+		cmocka_unit_test(test_formula), cmocka_unit_test(test_shows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
