@@ -76,8 +76,9 @@ static const struct col cols[] = {
 	{ "max ms", "loadgen.latency_us.actual.max", 2, 1e-3, +1, 1.0, "the slowest answer" },
 	{ "peak count", "sampler.peak_count", 0, 1, 0, 0, "most entries the conntrack table held at a sample" },
 	{ "limit", "sampler.max", 0, 1, 0, 0, "nf_conntrack_max: the table's size" },
-	{ "first drop s", "sampler.first_drop_s", 2, 1, 0, 0,
-	  "when the kernel first dropped a packet, seconds after the sampler started" },
+	{ "first drop s", "derived.first_drop_s", 2, 1, 0, 0,
+	  "when the kernel first dropped a packet, seconds after the load started (the sampler's first_drop_s on the "
+	  "load's clock)" },
 	{ "drop", "sampler.drop", 0, 1, +1, 0,
 	  "packets the kernel dropped because the table was full (conntrack -S drop)" },
 	{ "early_drop", "sampler.early_drop", 0, 1, +1, 0,
@@ -160,7 +161,13 @@ static void what_changed(const struct variant *v, char *buf, size_t len)
 	json_t *x;
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(v->verdict, "overrides"), k, x) {
-		int w = snprintf(buf + n, len - n, "%s%s", k ? "; " : "", json_string_value(x));
+		/* a multi-line value (a ruleset) by its first line and its length */
+		const char *o = json_string_value(x), *nl = o ? strchr(o, '\n') : NULL;
+		size_t lines = 1;
+		for (const char *c = nl; c; c = strchr(c + 1, '\n'))
+			lines++;
+		int w = nl ? snprintf(buf + n, len - n, "%s%.*s ... (%zu lines)", k ? "; " : "", (int)(nl - o), o, lines)
+			   : snprintf(buf + n, len - n, "%s%s", k ? "; " : "", o ? o : "");
 		if (w < 0 || (size_t)w >= len - n)
 			break;
 		n += (size_t)w;
@@ -184,7 +191,8 @@ static void incident_sentence(FILE *o, const struct variant *v, bool good)
 	bool said = metric(v, "loadgen.loss_pct", &lost) && metric(v, "loadgen.sent", &sent) &&
 		    metric(v, "loadgen.answered", &answered);
 	if (said)
-		fprintf(o, " lost %.0f%% of its queries (%.0f of %.0f answered)", lost, answered, sent);
+		fprintf(o, " lost %.*f%% of its queries (%.0f of %.0f answered)", lost < 9.95 && lost > 0 ? 1 : 0, lost,
+			answered, sent);
 	if (metric(v, "sampler.drop", &drop))
 		fprintf(o, "%s the kernel dropped %.0f packets", said ? "," : "", drop);
 	if (metric(v, "sampler.kmsg_table_full", &kmsg) && kmsg > 0)
@@ -256,6 +264,29 @@ static void headline(FILE *o, const struct run *r)
 
 /* ---- loading ---- */
 
+/* When the sampler started, on the wall clock: its first row's wall time
+ * less its t_s (NAN when sampler.csv lacks them). */
+static double sampler_start_wall(const struct variant *v)
+{
+	char in[1300];
+	snprintf(in, sizeof in, "%s/sampler.csv", v->dir);
+	FILE *f = fopen(in, "r");
+	if (!f)
+		return NAN;
+	char *head = NULL, *row = NULL;
+	size_t hc = 0, rc = 0;
+	double start = NAN;
+	if (getline(&head, &hc, f) > 0 && getline(&row, &rc, f) > 0) {
+		int t = ct_csv_column(head, "t_s"), w = ct_csv_column(head, "wall_s");
+		if (t >= 0 && w >= 0)
+			start = ct_csv_value(row, w) - ct_csv_value(row, t);
+	}
+	free(head);
+	free(row);
+	fclose(f);
+	return start;
+}
+
 static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 {
 	snprintf(v->name, sizeof v->name, "%s", json_string_value(json_object_get(entry, "name")));
@@ -282,6 +313,11 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 	v->t_min = v->t_max = NAN;
 	if (!metric(v, "loadgen.duration_s", &v->load_s))
 		v->load_s = 0;
+	double first_drop, start_ms, sampler_start = sampler_start_wall(v);
+	if (metric(v, "sampler.first_drop_s", &first_drop) && metric(v, "loadgen.started_unix_ms", &start_ms) &&
+	    !isnan(sampler_start))
+		json_object_set_new(v->metrics, "derived",
+				    json_pack("{s:f}", "first_drop_s", sampler_start + first_drop - start_ms / 1e3));
 }
 
 static int load_run(struct run *r, const char *dir, char *err, size_t errlen)
@@ -743,7 +779,10 @@ static void table_md(FILE *o, struct run *runs, size_t nruns)
 			variant_words(v, &word, &good, changed, sizeof changed);
 			if (nruns > 1)
 				fprintf(o, "| %zu ", ri + 1);
-			fprintf(o, "| %s | %s | %s |", v->name, word, *changed ? changed : "-");
+			fprintf(o, "| %s | %s | ", v->name, word);
+			for (const char *c = *changed ? changed : "-"; *c; c++)
+				fprintf(o, "%s%c", *c == '|' ? "\\" : "", *c); /* a pipe in a cell is \| */
+			fputs(" |", o);
 			for (size_t c = 0; c < NCOLS; c++) {
 				char b[48];
 				cell(&cols[c], v->metrics, b, sizeof b);
