@@ -76,7 +76,7 @@ int host_read_sysctl(int fd, const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_sysctl(int fd, const char *path, const char *value, char *err, size_t errlen)
+int host_write_sysctl(int fd, const char *path, const char *value, char *err, size_t errlen)
 {
 	if (enter(fd) < 0)
 		return ct_err(err, errlen, "setns: %s", strerror(errno));
@@ -159,8 +159,8 @@ static int add_netns(struct host *h, int n, const char *prefix, char *err, size_
 	/* IPv4-only labs stay quiet: no IPv6 background packets (MLD, router
 	 * solicitations) that would be new flows in a table counted exactly */
 	if (!h->ipv6) {
-		if (write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", err, errlen) < 0 ||
-		    write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", err, errlen) < 0)
+		if (host_write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", err, errlen) < 0 ||
+		    host_write_sysctl(h->fd[n], "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", err, errlen) < 0)
 			return -1;
 	} else {
 		/* no router discovery, and no duplicate address detection: a
@@ -173,7 +173,7 @@ static int add_netns(struct host *h, int n, const char *prefix, char *err, size_
 			{ "/proc/sys/net/ipv6/conf/all/accept_dad", "0" },
 		};
 		for (size_t i = 0; i < sizeof v6 / sizeof *v6; i++)
-			if (write_sysctl(h->fd[n], v6[i][0], v6[i][1], err, errlen) < 0)
+			if (host_write_sysctl(h->fd[n], v6[i][0], v6[i][1], err, errlen) < 0)
 				return -1;
 	}
 	return cmd(h, n, NULL, err, errlen, "ip", "link", "set", "lo", "up", NULL);
@@ -282,8 +282,8 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		    addr(h, H_ROUTER, "veth-rc", RT_RC4, RT_RC6, err, errlen) < 0 ||
 		    addr(h, H_ROUTER, "veth-rs", RT_RS4, RT_RS6, err, errlen) < 0 ||
 		    addr(h, H_SERVER, "veth-s", RT_S4, RT_S6, err, errlen) < 0 ||
-		    write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) < 0 ||
-		    (h->ipv6 && write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv6/conf/all/forwarding", "1", err, errlen) < 0) ||
+		    host_write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) < 0 ||
+		    (h->ipv6 && host_write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv6/conf/all/forwarding", "1", err, errlen) < 0) ||
 		    route(h, H_CLIENT, "default", RT_RC4, RT_RC6, err, errlen) < 0 ||
 		    route(h, H_SERVER, "default", RT_RS4, RT_RS6, err, errlen) < 0)
 			return -1;
@@ -517,7 +517,7 @@ static int global_sysctl(struct host *h, const char *key, uint64_t want, char *e
 		return -1;
 	if (h->cmdlog)
 		fprintf(h->cmdlog, "[host] sysctl net.netfilter.%s=%s (was %s)\n", key, value, old);
-	return write_sysctl(-1, path, value, err, errlen);
+	return host_write_sysctl(-1, path, value, err, errlen);
 }
 
 /* A node's per-namespace sysctls, in the scenario's order; the global
@@ -542,7 +542,7 @@ static int node_sysctls(struct host *h, int n, const struct sc_resolved *r, bool
 		char *path = sc_sysctl_path(s->key);
 		if (!path)
 			continue;
-		int rc = write_sysctl(h->fd[n], path, s->value, err, errlen);
+		int rc = host_write_sysctl(h->fd[n], path, s->value, err, errlen);
 		if (rc == 0) {
 			applied(h, "%s: %s = %s\n", host_node_names[n], s->key, s->value);
 			if (h->cmdlog)

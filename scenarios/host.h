@@ -52,6 +52,8 @@ void host_release(struct host *h);
 
 /* Reads a sysctl in namespace fd (-1: the initial one). */
 int host_read_sysctl(int fd, const char *path, char *buf, size_t len);
+/* Writes one; err names the sysctl, the value and why not. */
+int host_write_sysctl(int fd, const char *path, const char *value, char *err, size_t errlen);
 
 /* The initial namespace, as opened at start. */
 void host_init(void);

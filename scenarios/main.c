@@ -12,6 +12,9 @@
 #include "plan.h"
 #include "plan_cmd.h"
 #include "probe.h"
+#include "node.h"
+#include "remote_cmd.h"
+#include "sshhost.h"
 #include "ct_report.h"
 #include "docs_cmd.h"
 #include "junit.h"
@@ -39,7 +42,24 @@ struct cli {
 	uint64_t entry_size;
 	uint64_t headroom;
 	double gc_lag;  /* seconds; -1: auto */
+	struct ssh_target host; /* --host; host.url[0] == 0: none */
+	const char *ssh_config;
+	struct ct_strlist ssh_option;
+	const char *remote_dir;
 };
+
+static int parse_host(const char *text, void *field, char *err, size_t errlen)
+{
+	return ssh_target_parse(text, field, err, errlen);
+}
+
+static int parse_remote_dir(const char *text, void *field, char *err, size_t errlen)
+{
+	if (text[0] != '/' || !ssh_shell_safe(text))
+		return ct_err(err, errlen, "'%s': an absolute path of letters, digits and /._-", text);
+	*(const char **)field = text;
+	return 0;
+}
 
 static int parse_size(const char *text, void *field, char *err, size_t errlen)
 {
@@ -105,6 +125,16 @@ static const struct ct_opt options[] = {
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
+	{ "host", 'H', CT_OPT_CUSTOM, OFF(host), NULL, 0, 0, "ssh://[USER@]HOST[:PORT]",
+	  "status, cleanup: of a real host, over ssh (its ctstorm must be this version)", parse_host },
+	{ "ssh-config", 0, CT_OPT_STR, OFF(ssh_config), NULL, 0, 0, "FILE",
+	  "ssh's configuration file instead of ~/.ssh/config (ssh -F)", NULL },
+	{ "ssh-option", 0, CT_OPT_LIST, OFF(ssh_option), NULL, 0, 0, "OPTION",
+	  "an option for every ssh to a host (ssh -o OPTION): IdentityFile=..., Port=...", NULL },
+	{ "remote-dir", 0, CT_OPT_CUSTOM, OFF(remote_dir), NULL, 0, 0, "DIR",
+	  "where deploy puts ctstorm on a host, and where a host's ctstorm is looked for before its PATH "
+	  "(default " SSH_DEFAULT_REMOTE_DIR ")",
+	  parse_remote_dir },
 	CT_OPT_END,
 };
 
@@ -256,14 +286,44 @@ static int do_plan(const struct call *c)
 	return cmd_plan(&pc);
 }
 
+static struct ssh_opts ssh_opts_of(const struct cli *cl)
+{
+	return (struct ssh_opts){ .config = cl->ssh_config, .options = cl->ssh_option.v, .noptions = cl->ssh_option.n,
+				  .remote_dir = cl->remote_dir };
+}
+
 static int do_status(const struct call *c)
 {
+	if (*c->cl->host.url) {
+		struct ssh_opts o = ssh_opts_of(c->cl);
+		return cmd_remote_status(&c->cl->host, &o, c->cl->json);
+	}
 	return jr_status(stdout, c->cl->json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
+}
+
+static int do_node(const struct call *c)
+{
+	(void)c;
+	return node_agent();
+}
+
+static int do_deploy(const struct call *c)
+{
+	struct ssh_target t;
+	char err[CT_ERRLEN];
+	if (ssh_target_parse(c->pos[0], &t, err, sizeof err) < 0)
+		return ct_usage_error(err);
+	struct ssh_opts o = ssh_opts_of(c->cl);
+	return cmd_deploy(&t, &o);
 }
 
 static int do_cleanup(const struct call *c)
 {
 	char err[CT_ERRLEN];
+	if (*c->cl->host.url) {
+		struct ssh_opts o = ssh_opts_of(c->cl);
+		return cmd_remote_cleanup(&c->cl->host, &o);
+	}
 	if (!need_root(c->sub))
 		return CT_EXIT_USAGE;
 	if (jr_cleanup(err, sizeof err) < 0) {
@@ -338,7 +398,7 @@ static int do_scenario(const struct call *c)
 	return rc;
 }
 
-enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS };
+enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS, ARGS_HOST };
 
 /* The subcommands: what they take and do, for --help, the man page and
  * completion as well as for the dispatch. */
@@ -373,9 +433,17 @@ static const struct command {
 	{ "list", ARGS_NONE, do_list, "[--json]", "the catalogue: each scenario, its description and variants" },
 	{ "keys", ARGS_NONE, do_keys, "[--json]", "every scenario key with its type, words and default" },
 	{ "metrics", ARGS_NONE, do_metrics, "[--json]", "every metric an expectation can name, with its unit" },
-	{ "status", ARGS_NONE, do_status, "[--json]", "what a run holds or left behind on this host" },
-	{ "cleanup", ARGS_NONE, do_cleanup, "",
-	  "undoes what a killed run left (namespaces, rules, sysctls, processes; the next run does it too)" },
+	{ "status", ARGS_NONE, do_status, "[--json] [--host ssh://HOST]",
+	  "what a run holds or left behind on this host, or on a real host over ssh" },
+	{ "cleanup", ARGS_NONE, do_cleanup, "[--host ssh://HOST]",
+	  "undoes what a killed run left (namespaces, rules, sysctls, processes; the next run does it too), here "
+	  "or on a real host over ssh" },
+	{ "deploy", ARGS_HOST, do_deploy, "ssh://[USER@]HOST[:PORT] [--remote-dir DIR]",
+	  "copies this build's binaries to a real host over ssh and checks that their libraries resolve and the "
+	  "version answers there" },
+	{ "node", ARGS_NONE, do_node, "",
+	  "the agent a controller runs on a real host over ssh: JSON requests on stdin, replies on stdout; "
+	  "journals that host's changes and restores them when its input closes or it is signalled" },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -475,8 +543,8 @@ static const struct command *find_command(const char *sub)
 static bool args_ok(const struct command *cmd, int npos)
 {
 	static const char *const need[] = { "no arguments", "one scenario file (or a catalogue name)",
-					    "one or more results folders" };
-	bool ok = cmd->args == ARGS_NONE ? npos == 0 : cmd->args == ARGS_SCENARIO ? npos == 1 : npos >= 1;
+					    "one or more results folders", "one host (ssh://[USER@]HOST[:PORT])" };
+	bool ok = cmd->args == ARGS_NONE ? npos == 0 : cmd->args == ARGS_RESULTS ? npos >= 1 : npos == 1;
 	if (!ok) {
 		char err[128];
 		snprintf(err, sizeof err, "%s takes %s", cmd->name, need[cmd->args]);

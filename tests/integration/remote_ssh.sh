@@ -1,0 +1,184 @@
+#!/bin/bash
+# Real hosts over real OpenSSH: a namespace acts as the host, running its
+# own sshd (per-test host key and authorized key, listening only on its
+# 198.18.0.0/15 address, its own CTSTORM_STATE_DIR by SetEnv); the
+# controller, in another namespace, reaches it only over ssh.
+#   - status and cleanup --host, deploy (copied, libraries resolve, version)
+#   - a host without ctstorm, with another version, unreachable: exit 2
+#     naming the host, nothing changed
+#   - the agent (ctstorm node) journals a change on its host and restores
+#     it when its ssh client is killed, when it is sent SIGTERM, and after a
+#     SIGKILL of the agent itself through cleanup --host; one controller per
+#     host (the lock)
+# Sysctls are per-namespace ones (nf_conntrack_udp_timeout): the global
+# nf_conntrack_max is writable from the initial namespace only.
+#
+# usage: remote_ssh.sh BUILD_DIR
+BUILD=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
+trap 'ct_cleanup; [ -n "${MADE_RUN_SSHD:-}" ] && rmdir /run/sshd 2>/dev/null' EXIT
+ct_require ssh sshd ssh-keygen python3
+SSHD=$(command -v sshd)
+CTSTORM=$BUILD/scenarios/ctstorm
+T=$CT_TMP
+ct_pair ssh
+CTL=$CT_CLI   # the controller's namespace
+HOSTNS=$CT_SRV # the "host"
+HOST=198.18.0.2
+if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && MADE_RUN_SSHD=1; fi
+
+ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$T/id"
+cp "$T/id.pub" "$T/authorized_keys"
+echo "$HOST $(cut -d' ' -f1-2 "$T/host_key.pub")" >"$T/known_hosts"
+echo "[$HOST]:2222 $(cut -d' ' -f1-2 "$T/host_key.pub")" >>"$T/known_hosts"
+cat >"$T/ssh_config" <<EOF
+Host *
+	User root
+	IdentityFile $T/id
+	IdentitiesOnly yes
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking yes
+	LogLevel ERROR
+EOF
+# sshd_config PORT PATH STATE: a host whose ctstorm is found on PATH
+sshd_config() {
+	cat <<EOF
+Port $1
+ListenAddress $HOST
+HostKey $T/host_key
+AuthorizedKeysFile $T/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+LogLevel ERROR
+SetEnv CTSTORM_STATE_DIR=$3 PATH=$2
+EOF
+}
+mkdir -p "$T/state" "$T/state-bare"
+sshd_config 22 "$BUILD/scenarios:/usr/sbin:/usr/bin:/sbin:/bin" "$T/state" >"$T/sshd_config"
+sshd_config 2222 "/usr/sbin:/usr/bin:/sbin:/bin" "$T/state-bare" >"$T/sshd_bare_config"
+ct_start "$HOSTNS" "$T/sshd.log" "$SSHD" -D -e -f "$T/sshd_config"
+ct_start "$HOSTNS" "$T/sshd_bare.log" "$SSHD" -D -e -f "$T/sshd_bare_config"
+for _ in $(seq 50); do
+	ip netns exec "$CTL" ssh -F "$T/ssh_config" -o ConnectTimeout=1 "$HOST" true 2>/dev/null && break
+	sleep 0.1
+done
+ctl() { ip netns exec "$CTL" "$CTSTORM" "$@" --ssh-config "$T/ssh_config"; }
+hostval() { ip netns exec "$HOSTNS" cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout; }
+UDP_BEFORE=$(hostval)
+
+# --- status, deploy ---
+ctl status --host "ssh://$HOST" >"$T/status.out" 2>&1
+ct_check "status --host: exit 0 on a clean host" test $? -eq 0
+ct_check "status --host: the host, its kernel and ctstorm named" \
+	grep -q "^ssh://$HOST (kernel $(uname -r), ctstorm " "$T/status.out"
+ct_check "status --host: nothing outstanding" grep -q 'nothing outstanding' "$T/status.out"
+ctl status --host "ssh://root@$HOST:22" --json >"$T/status.json"
+ct_check "status --host --json: the host's journal" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["outstanding"] == [] and not d["running"] else 1)' "$T/status.json"
+
+ctl deploy "ssh://$HOST" --remote-dir "$T/deployed" >"$T/deploy.out" 2>&1
+ct_check "deploy: exit 0, ready" bash -c "grep -q 'ready in $T/deployed' '$T/deploy.out'"
+ct_check "deploy: the libraries checked" grep -q 'every library resolves (ldd)' "$T/deploy.out"
+ct_check "deploy: the four binaries, byte for byte" bash -c "
+	cmp -s '$BUILD/scenarios/ctstorm' '$T/deployed/ctstorm' && cmp -s '$BUILD/loadgen/ctstorm-loadgen' '$T/deployed/ctstorm-loadgen' &&
+	cmp -s '$BUILD/responder/ctstorm-responder' '$T/deployed/ctstorm-responder' && cmp -s '$BUILD/analysis/ctstorm-sampler' '$T/deployed/ctstorm-sampler'"
+ct_check "deploy: nothing half-written left" bash -c "! ls -A '$T/deployed' | grep -q tmp"
+# the bare host has no ctstorm on its PATH: the deployed one is used
+ctl status --host "ssh://$HOST:2222" --remote-dir "$T/deployed" >/dev/null 2>&1
+ct_check "a host with only the deployed ctstorm: status works" test $? -eq 0
+
+# --- hosts that cannot be used: exit 2, the host named, nothing changed ---
+ctl status --host "ssh://$HOST:2222" >/dev/null 2>"$T/bare.err"
+ct_check "no ctstorm on the host: exit 2" test $? -eq 2
+ct_check "no ctstorm on the host: named, with what to do ($(head -1 "$T/bare.err"))" \
+	grep -q "ssh://$HOST:2222: no ctstorm on the host (\`ctstorm deploy ssh://$HOST:2222\`" "$T/bare.err"
+mkdir -p "$T/other"
+printf '#!/bin/sh\necho "ctstorm 0.0.1"\n' >"$T/other/ctstorm"
+chmod 755 "$T/other/ctstorm"
+ctl cleanup --host "ssh://$HOST" --remote-dir "$T/other" >/dev/null 2>"$T/other.err"
+ct_check "another ctstorm version: exit 2" test $? -eq 2
+ct_check "another ctstorm version: both named ($(head -1 "$T/other.err"))" \
+	grep -q "ssh://$HOST: the host has ctstorm 0.0.1, this is ctstorm " "$T/other.err"
+ctl status --host ssh://198.18.0.9 --ssh-option ConnectTimeout=2 >/dev/null 2>"$T/unreach.err"
+ct_check "an unreachable host: exit 2" test $? -eq 2
+ct_check "an unreachable host: named ($(head -1 "$T/unreach.err"))" grep -q '^ctstorm: error: ssh://198.18.0.9: cannot connect' "$T/unreach.err"
+ctl status --host "ssh://-oProxyCommand=x" >/dev/null 2>"$T/inject.err"
+ct_check "a host that ssh would read as an option: refused, exit 2" \
+	bash -c "[ $? -eq 2 ] && grep -q 'may not start with' '$T/inject.err'"
+ct_check "the unusable hosts: nothing changed" test "$(hostval)" = "$UDP_BEFORE"
+
+# --- the agent over ssh ---
+# agent NAME: starts `ctstorm node` on the host over ssh as a coprocess;
+# say LINE sends a request and reads the reply into REPLY
+agent() {
+	coproc AGENT { ip netns exec "$CTL" ssh -F "$T/ssh_config" "$HOST" ctstorm node 2>"$T/agent-$1.err"; }
+	APID=$AGENT_PID # bash unsets AGENT_PID once the coprocess ends
+}
+say() {
+	echo "$1" >&"${AGENT[1]}"
+	REPLY=
+	read -r -t 10 REPLY <&"${AGENT[0]}"
+}
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2]))' "$REPLY" "$1"; }
+# wait_for CMD...: up to 10 s
+wait_for() {
+	for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+outstanding() { ctl status --host "ssh://$HOST" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["outstanding"]))'; }
+
+agent kill-ssh
+say '{"op":"hello"}'
+ct_check "agent: hello names its version and kernel" bash -c "[ '$(field version)' = '$("$CTSTORM" --version | cut -d' ' -f2)' ] && [ '$(field kernel)' = '$(uname -r)' ]"
+AGENT_REMOTE=$(field pid)
+say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":7}'
+ct_check "agent: a sysctl set on the host, the old value returned" bash -c "[ '$(field ok)' = True ] && [ '$(field old)' = '$UDP_BEFORE' ] && [ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = 7 ]"
+ct_check "agent: journaled on the host" test "$(outstanding)" = 1
+# a second controller on the same host is refused while the first holds it
+second=$(echo '{"op":"hello"}' | ip netns exec "$CTL" ssh -F "$T/ssh_config" "$HOST" ctstorm node 2>/dev/null)
+ct_check "a second controller: refused, the lock holder named" bash -c "grep -q '\"ok\":false' <<<'$second' && grep -q 'holds the host (run $AGENT_REMOTE' <<<'$second'"
+say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":"7; reboot"}'
+ct_check "agent: a value that is no sysctl value refused" bash -c "[ '$(field ok)' = False ]"
+kill -KILL "$APID"
+wait "$APID" 2>/dev/null
+ct_check "ssh client killed: the host restored itself" wait_for bash -c "[ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = '$UDP_BEFORE' ]"
+ct_check "ssh client killed: the agent is gone" wait_for gone "$AGENT_REMOTE"
+ct_check "ssh client killed: status --host reports nothing outstanding" test "$(outstanding)" = 0
+
+agent term
+say '{"op":"hello"}'
+AGENT_REMOTE=$(field pid)
+say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":8}'
+kill -TERM "$AGENT_REMOTE"
+ct_check "agent sent SIGTERM: restored" wait_for bash -c "[ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = '$UDP_BEFORE' ]"
+ct_check "agent sent SIGTERM: gone" wait_for gone "$AGENT_REMOTE"
+ct_check "agent sent SIGTERM: nothing outstanding" test "$(outstanding)" = 0
+wait "$APID" 2>/dev/null
+
+agent sigkill
+say '{"op":"hello"}'
+AGENT_REMOTE=$(field pid)
+say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":9}'
+kill -KILL "$AGENT_REMOTE"
+wait "$APID" 2>/dev/null
+ct_check "agent SIGKILLed: its change outstanding on the host" test "$(outstanding)" = 1
+ctl status --host "ssh://$HOST" >/dev/null 2>&1
+ct_check "agent SIGKILLed: status --host exit 1" test $? -eq 1
+ctl cleanup --host "ssh://$HOST" >"$T/cleanup.out" 2>&1
+ct_check "cleanup --host: exit 0" test $? -eq 0
+ct_check "cleanup --host: the sysctl restored" test "$(hostval)" = "$UDP_BEFORE"
+ct_check "cleanup --host: nothing outstanding" test "$(outstanding)" = 0
+
+agent bye
+say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":11}'
+say '{"op":"bye"}'
+ct_check "bye: restored, the agent ends" bash -c "[ '$(field ok)' = True ] && [ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = '$UDP_BEFORE' ]"
+wait "$APID" 2>/dev/null
+ct_check "bye: the ssh session ended with exit 0" test $? -eq 0
+ct_summary

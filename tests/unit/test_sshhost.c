@@ -1,0 +1,119 @@
+/* A real host's address as users write it, and the agent's requests: what
+ * is accepted, how it is normalised, and every refusal naming what is
+ * wrong (a host ssh would read as an option above all). */
+#include "node.h"
+#include "sshhost.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void test_targets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *user, *host, *url;
+		unsigned port;
+	} good[] = {
+		{ "ssh://db1", "", "db1", "ssh://db1", 0 },
+		{ "ssh://root@db1.example.test:2222", "root", "db1.example.test", "ssh://root@db1.example.test:2222", 2222 },
+		{ "ssh://198.18.0.2", "", "198.18.0.2", "ssh://198.18.0.2", 0 },
+		{ "ssh://ops@[2001:2::2]:22", "ops", "2001:2::2", "ssh://ops@[2001:2::2]:22", 22 },
+		{ "ssh://[2001:2::2]/", "", "2001:2::2", "ssh://[2001:2::2]", 0 },
+		{ "ssh://edge_router-3", "", "edge_router-3", "ssh://edge_router-3", 0 },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		struct ssh_target t;
+		char err[256] = "";
+		if (ssh_target_parse(good[i].in, &t, err, sizeof err) != 0)
+			fail_msg("%s: %s", good[i].in, err);
+		assert_string_equal(t.user, good[i].user);
+		assert_string_equal(t.host, good[i].host);
+		assert_int_equal(t.port, good[i].port);
+		assert_string_equal(t.url, good[i].url);
+	}
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{ "db1", "a host is ssh://[USER@]HOST[:PORT]" },
+		{ "http://db1", "a host is ssh://" },
+		{ "ssh://", "no host" },
+		{ "ssh://-oProxyCommand=touch /tmp/x", "may not start with '-'" },
+		{ "ssh://root@-oProxyCommand=x", "may not start with '-'" },
+		{ "ssh://db1:0", "the port is not a number from 1 to 65535" },
+		{ "ssh://db1:65536", "the port is not a number from 1 to 65535" },
+		{ "ssh://db1:22x", "the port is not a number" },
+		{ "ssh://db 1", "' ' in the host name" },
+		{ "ssh://db1;reboot", "';' in the host name" },
+		{ "ssh://@db1", "the user before '@' is empty" },
+		{ "ssh://r$(id)@db1", "'$' in the user name" },
+		{ "ssh://[2001:2::2", "'[' without ']'" },
+		{ "ssh://[zz::1]", "'z' in an IPv6 address" },
+		{ "ssh://db1/path", "unexpected '/path' after the host" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct ssh_target t;
+		char err[256] = "";
+		if (ssh_target_parse(bad[i].in, &t, err, sizeof err) == 0)
+			fail_msg("%s: accepted", bad[i].in);
+		if (!strstr(err, bad[i].why))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].in, err, bad[i].why);
+	}
+	assert_true(ssh_shell_safe("/usr/local/lib/ctstorm/bin"));
+	assert_false(ssh_shell_safe("/tmp/a b"));
+	assert_false(ssh_shell_safe("/tmp/$(x)"));
+	assert_false(ssh_shell_safe(""));
+}
+
+static void test_requests(void **state)
+{
+	(void)state;
+	struct node_req r;
+	char err[256];
+#define PARSE(s) node_parse_request(s, strlen(s), &r, err, sizeof err)
+	assert_int_equal(PARSE("{\"op\":\"hello\"}"), 0);
+	assert_int_equal(r.op, NODE_HELLO);
+	assert_int_equal(PARSE("{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":131072,\"allow_lower\":true}"), 0);
+	assert_int_equal(r.op, NODE_SYSCTL_SET);
+	assert_string_equal(r.key, "nf_conntrack_max");
+	assert_string_equal(r.value, "131072");
+	assert_true(r.allow_lower);
+	assert_int_equal(PARSE("{\"op\":\"sysctl-set\",\"key\":\"net.ipv4.ip_local_port_range\",\"value\":\"1024 65535\"}"), 0);
+	assert_string_equal(r.value, "1024 65535");
+	assert_false(r.allow_lower);
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{ "", "not JSON" },
+		{ "[1]", "a request is an object with \"op\"" },
+		{ "{\"op\":\"reboot\"}", "unknown op 'reboot'" },
+		{ "{\"op\":\"hello\",\"key\":\"x\"}", "hello: unknown field 'key'" },
+		{ "{\"op\":\"hello\",\"op\":\"bye\"}", "not JSON" },
+		{ "{\"op\":\"sysctl-get\"}", "\"key\" is a sysctl" },
+		{ "{\"op\":\"sysctl-get\",\"key\":\"kernel.core_pattern\"}", "\"key\" is a sysctl" },
+		{ "{\"op\":\"sysctl-get\",\"key\":\"../../etc/passwd\"}", "\"key\" is a sysctl" },
+		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\"}", "\"value\" is a number or a short line" },
+		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":-1}", "\"value\" is a number" },
+		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":\"1\\n2\"}", "\"value\" is a number" },
+		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":1,\"allow_lower\":\"yes\"}",
+		  "\"allow_lower\" is true or false" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		err[0] = '\0';
+		if (PARSE(bad[i].in) == 0)
+			fail_msg("%s: accepted", bad[i].in);
+		if (!strstr(err, bad[i].why))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].in, err, bad[i].why);
+	}
+#undef PARSE
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_targets), cmocka_unit_test(test_requests) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
