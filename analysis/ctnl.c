@@ -286,3 +286,79 @@ int ct_fill_remove(uint32_t n, uint32_t *removed, char *err, size_t errlen)
 {
 	return fill_each(n, false, 0, removed, err, errlen);
 }
+
+/* ---- forgetting a run's flows ---- */
+
+struct forget {
+	int family;
+	uint8_t src[16], dst[16];
+	uint16_t dport; /* network order */
+	struct nf_conntrack *match[4096];
+	size_t n;
+	bool more; /* more matched than one pass holds */
+};
+
+static bool same_addr(const struct nf_conntrack *ct, int family, int attr4, int attr6, const uint8_t *want)
+{
+	if (family == AF_INET) {
+		uint32_t a = nfct_get_attr_u32(ct, attr4);
+		return memcmp(&a, want, 4) == 0;
+	}
+	const void *a = nfct_get_attr(ct, attr6);
+	return a && memcmp(a, want, 16) == 0;
+}
+
+static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+	(void)type;
+	struct forget *f = data;
+	uint8_t proto = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != f->family || (proto != IPPROTO_UDP && proto != IPPROTO_TCP) ||
+	    nfct_get_attr_u16(ct, ATTR_PORT_DST) != f->dport ||
+	    !same_addr(ct, f->family, ATTR_IPV4_SRC, ATTR_IPV6_SRC, f->src) ||
+	    !same_addr(ct, f->family, ATTR_IPV4_DST, ATTR_IPV6_DST, f->dst))
+		return NFCT_CB_CONTINUE;
+	if (f->n == sizeof f->match / sizeof *f->match) {
+		f->more = true;
+		return NFCT_CB_CONTINUE;
+	}
+	f->match[f->n++] = nfct_clone(ct);
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_nl_forget(int family, const void *src, const void *dst, uint16_t dport, size_t *deleted, char *err,
+		 size_t errlen)
+{
+	*deleted = 0;
+	struct forget *f = calloc(1, sizeof *f);
+	if (!f)
+		abort();
+	f->family = family;
+	memcpy(f->src, src, family == AF_INET ? 4 : 16);
+	memcpy(f->dst, dst, family == AF_INET ? 4 : 16);
+	f->dport = htons(dport);
+	int rc = 0;
+	do {
+		struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+		if (!h) {
+			rc = ct_err(err, errlen, "forgetting flows: nfct_open: %s", strerror(errno));
+			break;
+		}
+		f->n = 0;
+		f->more = false;
+		nfct_callback_register(h, NFCT_T_ALL, forget_cb, f);
+		uint32_t fam = (uint32_t)family;
+		if (nfct_query(h, NFCT_Q_DUMP, &fam) < 0)
+			rc = ct_err(err, errlen, "forgetting flows: dump: %s", strerror(errno));
+		nfct_callback_unregister(h);
+		for (size_t i = 0; i < f->n; i++) {
+			/* gone already (expired meanwhile): as good as deleted */
+			if (rc == 0 && (nfct_query(h, NFCT_Q_DESTROY, f->match[i]) == 0 || errno == ENOENT))
+				(*deleted)++;
+			nfct_destroy(f->match[i]);
+		}
+		nfct_close(h);
+	} while (rc == 0 && f->more);
+	free(f);
+	return rc;
+}

@@ -11,6 +11,9 @@
 #include "opt.h"
 #include "queryfile.h"
 #include "responder_cli.h"
+#include "sshhost.h"
+
+#include <arpa/inet.h>
 #include "sampler_cli.h"
 #include "zone.h"
 
@@ -310,6 +313,54 @@ static void check_load(const struct vctx *c)
 	ct_opt_free(lg_cli_options, &lg);
 }
 
+/* A real server ([hosts] server): what the lab does that a real host
+ * does not (yet), refused at its key. */
+static void check_real_server(const struct vctx *c, const struct sc_scenario_cfg *sc, const struct sc_node_cfg *server)
+{
+	const struct sc_resolved *r = c->r;
+	const struct sc_setting *host = sc_get(r, "hosts", "server");
+	const struct sc_setting *address = sc_get(r, "server", "address"), *lower = sc_get(r, "server", "allow-lower"),
+				*resp = sc_get(r, "server", "responder");
+	if (!host) {
+		if (address)
+			bad(c, address, "applies to a real server ([hosts] server = ssh://...)");
+		if (lower)
+			bad(c, lower, "applies to a real server ([hosts] server = ssh://...)");
+		if (resp && server->responder == SC_RESP_EXTERNAL)
+			bad(c, resp, "external: the DNS server a real host runs ([hosts] server = ssh://...)");
+		return;
+	}
+	struct ssh_target t;
+	char why[CT_ERRLEN];
+	unsigned char a[16];
+	if (ssh_target_parse(host->value, &t, why, sizeof why) == 0 && !address && inet_pton(AF_INET, t.host, a) != 1 &&
+	    inet_pton(AF_INET6, t.host, a) != 1)
+		bad(c, host, "%s is a name: say where the load goes with [server] address = IP", t.url);
+	if (sc->topology == SC_ROUTED)
+		bad(c, host, "a real server works in a pair (client -> server); a routed lab on real hosts is not supported");
+	const struct sc_setting *src = sc_get(r, "load", "src-range");
+	if (src)
+		bad(c, src, "a source range needs routes back on the server host: not with a real server");
+	if (resp && (server->responder == SC_RESP_NSD || server->responder == SC_RESP_KNOT))
+		bad(c, resp, "a real server runs ctstorm-responder, or responder = external for the DNS server it runs");
+	if (server->responder == SC_RESP_EXTERNAL && !sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
+		bad(c, resp, "external: the load needs the names to ask ([load] qname or datafile), there is no zone of ours");
+	static const char *const globals[] = { "nf_conntrack_max", "nf_conntrack_buckets" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct sc_setting *g = sc_get(r, "server", globals[i]);
+		if (g && strcmp(g->value, "formula") == 0)
+			bad(c, g, "formula is this host's RAM, not the real server's: give the number (ctstorm plan --ram "
+				  "SIZE computes it)");
+	}
+	static const char *const ipt[] = { "iptables", "iptables-file" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct sc_setting *x = sc_get(r, "server", ipt[i]);
+		if (x)
+			bad(c, x, "on a real host ctstorm's rules are nftables, in the table it owns (table inet ctstorm): "
+				  "give them as nft, the body of that table");
+	}
+}
+
 /* Checks across keys of one resolved variant. */
 static void check_resolved(const struct vctx *c)
 {
@@ -333,6 +384,7 @@ static void check_resolved(const struct vctx *c)
 		if (a && b)
 			bad(c, b, "also set in [server] (%s is one value for the whole host)", globals[i]);
 	}
+	check_real_server(c, &sc, &server);
 	bool ours = server.responder == SC_RESP_CTSTORM;
 	for (size_t i = 0; !ours && i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];

@@ -4,6 +4,9 @@
 #include "ct_err.h"
 #include "lg_cli.h"
 #include "sampler_cli.h"
+#include "sshhost.h"
+
+#include <arpa/inet.h>
 
 #include <stddef.h>
 #include <string.h>
@@ -11,9 +14,9 @@
 static const char *const topology_words[] = { "pair", "routed", NULL };
 static const char *const nat_words[] = { "masquerade", "dnat", NULL };
 static const char *const family_words[] = { "ipv4", "ipv6", NULL };
-static const char *const responder_words[] = { "ctstorm", "nsd", "knot", NULL };
-const char *const sc_firewall_words[] = { "default", "none", "stateful", "stateless", "notrack-dns", "notrack-dns-nft",
-					  NULL };
+static const char *const responder_words[] = { "ctstorm", "nsd", "knot", "external", NULL };
+const char *const sc_firewall_words[] = { "default",	   "none",	      "stateful", "stateless",
+					  "notrack-dns", "notrack-dns-nft", "as-is",	   NULL };
 
 static int parse_name(const char *text, void *field, char *err, size_t errlen)
 {
@@ -35,6 +38,24 @@ static int parse_global(const char *text, void *field, char *err, size_t errlen)
 	}
 	if (ct_parse_uint(text, &g->value, NULL, 0) < 0 || g->value < 1 || g->value > SC_GLOBAL_MAX)
 		return ct_err(err, errlen, "'%s' is neither a number 1..%u nor 'formula'", text, SC_GLOBAL_MAX);
+	return 0;
+}
+
+static int parse_address(const char *text, void *field, char *err, size_t errlen)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, text, a) != 1 && inet_pton(AF_INET6, text, a) != 1)
+		return ct_err(err, errlen, "'%s' is not an IPv4 or IPv6 address", text);
+	*(const char **)field = text;
+	return 0;
+}
+
+static int parse_host(const char *text, void *field, char *err, size_t errlen)
+{
+	struct ssh_target t;
+	if (ssh_target_parse(text, &t, err, errlen) < 0)
+		return -1;
+	*(const char **)field = text;
 	return 0;
 }
 
@@ -87,7 +108,9 @@ const struct ct_opt sc_probe_options[] = {
 #define N(f) offsetof(struct sc_node_cfg, f)
 #define NODE_KEYS                                                                                                     \
 	{ "firewall", 0, CT_OPT_ENUM, N(firewall), "default", 0, 0, NULL,                                             \
-	  "a preset; default: stateful on the server of a pair lab, none elsewhere", NULL, sc_firewall_words },       \
+	  "a preset; default: stateful on the server of a pair lab, as-is on a real host (its own rules), none "      \
+	  "elsewhere",                                                                                                \
+	  NULL, sc_firewall_words },                                                                                  \
 	{ "iptables", 0, CT_OPT_CUSTOM, N(iptables), NULL, 0, 0, "TEXT",                                              \
 	  "iptables-restore text on indented lines, added to the preset", parse_text },                               \
 	{ "nft", 0, CT_OPT_CUSTOM, N(nft), NULL, 0, 0, "TEXT", "nft -f text on indented lines", parse_text },          \
@@ -104,9 +127,24 @@ const struct ct_opt sc_server_options[] = {
 	{ "responder", 0, CT_OPT_ENUM, N(responder), "ctstorm", 0, 0, NULL, "the DNS server under test", NULL,
 	  responder_words },
 	{ "zone", 0, CT_OPT_STR, N(zone), NULL, 0, 0, "FILE", "the zone it serves (default: example.test)", NULL },
+	{ "address", 0, CT_OPT_CUSTOM, N(address), NULL, 0, 0, "IP",
+	  "a real server ([hosts] server): the address the load goes to (default: the ssh host's, when an address)",
+	  parse_address },
+	{ "allow-lower", 0, CT_OPT_FLAG, N(allow_lower), NULL, 0, 0, NULL,
+	  "a real server: nf_conntrack_max may be set below the host's own (never below what its table holds)", NULL },
 	CT_OPT_END,
 };
 #undef N
+
+#define H(f) offsetof(struct sc_hosts_cfg, f)
+const struct ct_opt sc_hosts_options[] = {
+	{ "server", 0, CT_OPT_CUSTOM, H(server), NULL, 0, 0, "ssh://[USER@]HOST[:PORT]",
+	  "the server is this real host, over ssh (its ctstorm must be this version; ctstorm deploy); the client "
+	  "is then this host's own stack",
+	  parse_host },
+	CT_OPT_END,
+};
+#undef H
 
 static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log", "quiet", NULL };
 static const char *const sampler_reserved[] = { "netns",    "csv",   "json",      "summary", "kmsg-log",
@@ -127,6 +165,8 @@ const struct sc_section_kind sc_sections[] = {
 	{ "sampler", sampler_cli_options, sampler_reserved, "ctstorm-sampler", false,
 	  "ctstorm-sampler's long options, less those the runner sets" },
 	{ "probe", sc_probe_options, NULL, NULL, false, "the search of ctstorm probe" },
+	{ "hosts", sc_hosts_options, NULL, NULL, false,
+	  "roles on real hosts over ssh (--host ROLE=ssh://... on the command line wins)" },
 	{ NULL },
 };
 

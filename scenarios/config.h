@@ -15,8 +15,8 @@
 enum sc_topology { SC_PAIR, SC_ROUTED };
 enum sc_nat { SC_MASQUERADE, SC_DNAT };
 enum sc_family { SC_IPV4, SC_IPV6 };
-enum sc_responder { SC_RESP_CTSTORM, SC_RESP_NSD, SC_RESP_KNOT };
-enum sc_firewall { SC_FW_DEFAULT, SC_FW_NONE, SC_FW_STATEFUL, SC_FW_STATELESS, SC_FW_NOTRACK, SC_FW_NOTRACK_NFT };
+enum sc_responder { SC_RESP_CTSTORM, SC_RESP_NSD, SC_RESP_KNOT, SC_RESP_EXTERNAL };
+enum sc_firewall { SC_FW_DEFAULT, SC_FW_NONE, SC_FW_STATEFUL, SC_FW_STATELESS, SC_FW_NOTRACK, SC_FW_NOTRACK_NFT, SC_FW_AS_IS };
 
 struct sc_scenario_cfg {
 	const char *name, *description, *seed;
@@ -49,13 +49,22 @@ struct sc_node_cfg {
 	/* [server] only */
 	unsigned responder;     /* enum sc_responder */
 	const char *zone;
+	const char *address;    /* a real server: where the load goes (an IP address) */
+	bool allow_lower;       /* a real server: nf_conntrack_max may go below the host's */
+};
+
+/* [hosts]: the lab's roles on real hosts, over ssh (the text as written:
+ * ssh://[USER@]HOST[:PORT], checked by ssh_target_parse). */
+struct sc_hosts_cfg {
+	const char *server;
 };
 
 extern const struct ct_opt sc_scenario_options[];
 extern const struct ct_opt sc_canary_options[];
 extern const struct ct_opt sc_probe_options[];
 extern const struct ct_opt sc_node_options[];    /* [router], [client] */
-extern const struct ct_opt sc_server_options[];  /* the node keys and responder, zone */
+extern const struct ct_opt sc_server_options[];  /* the node keys and responder, zone, address, allow-lower */
+extern const struct ct_opt sc_hosts_options[];
 extern const char *const sc_firewall_words[];
 
 #define SC_GLOBAL_MAX (1u << 26)

@@ -78,6 +78,7 @@ int host_read_sysctl(int fd, const char *path, char *buf, size_t len)
 
 int host_write_sysctl(int fd, const char *path, const char *value, char *err, size_t errlen)
 {
+	host_init();
 	if (enter(fd) < 0)
 		return ct_err(err, errlen, "setns: %s", strerror(errno));
 	int f = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -350,15 +351,18 @@ static const char preset_notrack[] =
 	"-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
 	"COMMIT\n";
 
-static const char preset_notrack_nft[] =
-	"table inet ctstorm_notrack {\n"
-	"\tchain raw_prerouting {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
-	"\t\tudp dport 53 notrack\n\t\ttcp dport 53 notrack\n\t\tudp sport 53 notrack\n\t\ttcp sport 53 notrack\n\t}\n"
-	"\tchain raw_output {\n\t\ttype filter hook output priority raw; policy accept;\n"
+/* The nftables chains of the presets, shared by the lab's notrack-dns-nft
+ * and a real server's table */
+#define NFT_NOTRACK_DNS                                                                                              \
+	"\tchain raw_prerouting {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"                   \
+	"\t\tudp dport 53 notrack\n\t\ttcp dport 53 notrack\n\t\tudp sport 53 notrack\n\t\ttcp sport 53 notrack\n\t}\n" \
+	"\tchain raw_output {\n\t\ttype filter hook output priority raw; policy accept;\n"                         \
 	"\t\tudp sport 53 notrack\n\t\ttcp sport 53 notrack\n\t\tudp dport 53 notrack\n\t\ttcp dport 53 notrack\n\t}\n"
-	"\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+#define NFT_STATEFUL_INPUT                                                                                           \
+	"\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"                             \
 	"\t\tct state established,related accept\n\t\tudp dport 53 accept\n\t\ttcp dport 53 accept\n\t}\n"
-	"}\n";
+
+static const char preset_notrack_nft[] = "table inet ctstorm_notrack {\n" NFT_NOTRACK_DNS NFT_STATEFUL_INPUT "}\n";
 
 static int iptables_restore(struct host *h, int n, const char *text, bool noflush, char *err, size_t errlen)
 {
@@ -458,6 +462,44 @@ static int firewall(struct host *h, int n, const struct sc_resolved *r, const ch
 		loaded |= !parts[i].nft;
 	}
 	return 0;
+}
+
+/* The scenario's firewall for a real server, as the body of the table
+ * ctstorm owns there: the presets in nftables (the iptables ones
+ * translated), then the scenario's nft text. NULL: leave the host's own
+ * rules as they are (as-is, the default), no table. */
+char *host_owned_rules(const struct sc_resolved *r)
+{
+	struct sc_node_cfg server;
+	sc_section(r, "server", sc_server_options, &server, sizeof server);
+	unsigned fw = server.firewall;
+	if ((fw == SC_FW_DEFAULT || fw == SC_FW_AS_IS) && !server.nft && !server.nft_file)
+		return NULL;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&body, &len);
+	if (!m)
+		abort();
+	if (fw == SC_FW_STATEFUL)
+		fputs(NFT_STATEFUL_INPUT, m);
+	else if (fw == SC_FW_NOTRACK || fw == SC_FW_NOTRACK_NFT)
+		fputs(NFT_NOTRACK_DNS NFT_STATEFUL_INPUT, m);
+	if (server.nft)
+		fprintf(m, "%s\n", server.nft);
+	if (server.nft_file) {
+		char *path = sc_path(r->file, server.nft_file);
+		FILE *f = fopen(path, "r");
+		int ch;
+		if (!f)
+			fprintf(stderr, "ctstorm: %s: %s\n", path, strerror(errno));
+		while (f && (ch = getc(f)) != EOF)
+			fputc(ch, m);
+		if (f)
+			fclose(f);
+		free(path);
+	}
+	fclose(m);
+	return body;
 }
 
 /* A port forward of DNS from the router's client side to the server. */

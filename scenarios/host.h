@@ -43,6 +43,12 @@ int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_
  * lab: what only the kernel can judge. On a failure *key names the key. */
 int host_check_node(int fd, int n, const struct sc_resolved *r, const char **key, char *err, size_t errlen);
 
+/* The firewall of a real server ([hosts] server) as the body of the one
+ * table ctstorm owns there, table inet ctstorm: the presets in nftables
+ * (the iptables ones translated), then the scenario's nft text. NULL:
+ * the host's own rules as they are (as-is, the default). malloc'd. */
+char *host_owned_rules(const struct sc_resolved *r);
+
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */
 int host_save_ruleset(struct host *h, const char *path, char *err, size_t errlen);

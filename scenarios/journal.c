@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +88,8 @@ char *jr_format(const struct journal *j, size_t *len)
 			fprintf(m, "sysctl %s %s\n", e->a, e->b);
 		else if (e->kind == JR_NETNS)
 			fprintf(m, "netns %s\n", e->a);
+		else if (e->kind == JR_NFT_TABLE)
+			fprintf(m, "nft %s\n", e->a);
 		else
 			fprintf(m, "proc %d %" PRIu64 " %s\n", (int)e->pid, e->start, e->a);
 	}
@@ -142,6 +145,14 @@ int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen)
 int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what, char *err, size_t errlen)
 {
 	push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(what), .pid = pid, .start = start });
+	return persist(j, err, errlen);
+}
+
+int jr_push_nft_table(struct journal *j, const char *family, const char *name, char *err, size_t errlen)
+{
+	char what[128];
+	snprintf(what, sizeof what, "%s %s", family, name);
+	push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
 	return persist(j, err, errlen);
 }
 
@@ -252,14 +263,71 @@ static const char *sysctl_name(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+/* The parent of pid, from /proc/PID/status (0 if unknown). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	pid_t parent = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "PPid: %d", &parent) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return parent;
+}
+
+int jr_initial_netns(void)
+{
+	static int fd = -2;
+	if (fd != -2)
+		return fd;
+	fd = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
+	/* where pid 1 is out of reach (a sandbox's init): the namespace of our
+	 * furthest ancestor that may be opened */
+	for (pid_t p = fd < 0 ? getppid() : 0; p > 1; p = parent_of(p)) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)p);
+		int n = open(path, O_RDONLY | O_CLOEXEC);
+		if (n < 0)
+			continue;
+		if (fd >= 0)
+			close(fd);
+		fd = n;
+	}
+	return fd;
+}
+
+bool jr_sysctl_global(const char *path)
+{
+	return strcmp(path, "/proc/sys/net/netfilter/nf_conntrack_max") == 0 ||
+	       strcmp(path, "/proc/sys/net/netfilter/nf_conntrack_buckets") == 0 ||
+	       strcmp(path, "/proc/sys/net/nf_conntrack_max") == 0;
+}
+
 static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
 {
+	/* a global one in the initial namespace (an agent may run in another) */
+	int self = -1, init = -1;
+	if (jr_sysctl_global(e->a) && (init = jr_initial_netns()) >= 0) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self >= 0 && setns(init, CLONE_NEWNET) < 0) {
+			close(self);
+			self = -1;
+		}
+	}
 	int fd = open(e->a, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	size_t len = strlen(e->b);
 	bool ok = fd >= 0 && write(fd, e->b, len) == (ssize_t)len;
 	int err = errno;
 	if (fd >= 0 && close(fd) < 0)
 		ok = false;
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) < 0)
+			abort(); /* never go on in the wrong namespace */
+		close(self);
+	}
 	if (!ok) {
 		complain(j, "cannot restore %s to %s: %s", e->a, e->b, strerror(err));
 		return false;
@@ -269,12 +337,55 @@ static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
 	return true;
 }
 
+/* Runs nft with args; its exit status (-1: could not run). */
+static int run_nft(const char *const *args)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp("nft", (char *const *)args);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool undo_nft_table(struct journal *j, const struct jr_entry *e)
+{
+	char family[32], name[96];
+	if (sscanf(e->a, "%31s %95s", family, name) != 2) {
+		complain(j, "nft table '%s': not FAMILY NAME", e->a);
+		return false;
+	}
+	const char *del[] = { "nft", "delete", "table", family, name, NULL },
+		   *list[] = { "nft", "list", "table", family, name, NULL };
+	if (run_nft(del) != 0 && run_nft(list) == 0) {
+		complain(j, "cannot delete nftables table %s %s", family, name);
+		return false;
+	}
+	say(j, "deleted nftables table %s %s", family, name);
+	return true;
+}
+
 size_t jr_undo_to(struct journal *j, size_t mark)
 {
 	size_t failed = 0;
 	while (j->n > mark) {
 		struct jr_entry *e = &j->e[j->n - 1];
-		bool ok = e->kind == JR_PROC ? undo_proc(j, e) : e->kind == JR_NETNS ? undo_netns(j, e) : undo_sysctl(j, e);
+		bool ok = e->kind == JR_PROC		? undo_proc(j, e)
+			  : e->kind == JR_NETNS	? undo_netns(j, e)
+			  : e->kind == JR_NFT_TABLE ? undo_nft_table(j, e)
+						    : undo_sysctl(j, e);
 		failed += !ok;
 		entry_free(e);
 		j->n--;
@@ -308,6 +419,10 @@ size_t jr_parse(struct journal *j, const char *text)
 			push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(a), .b = dup_or_die(rest + off) });
 		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s", a) == 1) {
 			push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(a) });
+		} else if (strcmp(word, "nft") == 0 && sscanf(rest, "%31s %95s", word, a) == 2) {
+			char what[600];
+			snprintf(what, sizeof what, "%s %s", word, a);
+			push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
 		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2 &&
 			   pid > 1) {
 			push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(rest + off), .pid = pid, .start = start });
@@ -477,7 +592,7 @@ int jr_status(FILE *out, bool json)
 	}
 	if (load(&j, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
-	static const char *const kinds[] = { "sysctl", "netns", "proc" };
+	static const char *const kinds[] = { "sysctl", "netns", "proc", "nft" };
 	char name[256];
 	if (json) {
 		json_t *a = json_array();
@@ -510,6 +625,8 @@ int jr_status(FILE *out, bool json)
 				fprintf(out, "  sysctl   %s (to restore: %s)\n", sysctl_name(e->a, name, sizeof name), e->b);
 			else if (e->kind == JR_NETNS)
 				fprintf(out, "  netns    %s\n", e->a);
+			else if (e->kind == JR_NFT_TABLE)
+				fprintf(out, "  nft      table %s\n", e->a);
 			else
 				fprintf(out, "  process  %d (%s)%s\n", (int)e->pid, e->a,
 					jr_proc_start(e->pid) == e->start ? "" : " - gone");

@@ -17,11 +17,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC };
+enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC, JR_NFT_TABLE };
 
 struct jr_entry {
 	enum jr_kind kind;
-	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is */
+	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is; nft table: "FAMILY NAME" */
 	char *b;       /* sysctl: the value to restore */
 	pid_t pid;     /* proc */
 	uint64_t start; /* proc: start time in clock ticks since boot (/proc/PID/stat field 22) */
@@ -50,6 +50,18 @@ int jr_open(struct journal *j, bool wait, const char *results, char *err, size_t
 int jr_push_sysctl(struct journal *j, const char *path, const char *old, char *err, size_t errlen);
 int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen);
 int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what, char *err, size_t errlen);
+/* An nftables table ctstorm owns on a real host ("inet ctstorm"): undone
+ * by deleting that table, never anything of the host's own. */
+int jr_push_nft_table(struct journal *j, const char *family, const char *name, char *err, size_t errlen);
+
+/* The host-wide sysctls (nf_conntrack_max, nf_conntrack_buckets): written,
+ * and restored, in the initial network namespace, whichever namespace the
+ * writer runs in. */
+bool jr_sysctl_global(const char *path);
+
+/* The host's initial network namespace (a cached fd, -1 if out of reach):
+ * pid 1's, or where that is hidden (a sandbox), our furthest ancestor's. */
+int jr_initial_netns(void);
 
 /* Forgets a process that has been reaped (it can no longer be undone). */
 void jr_forget_proc(struct journal *j, pid_t pid);
@@ -74,6 +86,7 @@ int jr_status(FILE *out, bool json);
  *   sysctl /proc/sys/PATH OLD VALUE
  *   netns NAME
  *   proc PID START WHAT
+ *   nft FAMILY TABLE
  * jr_parse appends what text holds to j and returns the number of lines it
  * did not understand (they are skipped); jr_format returns malloc'd text. */
 size_t jr_parse(struct journal *j, const char *text);

@@ -1,5 +1,7 @@
 #include "kcheck.h"
 
+#include "proc.h"
+
 #include "config.h"
 #include "ct_err.h"
 #include "host.h"
@@ -68,6 +70,38 @@ static void refused(const struct sc_file *f, const struct sc_resolved *r, const 
 	sc_error(e, "%s: the kernel refused it: %s%s", where, why, variant);
 }
 
+/* A real server's rules as its agent will load them, in the table ctstorm
+ * owns (the agent adds the ssh exemption, which is ours to get right). */
+static int check_owned(int fd, const struct sc_resolved *r, const char **key, char *err, size_t errlen)
+{
+	const struct sc_setting *file = sc_get(r, "server", "nft-file");
+	if (file) {
+		char *path = sc_path(r->file, file->value);
+		bool ok = access(path, R_OK) == 0;
+		if (!ok)
+			ct_err(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		if (!ok) {
+			*key = "nft-file";
+			return -1;
+		}
+	}
+	char *body = host_owned_rules(r), *script, *out = NULL;
+	if (!body)
+		return 0;
+	*key = sc_get(r, "server", "nft") ? "nft" : file ? "nft-file" : "firewall";
+	if (asprintf(&script, "table inet ctstorm {\n%s\n}\n", body) < 0)
+		abort();
+	char *argv[] = { "nft", "-f", "-", NULL };
+	int rc = pr_cmd(fd, argv, script, &out, 10000, err, errlen);
+	if (rc > 0)
+		ct_err(err, errlen, "as the body of table inet ctstorm: %s", out ? out : "nft failed");
+	free(out);
+	free(script);
+	free(body);
+	return rc == 0 ? 0 : -1;
+}
+
 int sc_kernel_check(const struct sc_file *f, struct sc_errors *e)
 {
 	if (geteuid() != 0)
@@ -100,7 +134,9 @@ int sc_kernel_check(const struct sc_file *f, struct sc_errors *e)
 				char err[CT_ERRLEN];
 				const char *key = "firewall";
 				int fd = scratch_netns(err, sizeof err);
-				if (fd < 0 || host_check_node(fd, n, &r, &key, err, sizeof err) < 0)
+				bool real = n == H_SERVER && sc_get(&r, "hosts", "server");
+				if (fd < 0 || (real ? check_owned(fd, &r, &key, err, sizeof err)
+						    : host_check_node(fd, n, &r, &key, err, sizeof err)) < 0)
 					refused(f, &r, host_node_names[n], key, err, e);
 				if (fd >= 0)
 					close(fd);

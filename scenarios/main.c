@@ -2,6 +2,7 @@
 #include "catalogue.h"
 #include "clock.h"
 #include "complete.h"
+#include "config.h"
 #include "ct_err.h"
 #include "journal.h"
 #include "kcheck.h"
@@ -42,16 +43,11 @@ struct cli {
 	uint64_t entry_size;
 	uint64_t headroom;
 	double gc_lag;  /* seconds; -1: auto */
-	struct ssh_target host; /* --host; host.url[0] == 0: none */
+	struct ct_strlist host; /* --host: ssh://... (status, cleanup) or ROLE=ssh://... (run, check, probe) */
 	const char *ssh_config;
 	struct ct_strlist ssh_option;
 	const char *remote_dir;
 };
-
-static int parse_host(const char *text, void *field, char *err, size_t errlen)
-{
-	return ssh_target_parse(text, field, err, errlen);
-}
 
 static int parse_remote_dir(const char *text, void *field, char *err, size_t errlen)
 {
@@ -125,8 +121,10 @@ static const struct ct_opt options[] = {
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
-	{ "host", 'H', CT_OPT_CUSTOM, OFF(host), NULL, 0, 0, "ssh://[USER@]HOST[:PORT]",
-	  "status, cleanup: of a real host, over ssh (its ctstorm must be this version)", parse_host },
+	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
+	  "run, check, probe: server=ssh://... puts the server on that real host (over the scenario's [hosts]); "
+	  "status, cleanup: of that host. Its ctstorm must be this version (ctstorm deploy)",
+	  NULL },
 	{ "ssh-config", 0, CT_OPT_STR, OFF(ssh_config), NULL, 0, 0, "FILE",
 	  "ssh's configuration file instead of ~/.ssh/config (ssh -F)", NULL },
 	{ "ssh-option", 0, CT_OPT_LIST, OFF(ssh_option), NULL, 0, 0, "OPTION",
@@ -155,6 +153,27 @@ static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note
 	free(path);
 	for (size_t i = 0; rc == 0 && i < cl->set.n; i++)
 		rc = sc_add_cli_set(f, cl->set.v[i], &e);
+	/* --host ROLE=URL: the [hosts] key, given last */
+	for (size_t i = 0; rc == 0 && i < cl->host.n; i++) {
+		const char *h = cl->host.v[i], *eq = strchr(h, '=');
+		size_t rl = eq ? (size_t)(eq - h) : 0;
+		if (!eq || rl == 0 || strncmp(h, "ssh://", 6) == 0) {
+			sc_error(&e, "--host '%s': give the role it plays: server=ssh://[USER@]HOST[:PORT]", h);
+			rc = -1;
+		} else {
+			char role[64], *set;
+			snprintf(role, sizeof role, "%.*s", (int)(rl < 63 ? rl : 63), h);
+			if (!ct_opt_find(sc_hosts_options, role)) {
+				sc_error(&e, "--host '%s': '%s' is not a role a real host can play (server)", h, role);
+				rc = -1;
+			} else {
+				if (asprintf(&set, "hosts.%s", h) < 0)
+					abort();
+				rc = sc_add_cli_set(f, set, &e);
+				free(set);
+			}
+		}
+	}
 	if (rc == 0)
 		rc = sc_validate(f, &e);
 	/* what only the kernel can judge, in scratch namespaces */
@@ -292,11 +311,32 @@ static struct ssh_opts ssh_opts_of(const struct cli *cl)
 				  .remote_dir = cl->remote_dir };
 }
 
+/* status and cleanup --host: one host, no role. 1: given; 0: none; -1: bad. */
+static int one_host(const struct call *c, struct ssh_target *t)
+{
+	char err[CT_ERRLEN];
+	if (!c->cl->host.n)
+		return 0;
+	if (c->cl->host.n > 1) {
+		ct_usage_error("status and cleanup take one --host");
+		return -1;
+	}
+	if (ssh_target_parse(c->cl->host.v[0], t, err, sizeof err) < 0) {
+		ct_usage_error(err);
+		return -1;
+	}
+	return 1;
+}
+
 static int do_status(const struct call *c)
 {
-	if (*c->cl->host.url) {
+	struct ssh_target t;
+	int h = one_host(c, &t);
+	if (h < 0)
+		return CT_EXIT_USAGE;
+	if (h) {
 		struct ssh_opts o = ssh_opts_of(c->cl);
-		return cmd_remote_status(&c->cl->host, &o, c->cl->json);
+		return cmd_remote_status(&t, &o, c->cl->json);
 	}
 	return jr_status(stdout, c->cl->json) > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
 }
@@ -320,9 +360,13 @@ static int do_deploy(const struct call *c)
 static int do_cleanup(const struct call *c)
 {
 	char err[CT_ERRLEN];
-	if (*c->cl->host.url) {
+	struct ssh_target t;
+	int h = one_host(c, &t);
+	if (h < 0)
+		return CT_EXIT_USAGE;
+	if (h) {
 		struct ssh_opts o = ssh_opts_of(c->cl);
-		return cmd_remote_cleanup(&c->cl->host, &o);
+		return cmd_remote_cleanup(&t, &o);
 	}
 	if (!need_root(c->sub))
 		return CT_EXIT_USAGE;
@@ -386,7 +430,8 @@ static int do_scenario(const struct call *c)
 	} else if (cl->baseline && !baseline_ok(&f, cl)) {
 		rc = CT_EXIT_USAGE;
 	} else if (need_root(c->sub)) {
-		struct run_opts o = { .quick = cl->quick, .wait = cl->wait, .quiet = cl->quiet, .out_dir = cl->out,
+		struct ssh_opts so = ssh_opts_of(cl);
+		struct run_opts o = { .ssh = &so, .quick = cl->quick, .wait = cl->wait, .quiet = cl->quiet, .out_dir = cl->out,
 				      .junit = cl->junit, .baseline = cl->baseline,
 				      .tolerance = (double)cl->tolerance / 100.0,
 				      .argc = c->argc, .argv = c->argv };

@@ -2,10 +2,17 @@
 
 #include "ct_err.h"
 #include "host.h"
+#include "atomicfile.h"
 #include "journal.h"
+#include "proc.h"
+#include "ctnl.h"
 #include "scenario.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +24,19 @@
 /* ---- the agent ---- */
 
 static volatile sig_atomic_t stop_signal;
+
+/* The agent: its journal, its folder (the cwd of what it starts) and the
+ * programs it started. */
+struct agent {
+	struct journal j;
+	/* the control connection, from SSH_CONNECTION: "" when not over ssh */
+	char ssh_client[64], ssh_server[64];
+	unsigned ssh_client_port, ssh_server_port;
+	char dir[320];
+	int init_ns; /* the host's initial network namespace: global sysctls */
+	bool nft_owned;
+	struct pr_child kids[NODE_NPROGS];
+};
 
 static void on_signal(int sig)
 {
@@ -46,8 +66,9 @@ static long long read_number(const char *path)
 	return host_read_sysctl(-1, path, buf, sizeof buf) == 0 ? strtoll(buf, NULL, 10) : -1;
 }
 
-static json_t *hello(const struct journal *j)
+static json_t *hello(const struct agent *a)
 {
+	const struct journal *j = &a->j;
 	struct utsname u;
 	uname(&u);
 	json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:i}", "ok", 1, "version", CT_VERSION, "kernel", u.release,
@@ -56,6 +77,10 @@ static json_t *hello(const struct journal *j)
 		  count = read_number("/proc/sys/net/netfilter/nf_conntrack_count");
 	json_object_set_new(o, "nf_conntrack_max", max >= 0 ? json_integer(max) : json_null());
 	json_object_set_new(o, "nf_conntrack_count", count >= 0 ? json_integer(count) : json_null());
+	json_object_set_new(o, "ssh_connection",
+			    *a->ssh_client ? json_sprintf("%s:%u -> %s:%u", a->ssh_client, a->ssh_client_port,
+							  a->ssh_server, a->ssh_server_port)
+					   : json_null());
 	return o;
 }
 
@@ -87,18 +112,20 @@ static int lower_check(const struct node_req *r, const char *old, char *err, siz
 	return 0;
 }
 
-static void sysctl_set(struct journal *j, const struct node_req *r)
+static void sysctl_set(struct agent *a, const struct node_req *r)
 {
+	struct journal *j = &a->j;
 	char err[CT_ERRLEN], old[64];
 	char *path = sc_sysctl_path(r->key);
-	if (host_read_sysctl(-1, path, old, sizeof old) < 0) {
+	int fd = jr_sysctl_global(path) ? a->init_ns : -1;
+	if (host_read_sysctl(fd, path, old, sizeof old) < 0) {
 		snprintf(err, sizeof err, "%s: %s", r->key, strerror(errno));
 		reply_error(err);
 	} else if (lower_check(r, old, err, sizeof err) < 0)
 		reply_error(err);
 	else if (strcmp(old, r->value) != 0 && jr_push_sysctl(j, path, old, err, sizeof err) < 0)
 		reply_error(err);
-	else if (strcmp(old, r->value) != 0 && host_write_sysctl(-1, path, r->value, err, sizeof err) < 0) {
+	else if (strcmp(old, r->value) != 0 && host_write_sysctl(fd, path, r->value, err, sizeof err) < 0) {
 		/* nothing changed: forget the entry again */
 		jr_undo_to(j, j->n - 1);
 		reply_error(err);
@@ -114,29 +141,205 @@ static json_t *status(const struct journal *j)
 		const struct jr_entry *e = &j->e[i];
 		json_array_append_new(a, e->kind == JR_SYSCTL ? json_pack("{s:s, s:s, s:s}", "kind", "sysctl", "path", e->a,
 									  "restore", e->b)
-					 : e->kind == JR_NETNS ? json_pack("{s:s, s:s}", "kind", "netns", "name", e->a)
-							       : json_pack("{s:s, s:i, s:s}", "kind", "proc", "pid",
-									   (int)e->pid, "what", e->a));
+					 : e->kind == JR_NETNS	   ? json_pack("{s:s, s:s}", "kind", "netns", "name", e->a)
+					 : e->kind == JR_NFT_TABLE ? json_pack("{s:s, s:s}", "kind", "nft", "table", e->a)
+								   : json_pack("{s:s, s:i, s:s}", "kind", "proc", "pid",
+									       (int)e->pid, "what", e->a));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "outstanding", a);
 }
 
-/* Handles one request; false when the agent should end. */
-static bool serve(struct journal *j, const char *line, size_t len)
+static void put_file(struct agent *a, const struct node_req *r)
 {
+	char path[400], err[CT_ERRLEN];
+	snprintf(path, sizeof path, "%s/%s", a->dir, r->name);
+	if (ct_write_atomic(path, r->data, strlen(r->data), err, sizeof err) < 0)
+		reply_error(err);
+	else
+		reply(json_pack("{s:b}", "ok", 1));
+}
+
+static void get_file(struct agent *a, const struct node_req *r)
+{
+	char path[400], err[CT_ERRLEN];
+	snprintf(path, sizeof path, "%s/%s", a->dir, r->name);
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n = f ? getdelim(&buf, &cap, '\0', f) : -1;
+	if (f && n < 0 && !ferror(f))
+		n = 0; /* empty */
+	if (!f || n < 0) {
+		snprintf(err, sizeof err, "%s: %s", r->name, strerror(f ? EIO : errno));
+		reply_error(err);
+	} else if ((size_t)n > NODE_MAX_DATA) {
+		snprintf(err, sizeof err, "%s: larger than 16 MiB", r->name);
+		reply_error(err);
+	} else {
+		json_t *d = json_stringn(buf ? buf : "", (size_t)n);
+		if (!d) {
+			snprintf(err, sizeof err, "%s: not UTF-8 text", r->name);
+			reply_error(err);
+		} else
+			reply(json_pack("{s:b, s:o}", "ok", 1, "data", d));
+	}
+	free(buf);
+	if (f)
+		fclose(f);
+}
+
+static void spawn(struct agent *a, const struct node_req *r)
+{
+	static const char *const bins[NODE_NPROGS][2] = { { "ctstorm-responder", "responder" },
+							   { "ctstorm-sampler", "analysis" },
+							   { "ctstorm-loadgen", "loadgen" } };
+	struct pr_child *k = &a->kids[r->prog];
+	char err[CT_ERRLEN], bin[1024], log[400];
+	if (k->running) {
+		snprintf(err, sizeof err, "the %s runs already (pid %d)", node_prog_names[r->prog], (int)k->pid);
+		reply_error(err);
+		return;
+	}
+	char *argv[NODE_MAX_ARGS + 2];
+	size_t n = 0;
+	argv[n++] = (char *)pr_find_binary(bins[r->prog][0], bins[r->prog][1], bin, sizeof bin);
+	for (size_t i = 0; r->args[i]; i++)
+		argv[n++] = r->args[i];
+	argv[n] = NULL;
+	snprintf(log, sizeof log, "%s/%s.log", a->dir, node_prog_names[r->prog]);
+	if (pr_spawn(k, node_prog_names[r->prog], -1, argv, log, log, &a->j, err, sizeof err) < 0)
+		reply_error(err);
+	else
+		reply(json_pack("{s:b, s:i}", "ok", 1, "pid", (int)k->pid));
+}
+
+static void alive(struct agent *a, const struct node_req *r)
+{
+	struct pr_child *k = &a->kids[r->prog];
+	char why[128] = "";
+	bool running = k->pid && !pr_exited(k, &a->j);
+	if (k->pid && !running)
+		pr_describe(k, why, sizeof why);
+	reply(json_pack("{s:b, s:b, s:b, s:s}", "ok", 1, "running", running, "exited_ok", k->pid && !running && pr_ok(k),
+			"how", k->pid ? why : "never started"));
+}
+
+static void ready(struct agent *a, const struct node_req *r)
+{
+	struct pr_child *k = &a->kids[r->prog];
+	char csv[400];
+	snprintf(csv, sizeof csv, "%s/sampler.csv", a->dir);
+	bool up = k->pid && !pr_exited(k, &a->j);
+	bool yes = up && (r->ready == NODE_READY_PORT53 ? pr_listening53(k->pid, false) : pr_has_sample(csv));
+	reply(json_pack("{s:b, s:b, s:b}", "ok", 1, "ready", yes, "running", up));
+}
+
+static void stop(struct agent *a, const struct node_req *r)
+{
+	struct pr_child *k = &a->kids[r->prog];
+	char why[128] = "never started";
+	if (k->pid) {
+		pr_stop(k, r->signal, (int)r->grace_ms, &a->j);
+		pr_describe(k, why, sizeof why);
+	}
+	reply(json_pack("{s:b, s:b, s:s}", "ok", 1, "exited_ok", k->pid && pr_ok(k), "how", why));
+}
+
+/* The scenario's rules, as the body of the one table ctstorm owns: the
+ * host's own tables are never flushed or changed. */
+static void firewall(struct agent *a, const struct node_req *r)
+{
+	char err[CT_ERRLEN];
+	int depth = 0;
+	for (const char *c = r->data; *c && depth >= 0; c++)
+		depth += *c == '{' ? 1 : *c == '}' ? -1 : 0;
+	if (depth != 0) {
+		reply_error("firewall: the table's body has unbalanced braces");
+		return;
+	}
+	if (!a->nft_owned) {
+		if (jr_push_nft_table(&a->j, "inet", "ctstorm", err, sizeof err) < 0) {
+			reply_error(err);
+			return;
+		}
+		a->nft_owned = true;
+	}
+	/* the control connection never gets an entry, so a full table cannot
+	 * cut it (before the scenario's raw chains: priority raw - 1) */
+	char exempt[1024] = "";
+	if (*a->ssh_client) {
+		const char *ip = strchr(a->ssh_client, ':') ? "ip6" : "ip";
+		snprintf(exempt, sizeof exempt,
+			 "\tchain ctstorm_ssh_in {\n\t\ttype filter hook prerouting priority raw - 1; policy accept;\n"
+			 "\t\t%s saddr %s %s daddr %s tcp sport %u tcp dport %u notrack\n\t}\n"
+			 "\tchain ctstorm_ssh_out {\n\t\ttype filter hook output priority raw - 1; policy accept;\n"
+			 "\t\t%s saddr %s %s daddr %s tcp sport %u tcp dport %u notrack\n\t}\n",
+			 ip, a->ssh_client, ip, a->ssh_server, a->ssh_client_port, a->ssh_server_port, ip, a->ssh_server, ip,
+			 a->ssh_client, a->ssh_server_port, a->ssh_client_port);
+	}
+	char *script;
+	if (asprintf(&script, "table inet ctstorm {\n}\nflush table inet ctstorm\ntable inet ctstorm {\n%s%s\n}\n",
+		     exempt, r->data) < 0)
+		abort();
+	char *out = NULL, *argv[] = { "nft", "-f", "-", NULL };
+	int rc = pr_cmd(-1, argv, script, &out, 10000, err, sizeof err);
+	if (rc != 0) {
+		char msg[CT_ERRLEN + 16];
+		snprintf(msg, sizeof msg, "nft: %.*s", CT_ERRLEN - 1, rc < 0 ? err : out ? out : "failed");
+		reply_error(msg);
+	} else
+		reply(json_pack("{s:b}", "ok", 1));
+	free(out);
+	free(script);
+}
+
+static void forget(struct agent *a, const struct node_req *r)
+{
+	const char *src = *r->src ? r->src : a->ssh_client;
+	int family = strchr(r->dst, ':') ? AF_INET6 : AF_INET;
+	unsigned char s[16], d[16];
+	char err[CT_ERRLEN];
+	if (!*src || inet_pton(family, src, s) != 1 || inet_pton(family, r->dst, d) != 1) {
+		reply_error("forget: no source address (not over ssh, and none given)");
+		return;
+	}
+	size_t n;
+	if (ct_nl_forget(family, s, d, (uint16_t)r->port, &n, err, sizeof err) < 0)
+		reply_error(err);
+	else
+		reply(json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)n));
+}
+
+static void ruleset(void)
+{
+	char err[CT_ERRLEN], *nft = NULL, *ipt = NULL;
+	char *nargv[] = { "nft", "list", "ruleset", NULL }, *iargv[] = { "iptables-save", NULL };
+	pr_cmd(-1, nargv, NULL, &nft, 10000, err, sizeof err);
+	pr_cmd(-1, iargv, NULL, &ipt, 10000, err, sizeof err);
+	json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 1, "nft", nft ? nft : "", "iptables", ipt ? ipt : "");
+	reply(o);
+	free(nft);
+	free(ipt);
+}
+
+/* Handles one request; false when the agent should end. */
+static bool serve(struct agent *a, const char *line, size_t len)
+{
+	struct journal *j = &a->j;
 	struct node_req r;
 	char err[CT_ERRLEN];
 	if (node_parse_request(line, len, &r, err, sizeof err) < 0) {
 		reply_error(err);
 		return true;
 	}
+	bool more = true;
 	switch (r.op) {
 	case NODE_HELLO:
-		reply(hello(j));
+		reply(hello(a));
 		break;
 	case NODE_SYSCTL_GET: {
 		char *path = sc_sysctl_path(r.key), val[256];
-		if (host_read_sysctl(-1, path, val, sizeof val) < 0) {
+		if (host_read_sysctl(jr_sysctl_global(path) ? a->init_ns : -1, path, val, sizeof val) < 0) {
 			snprintf(err, sizeof err, "%s: %s", r.key, strerror(errno));
 			reply_error(err);
 		} else
@@ -145,7 +348,34 @@ static bool serve(struct journal *j, const char *line, size_t len)
 		break;
 	}
 	case NODE_SYSCTL_SET:
-		sysctl_set(j, &r);
+		sysctl_set(a, &r);
+		break;
+	case NODE_PUT:
+		put_file(a, &r);
+		break;
+	case NODE_GET:
+		get_file(a, &r);
+		break;
+	case NODE_SPAWN:
+		spawn(a, &r);
+		break;
+	case NODE_ALIVE:
+		alive(a, &r);
+		break;
+	case NODE_READY:
+		ready(a, &r);
+		break;
+	case NODE_STOP:
+		stop(a, &r);
+		break;
+	case NODE_FIREWALL:
+		firewall(a, &r);
+		break;
+	case NODE_RULESET:
+		ruleset();
+		break;
+	case NODE_FORGET:
+		forget(a, &r);
 		break;
 	case NODE_STATUS:
 		reply(status(j));
@@ -159,10 +389,31 @@ static bool serve(struct journal *j, const char *line, size_t len)
 								     "them)",
 								     failed));
 		reply(o);
-		return r.op != NODE_BYE;
+		more = r.op != NODE_BYE;
+		a->nft_owned = false; /* the table is gone with the journal */
+		break;
 	}
 	}
-	return true;
+	node_req_free(&r);
+	return more;
+}
+
+/* The agent's folder, emptied and removed at its end. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char p[600];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 
 int node_agent(void)
@@ -174,16 +425,28 @@ int node_agent(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a reply to a dead controller: EPIPE, then end of input */
-	struct journal j;
+	static struct agent ag;
+	struct journal *jp = &ag.j;
 	if (geteuid() != 0) {
 		reply_error("ctstorm node needs root on this host (log in as root, or use sudo -n)");
 		return 2;
 	}
-	if (jr_open(&j, false, NULL, err, sizeof err) < 0) {
+	if (jr_open(jp, false, NULL, err, sizeof err) < 0) {
 		reply_error(err);
 		return 2;
 	}
-	j.log = stderr;
+	jp->log = stderr;
+	const char *sc = getenv("SSH_CONNECTION");
+	if (sc && sscanf(sc, "%63s %u %63s %u", ag.ssh_client, &ag.ssh_client_port, ag.ssh_server, &ag.ssh_server_port) != 4)
+		ag.ssh_client[0] = '\0';
+	ag.init_ns = jr_initial_netns();
+	snprintf(ag.dir, sizeof ag.dir, "%s/node-%d", jp->dir, (int)getpid());
+	if (mkdir(ag.dir, 0700) < 0 || chdir(ag.dir) < 0) {
+		snprintf(err, sizeof err, "%s: %s", ag.dir, strerror(errno));
+		reply_error(err);
+		jr_close(jp);
+		return 2;
+	}
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
 	bool more = true;
@@ -191,7 +454,7 @@ int node_agent(void)
 		char *nl = len ? memchr(buf, '\n', len) : NULL;
 		if (nl) {
 			size_t n = (size_t)(nl - buf);
-			more = serve(&j, buf, n);
+			more = serve(&ag, buf, n);
 			memmove(buf, nl + 1, len - n - 1);
 			len -= n + 1;
 			continue;
@@ -213,7 +476,8 @@ int node_agent(void)
 			break; /* the controller is gone: restore */
 	}
 	free(buf);
-	size_t failed = jr_close(&j);
+	size_t failed = jr_close(jp);
+	remove_dir(ag.dir);
 	if (stop_signal)
 		return 128 + stop_signal;
 	return failed ? 1 : 0;

@@ -9,6 +9,20 @@
  *   {"op":"status"}                what the journal holds
  *   {"op":"restore"}               undoes everything journaled, newest first
  *   {"op":"bye"}                   restores, replies and exits
+ *   {"op":"put","name":N,"data":S} a file in the agent's folder (a zone, a configuration)
+ *   {"op":"get","name":N}          one back (a summary, a time series, a log)
+ *   {"op":"spawn","prog":P,"args":[...]}
+ *                                  starts ctstorm-P (responder, sampler, loadgen) in that folder, journaled
+ *   {"op":"alive","prog":P}        whether it runs, or how it ended
+ *   {"op":"ready","prog":P,"what":"port53"|"sample"}
+ *   {"op":"stop","prog":P,"signal":"INT"|"TERM","grace_ms":N}
+ *   {"op":"firewall","nft":BODY}   the scenario's rules as the body of the table ctstorm owns,
+ *                                  "table inet ctstorm"; journaled, deleted on restore
+ *   {"op":"ruleset"}               the host's whole ruleset as applied (nft and iptables views)
+ *   {"op":"forget","dst":IP,"port":N[,"src":IP]}
+ *                                  deletes the conntrack entries of UDP and TCP flows from src (default:
+ *                                  the controller's ssh address) to dst:port: the previous variant's load,
+ *                                  nothing else of the host's table
  *
  * A reply is {"ok":true,...} or {"ok":false,"error":"..."}. The agent
  * holds the host's lock (one controller per host) and journals in the
@@ -17,25 +31,69 @@
  * SIGINT, and when asked. After a SIGKILL of the agent, `ctstorm cleanup`
  * on the host (or `--host` from the controller) repairs from the journal.
  * On a real host nf_conntrack_max is lowered only with allow_lower, and
- * never to what the host's table already holds. */
+ * never to what the host's table already holds; nf_conntrack_max and
+ * nf_conntrack_buckets, global to the host, are written in its initial
+ * network namespace whichever namespace the agent runs in. The host's own
+ * rules are never touched: ctstorm's live in its own table, which also
+ * exempts the control connection (the ssh flow the agent runs over, from
+ * SSH_CONNECTION) from conntrack, so a full table cannot cut it. */
 #ifndef SC_NODE_H
 #define SC_NODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-enum node_op { NODE_HELLO, NODE_SYSCTL_GET, NODE_SYSCTL_SET, NODE_STATUS, NODE_RESTORE, NODE_BYE };
+enum node_op {
+	NODE_HELLO,
+	NODE_SYSCTL_GET,
+	NODE_SYSCTL_SET,
+	NODE_STATUS,
+	NODE_RESTORE,
+	NODE_BYE,
+	NODE_PUT,
+	NODE_GET,
+	NODE_SPAWN,
+	NODE_ALIVE,
+	NODE_READY,
+	NODE_STOP,
+	NODE_FIREWALL,
+	NODE_RULESET,
+	NODE_FORGET,
+};
+
+/* The programs the agent starts: ctstorm's own, found beside it. */
+enum node_prog { NODE_RESPONDER, NODE_SAMPLER, NODE_LOADGEN, NODE_NPROGS };
+extern const char *const node_prog_names[NODE_NPROGS]; /* "responder", "sampler", "loadgen" */
+
+/* Readiness: the responder answers on port 53; the sampler has a sample. */
+enum node_ready { NODE_READY_PORT53, NODE_READY_SAMPLE };
+
+#define NODE_MAX_ARGS 64
+#define NODE_MAX_DATA (16u << 20) /* a file put or got, in a JSON string */
 
 struct node_req {
 	enum node_op op;
-	char key[96];    /* sysctl-*: as a scenario names it */
-	char value[64];  /* sysctl-set */
+	char key[96];      /* sysctl-*: as a scenario names it */
+	char value[64];    /* sysctl-set */
 	bool allow_lower;
+	char name[64];     /* put, get: a file in the agent's folder (letters, digits, ._-) */
+	char *data;        /* put: its text; firewall: the table's body (malloc'd) */
+	enum node_prog prog; /* spawn, alive, ready, stop */
+	char *args[NODE_MAX_ARGS + 1]; /* spawn: the program's arguments, NULL-terminated (malloc'd) */
+	enum node_ready ready;
+	int signal;        /* stop: SIGINT or SIGTERM */
+	unsigned grace_ms; /* stop: then SIGKILL */
+	char src[64], dst[64]; /* forget: addresses (src "" : the ssh client's) */
+	unsigned port;         /* forget: the destination port */
 };
 
 /* Parses one request line (outside input: a fuzz target's). Returns 0, or
- * -1 with err naming what is wrong. */
+ * -1 with err naming what is wrong; node_req_free releases what it holds. */
 int node_parse_request(const char *line, size_t len, struct node_req *r, char *err, size_t errlen);
+void node_req_free(struct node_req *r);
+
+/* A file name the agent accepts: no path, no hidden name. */
+bool node_file_name_ok(const char *name);
 
 /* The agent: serves stdin/stdout until "bye", end of input or a signal.
  * Returns the exit status. */

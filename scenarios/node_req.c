@@ -4,21 +4,176 @@
 #include "ct_err.h"
 #include "scenario.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const op_names[] = { "hello", "sysctl-get", "sysctl-set", "status", "restore", "bye" };
-#define NOPS (sizeof op_names / sizeof *op_names)
+const char *const node_prog_names[NODE_NPROGS] = { "responder", "sampler", "loadgen" };
 
-/* A sysctl's value as written: printable, one line. */
+/* Each op and the fields it takes (besides "op"). */
+static const struct {
+	const char *name;
+	const char *fields[4];
+} ops[] = {
+	[NODE_HELLO] = { "hello", { NULL } },
+	[NODE_SYSCTL_GET] = { "sysctl-get", { "key" } },
+	[NODE_SYSCTL_SET] = { "sysctl-set", { "key", "value", "allow_lower" } },
+	[NODE_STATUS] = { "status", { NULL } },
+	[NODE_RESTORE] = { "restore", { NULL } },
+	[NODE_BYE] = { "bye", { NULL } },
+	[NODE_PUT] = { "put", { "name", "data" } },
+	[NODE_GET] = { "get", { "name" } },
+	[NODE_SPAWN] = { "spawn", { "prog", "args" } },
+	[NODE_ALIVE] = { "alive", { "prog" } },
+	[NODE_READY] = { "ready", { "prog", "what" } },
+	[NODE_STOP] = { "stop", { "prog", "signal", "grace_ms" } },
+	[NODE_FIREWALL] = { "firewall", { "nft" } },
+	[NODE_RULESET] = { "ruleset", { NULL } },
+	[NODE_FORGET] = { "forget", { "src", "dst", "port" } },
+};
+#define NOPS (sizeof ops / sizeof *ops)
+
+/* A sysctl's value or an argument as written: printable, one line. */
 static bool plain_value(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			return false;
 	return true;
+}
+
+bool node_file_name_ok(const char *name)
+{
+	if (!*name || *name == '.' || strlen(name) >= 64)
+		return false;
+	for (; *name; name++)
+		if (!(*name >= 'a' && *name <= 'z') && !(*name >= 'A' && *name <= 'Z') && !(*name >= '0' && *name <= '9') &&
+		    !strchr("._-", *name))
+			return false;
+	return true;
+}
+
+void node_req_free(struct node_req *r)
+{
+	free(r->data);
+	r->data = NULL;
+	for (size_t i = 0; r->args[i]; i++) {
+		free(r->args[i]);
+		r->args[i] = NULL;
+	}
+}
+
+static bool known_field(enum node_op op, const char *k)
+{
+	if (strcmp(k, "op") == 0)
+		return true;
+	for (size_t i = 0; i < 4 && ops[op].fields[i]; i++)
+		if (strcmp(k, ops[op].fields[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The fields of each op, checked; err says what is wrong. */
+static int fields(json_t *j, struct node_req *r, const char *op, char *err, size_t errlen)
+{
+	if (r->op == NODE_SYSCTL_GET || r->op == NODE_SYSCTL_SET) {
+		const char *key = json_string_value(json_object_get(j, "key"));
+		char *path = key ? sc_sysctl_path(key) : NULL;
+		free(path);
+		if (!path)
+			return ct_err(err, errlen, "%s: \"key\" is a sysctl (nf_conntrack_* or net.*)", op);
+		if (strlen(key) >= sizeof r->key)
+			return ct_err(err, errlen, "%s: the key is too long", op);
+		snprintf(r->key, sizeof r->key, "%s", key);
+	}
+	if (r->op == NODE_SYSCTL_SET) {
+		json_t *val = json_object_get(j, "value"), *lower = json_object_get(j, "allow_lower");
+		if (json_is_integer(val) && json_integer_value(val) >= 0)
+			snprintf(r->value, sizeof r->value, "%lld", (long long)json_integer_value(val));
+		else if (json_is_string(val) && json_string_length(val) < sizeof r->value &&
+			 plain_value(json_string_value(val)) && json_string_length(val) > 0)
+			snprintf(r->value, sizeof r->value, "%s", json_string_value(val));
+		else
+			return ct_err(err, errlen, "sysctl-set: \"value\" is a number or a short line of text");
+		if (lower && !json_is_boolean(lower))
+			return ct_err(err, errlen, "sysctl-set: \"allow_lower\" is true or false");
+		r->allow_lower = json_is_true(lower);
+	}
+	if (r->op == NODE_PUT || r->op == NODE_GET) {
+		const char *name = json_string_value(json_object_get(j, "name"));
+		if (!name || !node_file_name_ok(name))
+			return ct_err(err, errlen, "%s: \"name\" is a file name of letters, digits and ._- (no path)", op);
+		snprintf(r->name, sizeof r->name, "%s", name);
+	}
+	if (r->op == NODE_PUT || r->op == NODE_FIREWALL) {
+		json_t *d = json_object_get(j, r->op == NODE_PUT ? "data" : "nft");
+		if (!json_is_string(d) || json_string_length(d) > NODE_MAX_DATA ||
+		    strlen(json_string_value(d)) != json_string_length(d))
+			return ct_err(err, errlen, "%s: \"%s\" is text (no NUL) of at most 16 MiB", op,
+				      r->op == NODE_PUT ? "data" : "nft");
+		r->data = strdup(json_string_value(d));
+		if (!r->data)
+			abort();
+	}
+	if (r->op == NODE_SPAWN || r->op == NODE_ALIVE || r->op == NODE_READY || r->op == NODE_STOP) {
+		const char *prog = json_string_value(json_object_get(j, "prog"));
+		size_t i = 0;
+		while (prog && i < NODE_NPROGS && strcmp(prog, node_prog_names[i]) != 0)
+			i++;
+		if (!prog || i == NODE_NPROGS)
+			return ct_err(err, errlen, "%s: \"prog\" is responder, sampler or loadgen", op);
+		r->prog = (enum node_prog)i;
+	}
+	if (r->op == NODE_SPAWN) {
+		json_t *a = json_object_get(j, "args"), *x;
+		size_t i;
+		if (!json_is_array(a) || json_array_size(a) > NODE_MAX_ARGS)
+			return ct_err(err, errlen, "spawn: \"args\" is a list of at most %d arguments", NODE_MAX_ARGS);
+		json_array_foreach(a, i, x) {
+			const char *s = json_string_value(x);
+			if (!s || !plain_value(s) || strlen(s) > 4096)
+				return ct_err(err, errlen, "spawn: argument %zu is not one printable line", i + 1);
+			if (!(r->args[i] = strdup(s)))
+				abort();
+		}
+	}
+	if (r->op == NODE_READY) {
+		const char *what = json_string_value(json_object_get(j, "what"));
+		if (!what || (strcmp(what, "port53") != 0 && strcmp(what, "sample") != 0))
+			return ct_err(err, errlen, "ready: \"what\" is port53 or sample");
+		r->ready = strcmp(what, "port53") == 0 ? NODE_READY_PORT53 : NODE_READY_SAMPLE;
+	}
+	if (r->op == NODE_STOP) {
+		const char *sig = json_string_value(json_object_get(j, "signal"));
+		json_t *g = json_object_get(j, "grace_ms");
+		if (!sig || (strcmp(sig, "INT") != 0 && strcmp(sig, "TERM") != 0))
+			return ct_err(err, errlen, "stop: \"signal\" is INT or TERM");
+		if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 120000)
+			return ct_err(err, errlen, "stop: \"grace_ms\" is 0 to 120000");
+		r->signal = strcmp(sig, "INT") == 0 ? SIGINT : SIGTERM;
+		r->grace_ms = (unsigned)json_integer_value(g);
+	}
+	if (r->op == NODE_FORGET) {
+		const char *src = json_string_value(json_object_get(j, "src")),
+			   *dst = json_string_value(json_object_get(j, "dst"));
+		json_t *port = json_object_get(j, "port");
+		unsigned char a[16];
+		bool v6 = dst && strchr(dst, ':');
+		if (!dst || strlen(dst) >= sizeof r->dst || inet_pton(v6 ? AF_INET6 : AF_INET, dst, a) != 1)
+			return ct_err(err, errlen, "forget: \"dst\" is an IPv4 or IPv6 address");
+		if (json_object_get(j, "src") &&
+		    (!src || strlen(src) >= sizeof r->src || inet_pton(v6 ? AF_INET6 : AF_INET, src, a) != 1))
+			return ct_err(err, errlen, "forget: \"src\" is an address of dst's family");
+		if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
+			return ct_err(err, errlen, "forget: \"port\" is 1 to 65535");
+		snprintf(r->dst, sizeof r->dst, "%s", dst);
+		snprintf(r->src, sizeof r->src, "%s", src ? src : "");
+		r->port = (unsigned)json_integer_value(port);
+	}
+	return 0;
 }
 
 int node_parse_request(const char *line, size_t len, struct node_req *r, char *err, size_t errlen)
@@ -35,7 +190,7 @@ int node_parse_request(const char *line, size_t len, struct node_req *r, char *e
 		goto out;
 	}
 	size_t i = 0;
-	while (i < NOPS && strcmp(op, op_names[i]) != 0)
+	while (i < NOPS && strcmp(op, ops[i].name) != 0)
 		i++;
 	if (i == NOPS) {
 		ct_err(err, errlen, "unknown op '%.40s'", op);
@@ -44,48 +199,15 @@ int node_parse_request(const char *line, size_t len, struct node_req *r, char *e
 	r->op = (enum node_op)i;
 	const char *k;
 	json_t *v;
-	json_object_foreach(j, k, v) {
-		bool known = strcmp(k, "op") == 0 ||
-			     ((r->op == NODE_SYSCTL_GET || r->op == NODE_SYSCTL_SET) && strcmp(k, "key") == 0) ||
-			     (r->op == NODE_SYSCTL_SET && (strcmp(k, "value") == 0 || strcmp(k, "allow_lower") == 0));
-		if (!known) {
+	json_object_foreach(j, k, v)
+		if (!known_field(r->op, k)) {
 			ct_err(err, errlen, "%s: unknown field '%.40s'", op, k);
 			goto out;
 		}
-	}
-	if (r->op == NODE_SYSCTL_GET || r->op == NODE_SYSCTL_SET) {
-		const char *key = json_string_value(json_object_get(j, "key"));
-		char *path = key ? sc_sysctl_path(key) : NULL;
-		if (!path) {
-			ct_err(err, errlen, "%s: \"key\" is a sysctl (nf_conntrack_* or net.*)", op);
-			goto out;
-		}
-		free(path);
-		if (strlen(key) >= sizeof r->key) {
-			ct_err(err, errlen, "%s: the key is too long", op);
-			goto out;
-		}
-		snprintf(r->key, sizeof r->key, "%s", key);
-	}
-	if (r->op == NODE_SYSCTL_SET) {
-		json_t *val = json_object_get(j, "value"), *lower = json_object_get(j, "allow_lower");
-		if (json_is_integer(val) && json_integer_value(val) >= 0)
-			snprintf(r->value, sizeof r->value, "%lld", (long long)json_integer_value(val));
-		else if (json_is_string(val) && json_string_length(val) < sizeof r->value &&
-			 plain_value(json_string_value(val)) && json_string_length(val) > 0)
-			snprintf(r->value, sizeof r->value, "%s", json_string_value(val));
-		else {
-			ct_err(err, errlen, "sysctl-set: \"value\" is a number or a short line of text");
-			goto out;
-		}
-		if (lower && !json_is_boolean(lower)) {
-			ct_err(err, errlen, "sysctl-set: \"allow_lower\" is true or false");
-			goto out;
-		}
-		r->allow_lower = json_is_true(lower);
-	}
-	rc = 0;
+	rc = fields(j, r, op, err, errlen);
 out:
+	if (rc < 0)
+		node_req_free(r);
 	json_decref(j);
 	return rc;
 }

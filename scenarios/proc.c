@@ -325,3 +325,38 @@ const char *pr_find_binary(const char *name, const char *subdir, char *buf, size
 	snprintf(buf, len, "%s", name);
 	return buf;
 }
+
+bool pr_listening53(pid_t pid, bool ipv6)
+{
+	static const char *const files[] = { "udp", "tcp", "udp6", "tcp6" };
+	for (int i = 0; i < (ipv6 ? 4 : 2); i++) {
+		char path[64], line[512];
+		snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, files[i]);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return false;
+		bool found = false;
+		while (!found && fgets(line, sizeof line, f)) {
+			char local[128], st[8];
+			if (sscanf(line, "%*s %127s %*s %7s", local, st) == 2 && strlen(local) > 5 &&
+			    strcmp(local + strlen(local) - 5, ":0035") == 0)
+				found = i % 2 == 0 || strcmp(st, "0A") == 0;
+		}
+		fclose(f);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+bool pr_has_sample(const char *csv)
+{
+	FILE *f = fopen(csv, "r");
+	if (!f)
+		return false;
+	int c, lines = 0;
+	while (lines < 2 && (c = getc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	return lines >= 2;
+}

@@ -46,6 +46,13 @@ bool pr_ok(const struct pr_child *c);
 int pr_cmd(int netns_fd, char *const argv[], const char *input, char **output, int timeout_ms, char *err,
 	   size_t errlen);
 
+/* The responder's sockets on port 53 (UDP, and TCP listening; IPv6 too
+ * when asked), as process pid's namespace shows them: nsd and knot alike. */
+bool pr_listening53(pid_t pid, bool ipv6);
+
+/* The sampler's CSV has its header and a first sample. */
+bool pr_has_sample(const char *csv);
+
 /* Where a sibling binary is: next to ours (installed), in the build tree
  * (../responder/ctstorm-responder), or on PATH. */
 const char *pr_find_binary(const char *name, const char *subdir, char *buf, size_t len);

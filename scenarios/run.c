@@ -16,10 +16,13 @@
 #include "responders.h"
 #include "sampler_cli.h"
 #include "junit.h"
+#include "nodeclient.h"
+#include "sshhost.h"
 #include "verdict.h"
 #include "zone.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
@@ -178,14 +181,7 @@ static void av_section(struct argvb *a, const struct sc_resolved *r, const char 
  * header line and one more. */
 static bool has_sample(const void *csv)
 {
-	FILE *f = fopen(csv, "r");
-	if (!f)
-		return false;
-	int c, lines = 0;
-	while (lines < 2 && (c = getc(f)) != EOF)
-		lines += c == '\n';
-	fclose(f);
-	return lines >= 2;
+	return pr_has_sample(csv);
 }
 
 static void utc_stamp(char *buf, size_t len, bool compact)
@@ -231,7 +227,19 @@ struct vresult {
 	double wall_s;
 };
 
+/* The server as a real host: its control connection and agent, opened
+ * before anything changes and kept for the whole run. */
+struct remote {
+	struct ssh_host h;
+	struct node_client nc;
+	char address[64];  /* where the load goes */
+	uint64_t checked_ms; /* when the host's programs were last seen alive */
+	char agent_log[160];
+	json_t *hello;
+};
+
 struct run_session {
+	struct remote *remote; /* NULL: the server is the lab's namespace */
 	const struct sc_file *f;
 	const struct run_opts *o;
 	struct journal j;
@@ -361,32 +369,10 @@ struct listening {
 	bool ipv6;
 };
 
-/* The responder's sockets on port 53 (UDP, and TCP listening), as its
- * namespace's /proc/PID/net shows them: nsd and knot alike. */
 static bool port53_ready(const void *arg)
 {
 	const struct listening *l = arg;
-	pid_t pid = l->pid;
-	bool ipv6 = l->ipv6;
-	static const char *const files[] = { "udp", "tcp", "udp6", "tcp6" };
-	for (int i = 0; i < (ipv6 ? 4 : 2); i++) {
-		char path[64], line[512];
-		snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, files[i]);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			return false;
-		bool found = false;
-		while (!found && fgets(line, sizeof line, f)) {
-			char local[128], st[8];
-			if (sscanf(line, "%*s %127s %*s %7s", local, st) == 2 && strlen(local) > 5 &&
-			    strcmp(local + strlen(local) - 5, ":0035") == 0)
-				found = i % 2 == 0 || strcmp(st, "0A") == 0;
-		}
-		fclose(f);
-		if (!found)
-			return false;
-	}
-	return true;
+	return pr_listening53(l->pid, l->ipv6);
 }
 
 /* How long the load runs, as the loadgen will work it out: its profile's
@@ -607,8 +593,12 @@ static void stop_all(struct run_session *c, struct lab *L, bool hurry)
 	pr_stop(&L->resp, SIGTERM, hurry ? 0 : 5000, &c->j);
 }
 
+static bool remote_failed(struct run_session *c, struct vresult *v);
+
 static bool child_failed(struct run_session *c, struct lab *L, struct vresult *v)
 {
+	if (c->remote)
+		return remote_failed(c, v);
 	struct pr_child *kids[] = { &L->resp, &L->samp };
 	static const char *const logs[] = { "responder.log", "sampler.log" };
 	for (int i = 0; i < 2; i++) {
@@ -626,7 +616,7 @@ static bool child_failed(struct run_session *c, struct lab *L, struct vresult *v
 static bool wait_while_up(struct run_session *c, struct lab *L, struct vresult *v, uint64_t ms)
 {
 	for (uint64_t until = now_ms() + ms; now_ms() < until && !stop_signal;) {
-		if (L->samp.pid && child_failed(c, L, v))
+		if ((L->samp.pid || c->remote) && child_failed(c, L, v))
 			return false;
 		tick((int)(until - now_ms() < 100 ? until - now_ms() : 100));
 	}
@@ -700,6 +690,311 @@ static int lab_drain(struct run_session *c, const struct variant *V, struct lab 
 	return 0;
 }
 
+/* ---- a real server, over its agent ---- */
+
+/* A request to the server's agent: err names the host; a broken
+ * connection ends the run (the host restores itself). */
+static json_t *ask(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	if (c->cmdlog) {
+		char *t = json_dumps(req, JSON_COMPACT);
+		fprintf(c->cmdlog, "[%s] %.300s%s\n", c->remote->h.t.url, t ? t : "?", t && strlen(t) > 300 ? " ..." : "");
+		free(t);
+	}
+	return nc_call(&c->remote->nc, req, timeout_ms, err, errlen);
+}
+
+static bool ask_ok(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	json_t *r = ask(c, req, timeout_ms, err, errlen);
+	json_decref(r);
+	return r != NULL;
+}
+
+/* The variant's sysctls on the real server: the globals (in the host's
+ * initial namespace) and the per-namespace ones, journaled by its agent. */
+static int remote_sysctls(struct run_session *c, const struct variant *V, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < V->r.nset; i++) {
+		const struct sc_setting *s = V->r.set[i];
+		char *path = strcmp(s->section, "server") == 0 && *s->value ? sc_sysctl_path(s->key) : NULL;
+		if (!path)
+			continue;
+		free(path);
+		json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "op", "sysctl-set", "key", s->key, "value", s->value,
+					"allow_lower", V->server.allow_lower);
+		if (!ask_ok(c, req, 10000, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Polls the agent until prog is ready (what: port53, sample). */
+static int remote_ready(struct run_session *c, const char *prog, const char *what, uint64_t ms, char *err,
+			size_t errlen)
+{
+	for (uint64_t deadline = now_ms() + ms;;) {
+		json_t *r = ask(c, json_pack("{s:s, s:s, s:s}", "op", "ready", "prog", prog, "what", what), 10000, err,
+				errlen);
+		if (!r)
+			return -1;
+		bool ready = json_is_true(json_object_get(r, "ready")), running = json_is_true(json_object_get(r, "running"));
+		json_decref(r);
+		if (ready)
+			return 0;
+		if (!running)
+			return ct_err(err, errlen, "%s: the %s ended before %s: see %s.log", c->remote->h.t.url, prog,
+				      strcmp(what, "port53") == 0 ? "listening on port 53" : "sampling", prog);
+		if (stop_signal)
+			return ct_err(err, errlen, "interrupted");
+		if (now_ms() > deadline)
+			return ct_err(err, errlen, "%s: the %s was not ready after %.0f s", c->remote->h.t.url, prog,
+				      (double)ms / 1e3);
+		tick(50);
+	}
+}
+
+static int remote_spawn(struct run_session *c, const char *prog, struct argvb *a, char *err, size_t errlen)
+{
+	json_t *args = json_array();
+	for (size_t i = 0; i < a->n; i++)
+		json_array_append_new(args, json_string(a->v[i]));
+	return ask_ok(c, json_pack("{s:s, s:s, s:o}", "op", "spawn", "prog", prog, "args", args), 10000, err, errlen)
+		       ? 0
+		       : -1;
+}
+
+/* The host's programs, seen alive once a second (which also notices a
+ * broken control connection): false while all is well. */
+static bool remote_failed(struct run_session *c, struct vresult *v)
+{
+	struct remote *rm = c->remote;
+	if (now_ms() - rm->checked_ms < 1000)
+		return false;
+	rm->checked_ms = now_ms();
+	static const char *const progs[] = { "sampler", "responder" };
+	for (size_t i = 0; i < 2; i++) {
+		char err[CT_ERRLEN];
+		json_t *r = ask(c, json_pack("{s:s, s:s}", "op", "alive", "prog", progs[i]), 10000, err, sizeof err);
+		if (!r) {
+			snprintf(v->error, sizeof v->error, "%s", err);
+			return true;
+		}
+		bool gone = !json_is_true(json_object_get(r, "running")) &&
+			    strcmp(json_string_value(json_object_get(r, "how")), "never started") != 0;
+		if (gone)
+			snprintf(v->error, sizeof v->error, "%s: the %s %s during the load: see %s.log", rm->h.t.url,
+				 progs[i], json_string_value(json_object_get(r, "how")), progs[i]);
+		json_decref(r);
+		if (gone)
+			return true;
+	}
+	return false;
+}
+
+/* Phase 1 on a real server: the previous variant's flows forgotten, the
+ * sysctls, the owned rules, the responder and the sampler; the client is
+ * this host's own stack. */
+static int remote_up(struct run_session *c, struct variant *V, struct lab *L, struct vresult *v)
+{
+	struct remote *rm = c->remote;
+	char err[CT_ERRLEN] = "";
+	if (mkdir(V->vdir, 0755) < 0)
+		return ct_err(v->error, sizeof v->error, "%s: %s", V->vdir, strerror(errno));
+	if (c->cmdlog)
+		fprintf(c->cmdlog, "# variant %s on %s\n", V->name, rm->h.t.url);
+	for (int n = 0; n < H_NODES; n++)
+		L->h.fd[n] = -1;
+	snprintf(L->h.target, sizeof L->h.target, "%s", rm->address);
+	if (!ask_ok(c, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", rm->address, "port", 53), 30000, err,
+		    sizeof err) ||
+	    remote_sysctls(c, V, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	char *rules = host_owned_rules(&V->r);
+	bool ok = !rules || ask_ok(c, json_pack("{s:s, s:s}", "op", "firewall", "nft", rules), 10000, err, sizeof err);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/ruleset.txt", V->vdir);
+	FILE *rf = fopen(path, "w");
+	if (rf) {
+		fprintf(rf, "## %s: firewall = %s%s\n%s\n", rm->h.t.url, sc_firewall_words[V->server.firewall],
+			rules ? " (in ctstorm's own table, table inet ctstorm)" : " (the host's own rules, untouched)",
+			rules ? rules : "");
+		json_t *rs = ok ? ask(c, json_pack("{s:s}", "op", "ruleset"), 10000, err, sizeof err) : NULL;
+		if (rs)
+			fprintf(rf, "## nft list ruleset\n%s\n## iptables-save\n%s\n",
+				json_string_value(json_object_get(rs, "nft")),
+				json_string_value(json_object_get(rs, "iptables")));
+		json_decref(rs);
+		fclose(rf);
+	}
+	free(rules);
+	if (!ok)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	if (V->server.responder != SC_RESP_EXTERNAL) {
+		char *zone = zone_file(c, V, L, err, sizeof err);
+		if (!zone)
+			return ct_err(v->error, sizeof v->error, "%s", err);
+		FILE *zf = fopen(zone, "r");
+		char *text = NULL;
+		size_t cap = 0;
+		if (!zf || getdelim(&text, &cap, '\0', zf) < 0) {
+			ct_err(v->error, sizeof v->error, "%s: %s", zone, strerror(errno));
+			free(text);
+			free(zone);
+			if (zf)
+				fclose(zf);
+			return -1;
+		}
+		fclose(zf);
+		free(zone);
+		ok = ask_ok(c, json_pack("{s:s, s:s, s:s}", "op", "put", "name", "zone.txt", "data", text), 10000, err,
+			    sizeof err);
+		free(text);
+		struct argvb a = { 0 };
+		av_add(&a, strchr(rm->address, ':') ? "--listen=[%s]:53" : "--listen=%s:53", rm->address);
+		av_add(&a, "--zone=zone.txt");
+		av_add(&a, "--user=root");
+		av_add(&a, "--quiet");
+		av_add(&a, "--stats-json=responder.json");
+		av_section(&a, &V->r, "server", responder_cli_options, NULL);
+		ok = ok && remote_spawn(c, "responder", &a, err, sizeof err) == 0;
+		av_free(&a);
+		if (!ok || remote_ready(c, "responder", "port53", 10000, err, sizeof err) < 0)
+			return ct_err(v->error, sizeof v->error, "%s", err);
+	}
+	struct argvb a = { 0 };
+	av_add(&a, "--csv=sampler.csv");
+	av_add(&a, "--summary=sampler.json");
+	av_add(&a, "--kmsg-log=kmsg.log");
+	av_add(&a, "--quiet");
+	av_section(&a, &V->r, "sampler", sampler_cli_options, NULL);
+	ok = remote_spawn(c, "sampler", &a, err, sizeof err) == 0;
+	av_free(&a);
+	if (!ok || remote_ready(c, "sampler", "sample", 10000 + V->sm.fill / 20, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	return wait_while_up(c, L, v, V->sc.settle / CT_NS_PER_MS) ? 0 : -1;
+}
+
+/* The files the host's side wrote, into the variant's folder. */
+static void remote_fetch(struct run_session *c, const struct variant *V)
+{
+	static const char *const files[] = { "sampler.csv", "sampler.json", "kmsg.log",	  "sampler.log",
+					     "responder.json", "responder.log" };
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		char err[CT_ERRLEN], path[1300];
+		json_t *r = ask(c, json_pack("{s:s, s:s}", "op", "get", "name", files[i]), 60000, err, sizeof err);
+		if (!r)
+			continue; /* not written (no responder of ours): the report says what is missing */
+		const char *data = json_string_value(json_object_get(r, "data"));
+		snprintf(path, sizeof path, "%s/%s", V->vdir, files[i]);
+		if (data && ct_write_atomic(path, data, strlen(data), err, sizeof err) < 0)
+			fprintf(stderr, "ctstorm: %s\n", err);
+		json_decref(r);
+	}
+}
+
+/* Phase 3 on a real server: the tail, the host's programs stopped in
+ * order, their files fetched, and the host restored by its agent. */
+static int remote_drain(struct run_session *c, const struct variant *V, struct lab *L, struct vresult *v)
+{
+	char err[CT_ERRLEN];
+	if (!wait_while_up(c, L, v, V->sc.tail / CT_NS_PER_MS))
+		return -1;
+	stop_all(c, L, false);
+	json_t *s = ask(c, json_pack("{s:s, s:s, s:s, s:i}", "op", "stop", "prog", "sampler", "signal", "INT", "grace_ms",
+				     30000),
+			40000, err, sizeof err);
+	bool sampler_ok = s && json_is_true(json_object_get(s, "exited_ok"));
+	char how[CT_ERRLEN];
+	snprintf(how, sizeof how, "%s", s ? json_string_value(json_object_get(s, "how")) : err);
+	json_decref(s);
+	ask_ok(c, json_pack("{s:s, s:s, s:s, s:i}", "op", "stop", "prog", "responder", "signal", "TERM", "grace_ms", 5000),
+	       10000, err, sizeof err);
+	if (!c->remote->nc.broken)
+		remote_fetch(c, V);
+	if (c->remote->nc.broken)
+		return ct_err(v->error, sizeof v->error, "the control connection to %s broke: the host restores itself",
+			      c->remote->h.t.url);
+	if (!sampler_ok)
+		return ct_err(v->error, sizeof v->error, "%s: the sampler %s: see sampler.log", c->remote->h.t.url, how);
+	return 0;
+}
+
+/* The host as it was before the variant, by its agent. */
+static void remote_restore(struct run_session *c, struct vresult *v)
+{
+	char err[CT_ERRLEN];
+	if (c->remote->nc.broken) {
+		if (!*v->error)
+			snprintf(v->error, sizeof v->error, "the control connection to %s broke: the host restores itself",
+				 c->remote->h.t.url);
+		return;
+	}
+	if (!ask_ok(c, json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
+		fprintf(stderr, "ctstorm: %s: `ctstorm status --host %s` lists what is left\n", err, c->remote->h.t.url);
+}
+
+/* Opens the server's control connection and its agent, checking its
+ * ctstorm first: any failure is the user's to fix (exit 2), and nothing
+ * has changed anywhere. */
+static struct remote *remote_open(const struct sc_resolved *r0, const struct run_opts *o, char *err, size_t errlen)
+{
+	const char *url = sc_value(r0, "hosts", "server", NULL);
+	if (!url || !*url)
+		return NULL;
+	struct remote *rm = calloc(1, sizeof *rm);
+	struct ssh_target t;
+	static const struct ssh_opts none = { 0 };
+	if (!rm)
+		abort();
+	if (ssh_target_parse(url, &t, err, errlen) < 0 || ssh_open(&rm->h, &t, o->ssh ? o->ssh : &none, err, errlen) < 0) {
+		free(rm);
+		return NULL;
+	}
+	if (ssh_check_ctstorm(&rm->h, err, errlen) < 0) {
+		ssh_close(&rm->h);
+		free(rm);
+		return NULL;
+	}
+	snprintf(rm->address, sizeof rm->address, "%s", sc_value(r0, "server", "address", t.host));
+	snprintf(rm->agent_log, sizeof rm->agent_log, "%s/agent.log", rm->h.ctl_dir);
+	int fd = open(rm->agent_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = nc_open(&rm->nc, &rm->h, fd, &rm->hello, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		unlink(rm->agent_log);
+		ssh_close(&rm->h);
+		free(rm);
+		return NULL;
+	}
+	return rm;
+}
+
+static void remote_close(struct run_session *c)
+{
+	struct remote *rm = c->remote;
+	if (!rm)
+		return;
+	nc_close(&rm->nc);
+	/* what the agent said (its undo lines) beside the run's own */
+	char dst[1200];
+	snprintf(dst, sizeof dst, "%s/agent-server.log", c->dir);
+	FILE *in = fopen(rm->agent_log, "r"), *out = in ? fopen(dst, "w") : NULL;
+	int ch;
+	while (in && out && (ch = getc(in)) != EOF)
+		putc(ch, out);
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+	unlink(rm->agent_log);
+	ssh_close(&rm->h);
+	json_decref(rm->hello);
+	free(rm);
+	c->remote = NULL;
+}
+
 static void run_variant(struct run_session *c, size_t vi, size_t idx, const char *label, struct vresult *v)
 {
 	struct variant V;
@@ -713,7 +1008,15 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	size_t mark = c->j.n;
 	if (!c->tty)
 		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, V.name, V.r.description);
-	if (lab_up(c, &V, &L, prefix, v) == 0 && load_run(c, &V, &L, idx, v) == 0 && lab_drain(c, &V, &L, v) == 0)
+	if (c->remote && c->remote->nc.broken) {
+		snprintf(v->error, sizeof v->error, "not run: the control connection to %s broke earlier",
+			 c->remote->h.t.url);
+		mkdir(V.vdir, 0755); /* its verdict says so */
+	} else if (c->remote) {
+		if (remote_up(c, &V, &L, v) == 0 && load_run(c, &V, &L, idx, v) == 0 && remote_drain(c, &V, &L, v) == 0)
+			snprintf(v->status, sizeof v->status, "measured");
+	} else if (lab_up(c, &V, &L, prefix, v) == 0 && load_run(c, &V, &L, idx, v) == 0 &&
+		   lab_drain(c, &V, &L, v) == 0)
 		snprintf(v->status, sizeof v->status, "measured");
 	if (c->tty)
 		fputs("\r\033[K", stderr);
@@ -723,11 +1026,12 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	}
 	/* a first signal still lets the children write what they measured */
 	stop_all(c, &L, stop_count > 1);
-	if (L.built) {
+	if (c->remote)
+		remote_restore(c, v);
+	if (L.built)
 		host_release(&L.h);
-		if (jr_undo_to(&c->j, mark))
-			fprintf(stderr, "ctstorm: some changes could not be undone: `ctstorm status` lists them\n");
-	}
+	if ((L.built || c->remote) && jr_undo_to(&c->j, mark))
+		fprintf(stderr, "ctstorm: some changes could not be undone: `ctstorm status` lists them\n");
 	v->wall_s = (double)(now_ms() - t0) / 1e3;
 	v->metrics = vd_collect_metrics(V.vdir);
 	struct stat st;
@@ -790,6 +1094,17 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 
 	struct sc_resolved r0;
 	sc_resolve(f, (size_t)-1, o->quick, &r0);
+	/* a real host first: one that cannot be used is refused before
+	 * anything changes, here or there */
+	err[0] = '\0';
+	c->remote = remote_open(&r0, o, err, sizeof err);
+	if (!c->remote && *err) {
+		fprintf(stderr, "ctstorm: error: %s\nctstorm: nothing was changed on any host\n", err);
+		sc_resolved_free(&r0);
+		free(c);
+		*rc = CT_EXIT_USAGE;
+		return NULL;
+	}
 	char stamp[32];
 	utc_stamp(stamp, sizeof stamp, true);
 	const char *out = o->out_dir ? o->out_dir : "results";
@@ -805,6 +1120,7 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	/* the host first: a run refused for the lock leaves no folder */
 	if (jr_open(&c->j, o->wait, c->dir, err, sizeof err) < 0) {
 		fprintf(stderr, "ctstorm: error: %s\n", err);
+		remote_close(c);
 		free(c);
 		*rc = CT_EXIT_FAIL;
 		return NULL;
@@ -812,6 +1128,7 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	if (mkdirs(c->dir) < 0) {
 		fprintf(stderr, "ctstorm: error: cannot create %s: %s\n", c->dir, strerror(errno));
 		jr_close(&c->j);
+		remote_close(c);
 		free(c);
 		*rc = CT_EXIT_USAGE;
 		return NULL;
@@ -823,6 +1140,17 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 		setvbuf(c->cmdlog, NULL, _IOLBF, 0);
 	c->j.log = c->cmdlog;
 	manifest_start(c);
+	if (c->remote) {
+		/* the control connection is up before any load, and its flow is
+		 * exempt from conntrack where ctstorm owns the rules */
+		json_t *hl = json_deep_copy(c->remote->hello);
+		json_object_del(hl, "ok");
+		json_object_set_new(hl, "url", json_string(c->remote->h.t.url));
+		json_object_set_new(hl, "address", json_string(c->remote->address));
+		json_object_set_new(hl, "control", json_string("ssh, established before the first variant; its flow exempt "
+							      "from conntrack in ctstorm's table"));
+		run_manifest_set(c, "hosts", json_pack("{s:o, s:s}", "server", hl, "client", "local"));
+	}
 	c->res = calloc(total ? total : 1, sizeof *c->res);
 	if (!c->res)
 		abort();
@@ -870,13 +1198,15 @@ json_t *run_step(struct run_session *c, size_t vi, const char *label, const char
 int run_close(struct run_session *c, int rc)
 {
 	char err[CT_ERRLEN], stamp[32];
+	bool broke = c->remote && c->remote->nc.broken;
+	remote_close(c);
 	size_t failed = jr_close(&c->j);
 	json_object_set_new(c->manifest, "host", json_pack("{s:O, s:o}", "before",
 							   json_object_get(json_object_get(c->manifest, "host"), "before"),
 							   "after", host_state()));
 	utc_stamp(stamp, sizeof stamp, false);
 	json_object_set_new(c->manifest, "ended", json_string(stamp));
-	const char *status = stop_signal ? "interrupted" : failed ? "failed" : "complete";
+	const char *status = stop_signal ? "interrupted" : failed || broke ? "failed" : "complete";
 	json_object_set_new(c->manifest, "status", json_string(status));
 	if (stop_signal)
 		json_object_set_new(c->manifest, "interrupted_by", json_string(strsignal(stop_signal)));

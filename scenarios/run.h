@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct ssh_opts;
+
 struct run_opts {
 	bool quick;
 	bool probe;     /* the folder is a probe's */
@@ -19,6 +21,7 @@ struct run_opts {
 	double tolerance;     /* how much worse a metric may be than the baseline's (a fraction) */
 	int argc;       /* the command line, for the manifest */
 	char **argv;
+	const struct ssh_opts *ssh; /* how to reach real hosts ([hosts]) */
 };
 
 /* Returns the exit status: 0 every expectation held, 1 one did not (or a

@@ -181,4 +181,81 @@ say '{"op":"bye"}'
 ct_check "bye: restored, the agent ends" bash -c "[ '$(field ok)' = True ] && [ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = '$UDP_BEFORE' ]"
 wait "$APID" 2>/dev/null
 ct_check "bye: the ssh session ended with exit 0" test $? -eq 0
+
+# --- seed 000 with its server on the ssh host: the same verdicts as the lab ---
+# the user's own rules on the host (none that tracks): intact after every run
+printf 'table inet mine {\n\tchain input {\n\t\ttype filter hook input priority 10; policy accept;\n\t\ttcp dport 9 accept\n\t}\n}\n' |
+	ip netns exec "$HOSTNS" nft -f -
+ip netns exec "$HOSTNS" iptables -A INPUT -p tcp --dport 9 -j ACCEPT
+rules() { ip netns exec "$HOSTNS" nft -s list ruleset; ip netns exec "$HOSTNS" iptables -S; }
+RULES_BEFORE=$(rules)
+ct_save_max
+MAX_BEFORE=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+verdicts() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/manifest.json")); print(" ".join(v["name"]+"="+v["status"] for v in m["variants"]))' "$1"; }
+results_dir() { sed -n 's/^Results: //p' "$1" | tail -1; }
+host_clean() {
+	[ "$(rules)" = "$RULES_BEFORE" ] && [ "$(hostval)" = "$UDP_BEFORE" ] &&
+		[ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$MAX_BEFORE" ] &&
+		[ "$(ip netns pids "$HOSTNS" | wc -l)" = 2 ] # the two sshd, nothing of ours
+}
+export CTSTORM_STATE_DIR=$T/state-ctl # the controller's own journal
+mkdir -p "$CTSTORM_STATE_DIR"
+"$CTSTORM" run seed-000 --quick --out "$T/lab" >"$T/lab.log" 2>&1
+LAB=$(verdicts "$(results_dir "$T/lab.log")")
+ctl run seed-000 --quick --host "server=ssh://$HOST" --set server.allow-lower=yes --out "$T/real" >"$T/real.log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && tail -25 "$T/real.log"
+REAL_DIR=$(results_dir "$T/real.log")
+REAL=$(verdicts "$REAL_DIR")
+ct_check "seed-000 on an ssh host: exit 0" test $rc -eq 0
+ct_check "seed-000 on an ssh host: the lab's verdicts ($REAL)" test "$REAL" = "$LAB"
+ct_check "the manifest names the server host, its kernel and the control connection" \
+	python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+s = m["hosts"]["server"]
+ok = s["url"] == "ssh://" + sys.argv[2] and s["kernel"] and s["version"] and s["ssh_connection"].startswith("198.18.0.1:")
+sys.exit(0 if ok and m["hosts"]["client"] == "local" and m["status"] == "complete" else 1)' "$REAL_DIR/manifest.json" "$HOST"
+ct_check "each variant's files fetched from the host" bash -c "for v in baseline notrack conntrack-off; do
+	for f in sampler.csv sampler.json responder.json loadgen.json; do test -s '$REAL_DIR'/\$v/\$f || exit 1; done
+	test -e '$REAL_DIR'/\$v/kmsg.log || exit 1; done"
+ct_check "ruleset.txt: the rules in ctstorm's own table" grep -q "in ctstorm's own table, table inet ctstorm" "$REAL_DIR/baseline/ruleset.txt"
+ct_check "after the run: the host as before (the user's rules, sysctls, no process of ours)" host_clean
+ct_check "after the run: nothing outstanding on the host" test "$(outstanding)" = 0
+
+# --- the controller killed mid-variant: the host restores itself ---
+in_table() { ip netns exec "$HOSTNS" nft list table inet ctstorm >/dev/null 2>&1; }
+ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --set load.limit=20s --host "server=ssh://$HOST" --set server.allow-lower=yes \
+	--ssh-config "$T/ssh_config" --out "$T/killed" >"$T/killed.log" 2>&1 &
+KPID=$!
+CT_PIDS+=("$KPID")
+wait_for in_table
+ct_check "killed: the variant was under way (ctstorm's table on the host)" in_table
+sleep 1
+kill -KILL "$KPID"
+wait "$KPID" 2>/dev/null
+ct_check "controller SIGKILLed: the host restored itself" wait_for host_clean
+ct_check "controller SIGKILLed: nothing outstanding on the host" test "$(outstanding)" = 0
+"$CTSTORM" cleanup >/dev/null 2>&1 # the controller's own journal (its loadgen)
+
+# --- only the controller's ssh to the agent killed: reported, the host restores itself ---
+ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --variant notrack --set load.limit=20s \
+	--host "server=ssh://$HOST" --set server.allow-lower=yes --ssh-config "$T/ssh_config" --out "$T/cut" >"$T/cut.log" 2>&1 &
+KPID=$!
+CT_PIDS+=("$KPID")
+wait_for in_table
+sleep 1
+agent_ssh=$(for p in $(ps -o pid= --ppid "$KPID"); do grep -qa 'ctstorm node' "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done)
+ct_check "cut: the controller's ssh to the agent found" test -n "$agent_ssh"
+kill -KILL $agent_ssh
+wait "$KPID"
+rc=$?
+ct_check "cut: the run fails (exit 1)" test $rc -eq 1
+CUT_DIR=$(results_dir "$T/cut.log")
+ct_check "cut: the variant reports the broken control connection ($(grep -o '"error": "[^"]*' "$CUT_DIR/baseline/verdict.json"))" \
+	grep -q 'control connection to ssh://198.18.0.2 broke' "$CUT_DIR/baseline/verdict.json"
+ct_check "cut: the next variant not run, and why" grep -q 'not run: the control connection' "$CUT_DIR/notrack/verdict.json"
+ct_check "cut: the host restored itself" wait_for host_clean
+ct_check "cut: nothing outstanding on the host" test "$(outstanding)" = 0
+unset CTSTORM_STATE_DIR
 ct_summary

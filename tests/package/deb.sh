@@ -42,8 +42,8 @@ echo "# package: $(stat -c %s "$DEB") bytes, installed $(dpkg-deb -f "$DEB" Inst
 depends=$(dpkg-deb -f "$DEB" Depends)
 ct_check "Depends computed by dh_shlibdeps ($depends)" \
 	bash -c "grep -q 'libc6' <<<'$depends' && grep -q 'libldns3' <<<'$depends' && grep -q 'libnetfilter-conntrack3' <<<'$depends'"
-ct_check "Recommends iproute2, iptables, nftables, gnuplot" \
-	bash -c "[ \"\$(dpkg-deb -f '$DEB' Recommends)\" = 'iproute2, iptables, nftables, gnuplot-nox | gnuplot' ]"
+ct_check "Recommends iproute2, iptables, nftables, gnuplot, openssh-client" \
+	bash -c "[ \"\$(dpkg-deb -f '$DEB' Recommends)\" = 'iproute2, iptables, nftables, gnuplot-nox | gnuplot, openssh-client' ]"
 
 lintian --tag-display-limit 0 "${DEB%.deb}.changes" >"$CT_TMP/lintian.log" 2>&1
 grep -v 'running with root privileges' "$CT_TMP/lintian.log" | sed 's/^/# lintian: /'
