@@ -36,6 +36,10 @@ struct variant {
 	unsigned pct_used[3]; /* intervals showing p50, p99, p99.9 */
 	double t_min, t_max, rate_max;
 	double load_s;     /* the load's length (its window starts at 0) */
+	/* load hosts: each one's own summary, as {"loadgen": ...} */
+	json_t *hosts[16];
+	char host_names[16][96];
+	size_t nhosts;
 };
 
 struct run {
@@ -310,6 +314,17 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 	v->shows = json_string_value(json_object_get(v->verdict, "shows"));
 	if (!v->shows)
 		v->shows = strcmp(v->name, "baseline") == 0 ? "incident" : "fix";
+	/* a load from several hosts: each host's share beside the total */
+	for (size_t i = 0; i < 16; i++) {
+		snprintf(path, sizeof path, "%s/client-%zu/loadgen.json", v->dir, i + 1);
+		json_t *h = json_load_file(path, 0, NULL);
+		if (!h)
+			break;
+		json_object_del(h, "histogram_us");
+		v->hosts[v->nhosts] = json_pack("{s:o}", "loadgen", h);
+		snprintf(v->host_names[v->nhosts], sizeof v->host_names[0], "client-%zu", i + 1);
+		v->nhosts++;
+	}
 	v->t_min = v->t_max = NAN;
 	if (!metric(v, "loadgen.duration_s", &v->load_s))
 		v->load_s = 0;
@@ -345,8 +360,11 @@ static int load_run(struct run *r, const char *dir, char *err, size_t errlen)
 
 static void free_run(struct run *r)
 {
-	for (size_t i = 0; i < r->nv; i++)
+	for (size_t i = 0; i < r->nv; i++) {
 		json_decref(r->v[i].verdict);
+		for (size_t k = 0; k < r->v[i].nhosts; k++)
+			json_decref(r->v[i].hosts[k]);
+	}
 	free(r->v);
 	json_decref(r->manifest);
 }
@@ -750,7 +768,7 @@ static const char css[] =
 	"figure{margin:1em 0}svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#666}"
 	".swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:middle}"
 	"code{background:#f5f5f5;padding:0 3px}"
-	".headline{font-size:17px;background:#f6f8fb;border-left:4px solid #1f77b4;padding:.6em 1em;max-width:1100px}"
+	"tr.host td{color:#555;font-size:12px}.headline{font-size:17px;background:#f6f8fb;border-left:4px solid #1f77b4;padding:.6em 1em;max-width:1100px}"
 	"th[title]{text-decoration:underline dotted;cursor:help}dl.glossary dt{font-weight:bold;margin-top:.4em}"
 	"dl.glossary dd{margin-left:1.5em}";
 
@@ -789,6 +807,17 @@ static void table_md(FILE *o, struct run *runs, size_t nruns)
 				fprintf(o, " %s |", b);
 			}
 			fputc('\n', o);
+			/* each load host's share (its loadgen's columns; the rest is the whole's) */
+			for (size_t k = 0; k < v->nhosts; k++) {
+				fprintf(o, "%s| %s / %s | | |", nruns > 1 ? "| " : "", v->name, v->host_names[k]);
+				for (size_t c = 0; c < NCOLS; c++) {
+					char b[48] = "";
+					if (strncmp(cols[c].path, "loadgen.", 8) == 0)
+						cell(&cols[c], v->hosts[k], b, sizeof b);
+					fprintf(o, " %s |", b);
+				}
+				fputc('\n', o);
+			}
 		}
 }
 
@@ -897,6 +926,18 @@ static void run_line(FILE *o, const struct run *r, bool html)
 	fprintf(o, ": kernel %s on %s, ctstorm %s, started %s, ",
 		json_string_value(json_object_get(json_object_get(m, "kernel"), "release")), host ? host : "(host not recorded)",
 		ver ? ver : "?", json_string_value(json_object_get(m, "started")));
+	json_t *server = json_object_get(json_object_get(m, "hosts"), "server");
+	if (server)
+		fprintf(o, "server on %s (%s, kernel %s), ", json_string_value(json_object_get(server, "url")),
+			json_string_value(json_object_get(server, "hostname")),
+			json_string_value(json_object_get(server, "kernel")));
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(json_object_get(m, "hosts"), "clients"), k, x)
+		fprintf(o, "%s %s on %s (weight %lld, clock %+.1f ms), ", k ? "" : "load from",
+			json_string_value(json_object_get(x, "role")), json_string_value(json_object_get(x, "url")),
+			(long long)json_integer_value(json_object_get(x, "weight")),
+			json_number_value(json_object_get(x, "clock_offset_ms")));
 	if (html)
 		fprintf(o, "status <span class=\"%s\">%s</span>", status, status);
 	else
@@ -984,6 +1025,18 @@ static void html_variants(FILE *o, struct run *runs, size_t nruns)
 				fprintf(o, "<td>%s</td>", b);
 			}
 			fprintf(o, "</tr>\n");
+			for (size_t k = 0; k < v->nhosts; k++) {
+				fprintf(o, "<tr class=\"host\">%s<td class=\"l\">&nbsp;&nbsp;", nruns > 1 ? "<td></td>" : "");
+				html_escape(o, v->host_names[k]);
+				fprintf(o, "</td><td></td><td class=\"l\">its share of the load</td>");
+				for (size_t c = 0; c < NCOLS; c++) {
+					char b[48] = "";
+					if (strncmp(cols[c].path, "loadgen.", 8) == 0)
+						cell(&cols[c], v->hosts[k], b, sizeof b);
+					fprintf(o, "<td>%s</td>", b);
+				}
+				fprintf(o, "</tr>\n");
+			}
 		}
 	fprintf(o, "</table></div>\n");
 }

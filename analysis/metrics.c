@@ -45,6 +45,7 @@ static const struct leaf load_only[] = {
 	{ "duration_s", "s", "length of the load" },
 	{ "started_unix_ms", "ms", "the load's start on the wall clock, ms since the epoch (time 0 of the report's plots)" },
 	{ "interval_s", "s", "the length of an interval of loadgen.jsonl" },
+	{ "load_hosts", "hosts", "load hosts whose loads were merged into this one ([hosts] client)" },
 	{ "interrupted", "bool", "1 when the load was interrupted" },
 	{ "config.per_query_sockets", "bool", "1 when every query had a fresh socket" },
 	{ "config.flows", "flows", "sockets or connections used in turn" },
@@ -66,7 +67,7 @@ static const struct leaf hists[] = {
 static const struct leaf stats[] = {
 	{ "count", "samples", "samples in" }, { "mean", NULL, "mean of" },   { "p50", NULL, "median of" },
 	{ "p90", NULL, "90th percentile of" }, { "p99", NULL, "99th percentile of" },
-	{ "p999", NULL, "99.9th percentile of" }, { "max", NULL, "largest" },
+	{ "p999", NULL, "99.9th percentile of" }, { "max", NULL, "largest" }, { "min", NULL, "smallest" },
 };
 
 static const struct leaf counters[] = {

@@ -49,6 +49,12 @@ void ct_hist_record(struct ct_hist *h, uint64_t ns)
 	h->sum_ns += (double)ns;
 }
 
+void ct_hist_add_bucket(struct ct_hist *h, uint64_t low_ns, uint64_t n)
+{
+	h->counts[bucket_of(low_ns)] += n;
+	h->total += n;
+}
+
 void ct_hist_merge(struct ct_hist *into, const struct ct_hist *from)
 {
 	for (unsigned i = 0; i < CT_HIST_BUCKETS; i++)

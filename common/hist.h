@@ -26,6 +26,11 @@ void ct_hist_init(struct ct_hist *h);
 void ct_hist_record(struct ct_hist *h, uint64_t ns);
 void ct_hist_merge(struct ct_hist *into, const struct ct_hist *from);
 
+/* n values in the bucket whose lower bound is low_ns (a histogram read
+ * back from its buckets); total follows, min, max and sum are the
+ * caller's to set. */
+void ct_hist_add_bucket(struct ct_hist *h, uint64_t low_ns, uint64_t n);
+
 /* The value at percentile p (0..100] in ns; 0 for an empty histogram. */
 uint64_t ct_hist_percentile(const struct ct_hist *h, double p);
 double ct_hist_mean(const struct ct_hist *h);

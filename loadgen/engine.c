@@ -633,8 +633,12 @@ int lg_engine_start(struct lg_engine *e, char *err, size_t errlen)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	/* a moment ahead, so every thread is waiting when the first slot comes */
-	e->start_ns = ct_now_ns() + START_DELAY_NS;
+	/* a moment ahead, so every thread is waiting when the first slot comes;
+	 * or when asked, at an agreed wall-clock time (at most 60 s ahead) */
+	uint64_t delay = START_DELAY_NS, wall = ct_wall_ns();
+	if (e->cfg.start_at_ns > wall + START_DELAY_NS)
+		delay = e->cfg.start_at_ns - wall < 60 * CT_NS_PER_SEC ? e->cfg.start_at_ns - wall : 60 * CT_NS_PER_SEC;
+	e->start_ns = ct_now_ns() + delay;
 	for (unsigned i = 0; i < e->cfg.threads; i++) {
 		int rc = pthread_create(&e->th[i]->thread, NULL, thread_main, e->th[i]);
 		if (rc) {

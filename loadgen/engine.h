@@ -40,6 +40,7 @@ struct lg_config {
 	uint64_t timeout_ns;
 	uint64_t max_lag_ns;
 	uint64_t pace_slack_ns;   /* open loop: slots this close to now go in the same wake-up */
+	uint64_t start_at_ns;     /* CLOCK_REALTIME of the first slot; 0: now */
 	unsigned threads;
 	struct lg_src_range src;
 	bool cares;               /* resolve through c-ares, as an application */

@@ -98,6 +98,10 @@ const struct ct_opt lg_cli_options[] = {
 	  "stop after sending N queries (0: no limit but -l)", NULL },
 	{ "max-lag", 0, CT_OPT_DURATION, OFF(max_lag), "10ms", 1000, 10 * CT_NS_PER_SEC, "DURATION",
 	  "open loop: a query this far behind its slot is not sent (counted late): no bursts to catch up", NULL },
+	{ "start-at", 0, CT_OPT_UINT, OFF(start_at), NULL, 1, UINT64_MAX, "UNIX_MS",
+	  "the first slot at this wall-clock time (ms since the epoch; at most 60 s ahead, at once if past): "
+	  "load hosts that start together",
+	  NULL },
 	{ "pace-slack", 0, CT_OPT_DURATION, OFF(pace_slack), "1ms", 0, 100 * CT_NS_PER_MS, "DURATION",
 	  "open loop: a wake-up sends every query due within this much of now (sent early by up to it; latency "
 	  "then counts from the send), so the sender wakes per batch, not per query; 0: a wake-up per slot",

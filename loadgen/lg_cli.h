@@ -49,6 +49,7 @@ struct lg_cli {
 	uint64_t max_queries;
 	uint64_t max_lag;
 	uint64_t pace_slack;
+	uint64_t start_at;         /* ms since the epoch; 0: now */
 	uint64_t edns;
 	bool no_rd;
 	bool quiet;

@@ -20,16 +20,6 @@ void lg_status_line(FILE *out, double t_s, double total_s, const struct lg_total
 	fflush(out);
 }
 
-static json_t *histogram_json(const struct ct_hist *h)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < CT_HIST_BUCKETS; i++)
-		if (h->counts[i])
-			json_array_append_new(a, json_pack("[f, I]", (double)ct_hist_bucket_low(i) / 1e3,
-							   (json_int_t)h->counts[i]));
-	return a;
-}
-
 static json_t *stream_json(const struct lg_result *r, double secs, bool with_histogram)
 {
 	const uint64_t *c = r->t.c;
@@ -43,9 +33,9 @@ static json_t *stream_json(const struct lg_result *r, double secs, bool with_his
 	json_object_set_new(j, "send_lag_us", lg_latency_json(&r->send_lag));
 	if (with_histogram)
 		json_object_set_new(j, "histogram_us",
-				    json_pack("{s:s, s:o, s:o}", "format", "[bucket lower bound in us, count]",
-					      "intended", histogram_json(&r->lat_intended), "actual",
-					      histogram_json(&r->lat_actual)));
+				    json_pack("{s:s, s:o, s:o, s:o}", "format", "[bucket lower bound in us, count]",
+					      "intended", lg_histogram_json(&r->lat_intended), "actual",
+					      lg_histogram_json(&r->lat_actual), "send_lag", lg_histogram_json(&r->send_lag)));
 	return j;
 }
 

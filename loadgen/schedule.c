@@ -113,7 +113,9 @@ uint64_t ct_sched_time(const struct ct_sched *s, uint64_t k)
 	double x = (double)k;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ct_seg *g = &s->seg[i];
-		if (x < g->before + g->count - 1e-9) {
+		/* a count a rate's rounding leaves a hair above a whole number
+		 * (26.666667/s for 1.5 s) holds that whole number of slots */
+		if (x < g->before + g->count - 1e-6) {
 			double t = time_into(g, x - g->before);
 			uint64_t ns = (uint64_t)(t * 1e9 + 0.5);
 			if (ns > g->dur_ns)

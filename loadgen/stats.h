@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum lg_counter {
@@ -66,6 +67,10 @@ const char *lg_rcode_name(int rcode);
 
 /* JSON pieces shared by interval lines and the summary. */
 json_t *lg_counts_json(const struct lg_totals *t);
+/* The reader beside it: false when j is not such counts. */
+bool lg_counts_read(json_t *j, struct lg_totals *t);
+/* Every non-empty bucket: [[lower bound in us, count], ...]. */
+json_t *lg_histogram_json(const struct ct_hist *h);
 json_t *lg_latency_json(const struct ct_hist *h);
 
 #endif

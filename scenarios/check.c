@@ -321,6 +321,24 @@ static void check_real_server(const struct vctx *c, const struct sc_scenario_cfg
 	const struct sc_setting *host = sc_get(r, "hosts", "server");
 	const struct sc_setting *address = sc_get(r, "server", "address"), *lower = sc_get(r, "server", "allow-lower"),
 				*resp = sc_get(r, "server", "responder");
+	const struct sc_setting *client = sc_get(r, "hosts", "client"), *weights = sc_get(r, "hosts", "weights");
+	if (weights && !client)
+		bad(c, weights, "applies to load hosts ([hosts] client = ssh://A, ssh://B)");
+	if (client && !host)
+		bad(c, client, "load hosts need a real server ([hosts] server = ssh://...): the lab's server namespace is "
+			       "not reachable from them");
+	if (client) {
+		char *urls[SC_MAX_LOAD_HOSTS], why[CT_ERRLEN];
+		unsigned w[SC_MAX_LOAD_HOSTS];
+		int n = sc_load_hosts(client->value, weights ? weights->value : NULL, urls, w, why, sizeof why);
+		for (int i = 0; i < n; i++)
+			free(urls[i]);
+		if (n < 0)
+			bad(c, weights ? weights : client, "%s", why);
+		const struct sc_setting *profile = sc_get(r, "load", "rate-profile");
+		if (profile)
+			bad(c, profile, "a rate profile is not split among load hosts: give max-qps");
+	}
 	if (!host) {
 		if (address)
 			bad(c, address, "applies to a real server ([hosts] server = ssh://...)");

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const topology_words[] = { "pair", "routed", NULL };
@@ -55,6 +56,30 @@ static int parse_host(const char *text, void *field, char *err, size_t errlen)
 	struct ssh_target t;
 	if (ssh_target_parse(text, &t, err, errlen) < 0)
 		return -1;
+	*(const char **)field = text;
+	return 0;
+}
+
+static int parse_host_list(const char *text, void *field, char *err, size_t errlen)
+{
+	char *urls[SC_MAX_LOAD_HOSTS];
+	unsigned w[SC_MAX_LOAD_HOSTS];
+	int n = sc_load_hosts(text, NULL, urls, w, err, errlen);
+	for (int i = 0; i < n; i++)
+		free(urls[i]);
+	if (n == 0)
+		return ct_err(err, errlen, "no host: ssh://A[, ssh://B...]");
+	if (n < 0)
+		return -1;
+	*(const char **)field = text;
+	return 0;
+}
+
+static int parse_weights(const char *text, void *field, char *err, size_t errlen)
+{
+	for (const char *p = text; *p; p++)
+		if (!strchr("0123456789, \t", *p))
+			return ct_err(err, errlen, "'%s': weights are whole numbers, comma-separated", text);
 	*(const char **)field = text;
 	return 0;
 }
@@ -142,9 +167,66 @@ const struct ct_opt sc_hosts_options[] = {
 	  "the server is this real host, over ssh (its ctstorm must be this version; ctstorm deploy); the client "
 	  "is then this host's own stack",
 	  parse_host },
+	{ "client", 0, CT_OPT_CUSTOM, H(client), NULL, 0, 0, "ssh://A[, ssh://B...]",
+	  "the load comes from these real hosts, together, its rate and flows split among them (needs a real "
+	  "server); the first also sends the canary",
+	  parse_host_list },
+	{ "weights", 0, CT_OPT_CUSTOM, H(weights), NULL, 0, 0, "W[, W...]",
+	  "the load hosts' shares of the load, in their order (default: even)", parse_weights },
 	CT_OPT_END,
 };
 #undef H
+
+int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOAD_HOSTS],
+		  unsigned w[SC_MAX_LOAD_HOSTS], char *err, size_t errlen)
+{
+	int n = 0;
+	for (const char *p = client; p && *p;) {
+		p += strspn(p, " \t,");
+		size_t len = strcspn(p, ",");
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (!len)
+			break;
+		if (n == SC_MAX_LOAD_HOSTS) {
+			for (int i = 0; i < n; i++)
+				free(urls[i]);
+			return ct_err(err, errlen, "more than %d load hosts", SC_MAX_LOAD_HOSTS);
+		}
+		urls[n] = strndup(p, len);
+		struct ssh_target t;
+		if (!urls[n] || ssh_target_parse(urls[n], &t, err, errlen) < 0) {
+			for (int i = 0; i <= n; i++)
+				free(urls[i]);
+			return -1;
+		}
+		w[n++] = 1;
+		p += strcspn(p, ",");
+	}
+	int k = 0;
+	for (const char *p = weights; p && *p; k++) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		char *end;
+		unsigned long x = strtoul(p, &end, 10);
+		if (end == p || x < 1 || x > 1000 || k >= n) {
+			for (int i = 0; i < n; i++)
+				free(urls[i]);
+			if (k >= n)
+				return ct_err(err, errlen, "more weights than load hosts (%d)", n);
+			return ct_err(err, errlen, "'%.20s': a weight is 1 to 1000", p);
+		}
+		w[k] = (unsigned)x;
+		p = end;
+	}
+	if (weights && k != n) {
+		for (int i = 0; i < n; i++)
+			free(urls[i]);
+		return ct_err(err, errlen, "%d weights for %d load hosts", k, n);
+	}
+	return n;
+}
 
 static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log", "quiet", NULL };
 static const char *const sampler_reserved[] = { "netns",    "csv",   "json",      "summary", "kmsg-log",

@@ -57,7 +57,16 @@ struct sc_node_cfg {
  * ssh://[USER@]HOST[:PORT], checked by ssh_target_parse). */
 struct sc_hosts_cfg {
 	const char *server;
+	const char *client;   /* ssh://a, ssh://b: load hosts */
+	const char *weights;  /* 2, 1: their shares of the load (default: even) */
 };
+
+/* The load hosts of [hosts] client, in order: the URLs split at commas
+ * into urls[] (malloc'd copies) and their weights (1 each by default).
+ * Returns how many, or -1 with err (a bad URL, weights that do not match). */
+#define SC_MAX_LOAD_HOSTS 16
+int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOAD_HOSTS],
+		  unsigned w[SC_MAX_LOAD_HOSTS], char *err, size_t errlen);
 
 extern const struct ct_opt sc_scenario_options[];
 extern const struct ct_opt sc_canary_options[];

@@ -403,7 +403,7 @@ size_t jr_parse(struct journal *j, const char *text)
 	size_t bad = 0;
 	for (const char *p = text; *p;) {
 		size_t n = strcspn(p, "\n");
-		char line[1200], word[16], a[512];
+		char line[1200], word[16], a[512], family[32];
 		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line - 1 ? n : sizeof line - 1), p);
 		p += n + (p[n] == '\n');
 		int pid, off = 0;
@@ -419,9 +419,9 @@ size_t jr_parse(struct journal *j, const char *text)
 			push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(a), .b = dup_or_die(rest + off) });
 		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s", a) == 1) {
 			push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(a) });
-		} else if (strcmp(word, "nft") == 0 && sscanf(rest, "%31s %95s", word, a) == 2) {
+		} else if (strcmp(word, "nft") == 0 && sscanf(rest, "%31s %95s", family, a) == 2) {
 			char what[600];
-			snprintf(what, sizeof what, "%s %s", word, a);
+			snprintf(what, sizeof what, "%s %s", family, a);
 			push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
 		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2 &&
 			   pid > 1) {

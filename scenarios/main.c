@@ -122,8 +122,9 @@ static const struct ct_opt options[] = {
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
 	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
-	  "run, check, probe: server=ssh://... puts the server on that real host (over the scenario's [hosts]); "
-	  "status, cleanup: of that host. Its ctstorm must be this version (ctstorm deploy)",
+	  "run, check, probe: server=ssh://... puts the server on that real host, client=ssh://... (again for "
+	  "more) sends the load from those (over the scenario's [hosts]); status, cleanup: of that host. Its "
+	  "ctstorm must be this version (ctstorm deploy)",
 	  NULL },
 	{ "ssh-config", 0, CT_OPT_STR, OFF(ssh_config), NULL, 0, 0, "FILE",
 	  "ssh's configuration file instead of ~/.ssh/config (ssh -F)", NULL },
@@ -153,27 +154,40 @@ static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note
 	free(path);
 	for (size_t i = 0; rc == 0 && i < cl->set.n; i++)
 		rc = sc_add_cli_set(f, cl->set.v[i], &e);
-	/* --host ROLE=URL: the [hosts] key, given last */
+	/* --host ROLE=URL: the [hosts] key, given last; load hosts accumulate */
+	char *clients = NULL;
 	for (size_t i = 0; rc == 0 && i < cl->host.n; i++) {
 		const char *h = cl->host.v[i], *eq = strchr(h, '=');
 		size_t rl = eq ? (size_t)(eq - h) : 0;
+		char role[64], *set;
+		snprintf(role, sizeof role, "%.*s", (int)(rl < 63 ? rl : 63), h);
 		if (!eq || rl == 0 || strncmp(h, "ssh://", 6) == 0) {
-			sc_error(&e, "--host '%s': give the role it plays: server=ssh://[USER@]HOST[:PORT]", h);
+			sc_error(&e, "--host '%s': give the role it plays: server=ssh://... or client=ssh://...", h);
 			rc = -1;
+		} else if (strcmp(role, "server") != 0 && strcmp(role, "client") != 0) {
+			sc_error(&e, "--host '%s': '%s' is not a role a real host plays (server, client)", h, role);
+			rc = -1;
+		} else if (strcmp(role, "client") == 0) {
+			char *joined;
+			if (asprintf(&joined, "%s%s%s", clients ? clients : "", clients ? ", " : "", eq + 1) < 0)
+				abort();
+			free(clients);
+			clients = joined;
 		} else {
-			char role[64], *set;
-			snprintf(role, sizeof role, "%.*s", (int)(rl < 63 ? rl : 63), h);
-			if (!ct_opt_find(sc_hosts_options, role)) {
-				sc_error(&e, "--host '%s': '%s' is not a role a real host can play (server)", h, role);
-				rc = -1;
-			} else {
-				if (asprintf(&set, "hosts.%s", h) < 0)
-					abort();
-				rc = sc_add_cli_set(f, set, &e);
-				free(set);
-			}
+			if (asprintf(&set, "hosts.%s", h) < 0)
+				abort();
+			rc = sc_add_cli_set(f, set, &e);
+			free(set);
 		}
 	}
+	if (rc == 0 && clients) {
+		char *set;
+		if (asprintf(&set, "hosts.client=%s", clients) < 0)
+			abort();
+		rc = sc_add_cli_set(f, set, &e);
+		free(set);
+	}
+	free(clients);
 	if (rc == 0)
 		rc = sc_validate(f, &e);
 	/* what only the kernel can judge, in scratch namespaces */

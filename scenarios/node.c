@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the agent ---- */
@@ -377,6 +378,12 @@ static bool serve(struct agent *a, const char *line, size_t len)
 	case NODE_FORGET:
 		forget(a, &r);
 		break;
+	case NODE_TIME: {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		reply(json_pack("{s:b, s:I}", "ok", 1, "wall_ns", (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+		break;
+	}
 	case NODE_STATUS:
 		reply(status(j));
 		break;

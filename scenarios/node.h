@@ -23,6 +23,7 @@
  *                                  deletes the conntrack entries of UDP and TCP flows from src (default:
  *                                  the controller's ssh address) to dst:port: the previous variant's load,
  *                                  nothing else of the host's table
+ *   {"op":"time"}                  the host's wall clock (ns), for the controller's offset estimate
  *
  * A reply is {"ok":true,...} or {"ok":false,"error":"..."}. The agent
  * holds the host's lock (one controller per host) and journals in the
@@ -59,6 +60,7 @@ enum node_op {
 	NODE_FIREWALL,
 	NODE_RULESET,
 	NODE_FORGET,
+	NODE_TIME,
 };
 
 /* The programs the agent starts: ctstorm's own, found beside it. */

@@ -33,6 +33,7 @@ static const struct {
 	[NODE_FIREWALL] = { "firewall", { "nft" } },
 	[NODE_RULESET] = { "ruleset", { NULL } },
 	[NODE_FORGET] = { "forget", { "src", "dst", "port" } },
+	[NODE_TIME] = { "time", { NULL } },
 };
 #define NOPS (sizeof ops / sizeof *ops)
 

@@ -18,6 +18,7 @@
 #include "junit.h"
 #include "nodeclient.h"
 #include "sshhost.h"
+#include "merge.h"
 #include "verdict.h"
 #include "zone.h"
 
@@ -26,6 +27,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -230,6 +232,11 @@ struct vresult {
 /* The server as a real host: its control connection and agent, opened
  * before anything changes and kept for the whole run. */
 struct remote {
+	const char *role;  /* "server", "client-1", ... */
+	unsigned weight;   /* a load host's share */
+	int64_t offset_ns; /* a load host's clock less ours, at the smallest round trip */
+	int64_t rtt_ns;
+	char src[64];      /* a load host's own address (its side of the control connection) */
 	struct ssh_host h;
 	struct node_client nc;
 	char address[64];  /* where the load goes */
@@ -240,6 +247,8 @@ struct remote {
 
 struct run_session {
 	struct remote *remote; /* NULL: the server is the lab's namespace */
+	struct remote *clients[SC_MAX_LOAD_HOSTS]; /* the load hosts ([hosts] client); none: local */
+	size_t nclients;
 	const struct sc_file *f;
 	const struct run_opts *o;
 	struct journal j;
@@ -694,21 +703,32 @@ static int lab_drain(struct run_session *c, const struct variant *V, struct lab 
 
 /* A request to the server's agent: err names the host; a broken
  * connection ends the run (the host restores itself). */
-static json_t *ask(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+static json_t *ask_host(struct run_session *c, struct remote *rm, json_t *req, int timeout_ms, char *err,
+			size_t errlen)
 {
 	if (c->cmdlog) {
 		char *t = json_dumps(req, JSON_COMPACT);
-		fprintf(c->cmdlog, "[%s] %.300s%s\n", c->remote->h.t.url, t ? t : "?", t && strlen(t) > 300 ? " ..." : "");
+		fprintf(c->cmdlog, "[%s] %.300s%s\n", rm->h.t.url, t ? t : "?", t && strlen(t) > 300 ? " ..." : "");
 		free(t);
 	}
-	return nc_call(&c->remote->nc, req, timeout_ms, err, errlen);
+	return nc_call(&rm->nc, req, timeout_ms, err, errlen);
+}
+
+static json_t *ask(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	return ask_host(c, c->remote, req, timeout_ms, err, errlen);
+}
+
+static bool ask_ok_host(struct run_session *c, struct remote *rm, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	json_t *r = ask_host(c, rm, req, timeout_ms, err, errlen);
+	json_decref(r);
+	return r != NULL;
 }
 
 static bool ask_ok(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
 {
-	json_t *r = ask(c, req, timeout_ms, err, errlen);
-	json_decref(r);
-	return r != NULL;
+	return ask_ok_host(c, c->remote, req, timeout_ms, err, errlen);
 }
 
 /* The variant's sysctls on the real server: the globals (in the host's
@@ -806,9 +826,14 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 	for (int n = 0; n < H_NODES; n++)
 		L->h.fd[n] = -1;
 	snprintf(L->h.target, sizeof L->h.target, "%s", rm->address);
-	if (!ask_ok(c, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", rm->address, "port", 53), 30000, err,
-		    sizeof err) ||
-	    remote_sysctls(c, V, err, sizeof err) < 0)
+	bool forgot = c->nclients || ask_ok(c, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", rm->address, "port", 53),
+					    30000, err, sizeof err);
+	for (size_t i = 0; forgot && i < c->nclients; i++)
+		forgot = !*c->clients[i]->src ||
+			 ask_ok(c, json_pack("{s:s, s:s, s:s, s:i}", "op", "forget", "src", c->clients[i]->src, "dst",
+					     rm->address, "port", 53),
+				30000, err, sizeof err);
+	if (!forgot || remote_sysctls(c, V, err, sizeof err) < 0)
 		return ct_err(v->error, sizeof v->error, "%s", err);
 	char *rules = host_owned_rules(&V->r);
 	bool ok = !rules || ask_ok(c, json_pack("{s:s, s:s}", "op", "firewall", "nft", rules), 10000, err, sizeof err);
@@ -934,19 +959,18 @@ static void remote_restore(struct run_session *c, struct vresult *v)
 		fprintf(stderr, "ctstorm: %s: `ctstorm status --host %s` lists what is left\n", err, c->remote->h.t.url);
 }
 
-/* Opens the server's control connection and its agent, checking its
- * ctstorm first: any failure is the user's to fix (exit 2), and nothing
- * has changed anywhere. */
-static struct remote *remote_open(const struct sc_resolved *r0, const struct run_opts *o, char *err, size_t errlen)
+/* One real host's control connection and agent, its ctstorm checked
+ * first: any failure is the user's to fix (exit 2), and nothing has
+ * changed anywhere. */
+static struct remote *host_connect(const char *url, const char *role, const struct run_opts *o, char *err,
+				   size_t errlen)
 {
-	const char *url = sc_value(r0, "hosts", "server", NULL);
-	if (!url || !*url)
-		return NULL;
 	struct remote *rm = calloc(1, sizeof *rm);
 	struct ssh_target t;
 	static const struct ssh_opts none = { 0 };
 	if (!rm)
 		abort();
+	rm->role = role;
 	if (ssh_target_parse(url, &t, err, errlen) < 0 || ssh_open(&rm->h, &t, o->ssh ? o->ssh : &none, err, errlen) < 0) {
 		free(rm);
 		return NULL;
@@ -956,7 +980,6 @@ static struct remote *remote_open(const struct sc_resolved *r0, const struct run
 		free(rm);
 		return NULL;
 	}
-	snprintf(rm->address, sizeof rm->address, "%s", sc_value(r0, "server", "address", t.host));
 	snprintf(rm->agent_log, sizeof rm->agent_log, "%s/agent.log", rm->h.ctl_dir);
 	int fd = open(rm->agent_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int rc = nc_open(&rm->nc, &rm->h, fd, &rm->hello, err, errlen);
@@ -968,19 +991,87 @@ static struct remote *remote_open(const struct sc_resolved *r0, const struct run
 		free(rm);
 		return NULL;
 	}
+	/* its own address, as it sees the control connection: the source of
+	 * its load toward the server */
+	const char *sc = json_string_value(json_object_get(rm->hello, "ssh_connection")), *arrow = sc ? strstr(sc, "-> ") : NULL;
+	if (arrow)
+		snprintf(rm->src, sizeof rm->src, "%.*s", (int)(strrchr(arrow, ':') - arrow - 3), arrow + 3);
 	return rm;
 }
 
-static void remote_close(struct run_session *c)
+/* A load host's clock against ours: five round trips, the offset of the
+ * shortest (NTP's estimate). */
+static int clock_offset(struct run_session *c, struct remote *rm, char *err, size_t errlen)
 {
-	struct remote *rm = c->remote;
-	if (!rm)
-		return;
+	rm->rtt_ns = INT64_MAX;
+	for (int i = 0; i < 5; i++) {
+		int64_t t0 = (int64_t)ct_wall_ns();
+		json_t *r = ask_host(c, rm, json_pack("{s:s}", "op", "time"), 10000, err, errlen);
+		int64_t t1 = (int64_t)ct_wall_ns();
+		if (!r)
+			return -1;
+		int64_t there = json_integer_value(json_object_get(r, "wall_ns"));
+		json_decref(r);
+		if (t1 - t0 < rm->rtt_ns) {
+			rm->rtt_ns = t1 - t0;
+			rm->offset_ns = there - (t0 + (t1 - t0) / 2);
+		}
+	}
+	return 0;
+}
+
+static json_t *host_json(const struct remote *rm)
+{
+	json_t *hl = json_deep_copy(rm->hello);
+	json_object_del(hl, "ok");
+	json_object_set_new(hl, "url", json_string(rm->h.t.url));
+	json_object_set_new(hl, "control", json_string("ssh, established before the first variant; its flow exempt "
+						      "from conntrack in ctstorm's table"));
+	return hl;
+}
+
+/* The server and the load hosts of [hosts], connected before anything
+ * changes. False with err when one cannot be used. */
+static bool hosts_open(struct run_session *c, const struct sc_resolved *r0, char *err, size_t errlen)
+{
+	const char *server = sc_value(r0, "hosts", "server", NULL), *client = sc_value(r0, "hosts", "client", NULL);
+	if (server && *server) {
+		if (!(c->remote = host_connect(server, "server", c->o, err, errlen)))
+			return false;
+		struct ssh_target t;
+		ssh_target_parse(server, &t, err, errlen);
+		snprintf(c->remote->address, sizeof c->remote->address, "%s", sc_value(r0, "server", "address", t.host));
+	}
+	char *urls[SC_MAX_LOAD_HOSTS];
+	unsigned w[SC_MAX_LOAD_HOSTS];
+	int n = client && *client ? sc_load_hosts(client, sc_value(r0, "hosts", "weights", NULL), urls, w, err, errlen) : 0;
+	static const char *const roles[SC_MAX_LOAD_HOSTS] = { "client-1",  "client-2",  "client-3",  "client-4",
+							      "client-5",  "client-6",  "client-7",  "client-8",
+							      "client-9",  "client-10", "client-11", "client-12",
+							      "client-13", "client-14", "client-15", "client-16" };
+	bool ok = n >= 0;
+	for (int i = 0; ok && i < n; i++) {
+		struct remote *rm = host_connect(urls[i], roles[i], c->o, err, errlen);
+		if (!rm) {
+			ok = false;
+			break;
+		}
+		rm->weight = w[i];
+		c->clients[c->nclients++] = rm;
+		ok = clock_offset(c, rm, err, errlen) == 0;
+	}
+	for (int i = 0; i < n; i++)
+		free(urls[i]);
+	return ok;
+}
+
+static void host_close(struct run_session *c, struct remote *rm)
+{
 	nc_close(&rm->nc);
 	/* what the agent said (its undo lines) beside the run's own */
 	char dst[1200];
-	snprintf(dst, sizeof dst, "%s/agent-server.log", c->dir);
-	FILE *in = fopen(rm->agent_log, "r"), *out = in ? fopen(dst, "w") : NULL;
+	snprintf(dst, sizeof dst, "%s/agent-%s.log", c->dir, rm->role);
+	FILE *in = *c->dir ? fopen(rm->agent_log, "r") : NULL, *out = in ? fopen(dst, "w") : NULL;
 	int ch;
 	while (in && out && (ch = getc(in)) != EOF)
 		putc(ch, out);
@@ -992,7 +1083,237 @@ static void remote_close(struct run_session *c)
 	ssh_close(&rm->h);
 	json_decref(rm->hello);
 	free(rm);
+}
+
+static void remote_close(struct run_session *c)
+{
+	if (c->remote)
+		host_close(c, c->remote);
 	c->remote = NULL;
+	for (size_t i = 0; i < c->nclients; i++)
+		host_close(c, c->clients[i]);
+	c->nclients = 0;
+}
+
+/* ---- load hosts ---- */
+
+/* The load's share of host i: the [load] options with the rate and the
+ * flows split by weight, the canary on the first host only, the start at
+ * an agreed wall-clock time on its clock. */
+static void client_args(struct run_session *c, const struct variant *V, const struct lab *L, size_t i,
+			uint64_t start_ms, struct argvb *a)
+{
+	unsigned total = 0;
+	for (size_t k = 0; k < c->nclients; k++)
+		total += c->clients[k]->weight;
+	const struct remote *rm = c->clients[i];
+	double share = (double)rm->weight / total;
+	av_add(a, "--server=%s", c->remote->address);
+	av_add(a, "--port=53");
+	av_add(a, "--json=loadgen.jsonl");
+	av_add(a, "--summary=loadgen.json");
+	av_add(a, "--quiet");
+	av_add(a, "--start-at=%" PRIu64, (uint64_t)((int64_t)start_ms + rm->offset_ns / (int64_t)CT_NS_PER_MS));
+	const char *rate = sc_value(&V->r, "canary", "rate", NULL);
+	if (rate && i == 0) {
+		av_add(a, "--canary=%s", rate);
+		av_add(a, "--canary-log=canary.jsonl");
+	}
+	if (!V->lg.qname && !V->lg.datafile)
+		av_add(a, "--qname=%s", L->zone);
+	if (!sc_get(&V->r, "load", "stats-interval"))
+		av_add(a, "--stats-interval=500ms");
+	struct argvb all = { 0 };
+	av_section(&all, &V->r, "load", lg_cli_options, NULL);
+	static const char *const split[] = { "--max-qps=", "--clients=", "--max-outstanding=", "--max-queries=", "--datafile=" };
+	for (size_t k = 0; k < all.n; k++) {
+		bool skip = strncmp(all.v[k], "--sockets=", 10) == 0 && V->lg.sockets.given && !V->lg.sockets.per_query;
+		for (size_t x = 0; x < sizeof split / sizeof *split; x++)
+			skip |= strncmp(all.v[k], split[x], strlen(split[x])) == 0;
+		if (!skip)
+			av_add(a, "%s", all.v[k]);
+	}
+	av_free(&all);
+	if (V->lg.qps > 0)
+		av_add(a, "--max-qps=%.17g", V->lg.qps * share);
+	if (sc_get(&V->r, "load", "clients"))
+		av_add(a, "--clients=%.0f", fmax(1, round((double)V->lg.clients * share)));
+	if (V->lg.outstanding)
+		av_add(a, "--max-outstanding=%.0f", fmax(1, round((double)V->lg.outstanding * share)));
+	if (V->lg.max_queries) {
+		/* exactly the whole: the remainder to the first hosts */
+		uint64_t base = 0, done = 0;
+		for (size_t k = 0; k < c->nclients; k++) {
+			uint64_t q = (uint64_t)((double)V->lg.max_queries * c->clients[k]->weight / total);
+			if (k == i)
+				base = q;
+			done += q;
+		}
+		av_add(a, "--max-queries=%" PRIu64, base + (i < V->lg.max_queries - done ? 1 : 0));
+	}
+	if (V->lg.sockets.given && !V->lg.sockets.per_query)
+		av_add(a, "--sockets=%.0f", fmax(1, round((double)V->lg.sockets.n * share)));
+	if (V->lg.datafile)
+		av_add(a, "--datafile=queries.txt");
+}
+
+/* The hosts' files into the variant's folder (client-N/), and their
+ * summaries and intervals merged into the variant's own. */
+static int clients_collect(struct run_session *c, const struct variant *V, char *err, size_t errlen)
+{
+	static const char *const files[] = { "loadgen.json", "loadgen.jsonl", "loadgen.log", "canary.jsonl" };
+	json_t *parts[SC_MAX_LOAD_HOSTS];
+	FILE *lines[SC_MAX_LOAD_HOSTS];
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < c->nclients; i++) {
+		struct remote *rm = c->clients[i];
+		char dir[1300], path[1400];
+		snprintf(dir, sizeof dir, "%s/%s", V->vdir, rm->role);
+		mkdir(dir, 0755);
+		for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+			json_t *r = ask_host(c, rm, json_pack("{s:s, s:s}", "op", "get", "name", files[f]), 60000, err, errlen);
+			const char *data = json_string_value(json_object_get(r, "data"));
+			snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+			if (data)
+				ct_write_atomic(path, data, strlen(data), err, errlen);
+			json_decref(r);
+		}
+		snprintf(path, sizeof path, "%s/loadgen.json", dir);
+		json_t *j = json_load_file(path, 0, NULL);
+		snprintf(path, sizeof path, "%s/loadgen.jsonl", dir);
+		FILE *f = fopen(path, "r");
+		if (!j || !f) {
+			rc = ct_err(err, errlen, "%s: its load wrote no summary: see %s/loadgen.log", rm->h.t.url, rm->role);
+			json_decref(j);
+			if (f)
+				fclose(f);
+			continue;
+		}
+		parts[n] = j;
+		lines[n++] = f;
+	}
+	if (rc == 0) {
+		json_t *m = lg_summary_merge(parts, n, err, errlen);
+		char path[1300];
+		snprintf(path, sizeof path, "%s/loadgen.json", V->vdir);
+		if (!m || ct_json_write_atomic(path, m, err, errlen) < 0)
+			rc = -1;
+		if (m) {
+			json_t *brief = json_deep_copy(m);
+			json_object_del(brief, "histogram_us");
+			json_object_del(json_object_get(brief, "canary"), "histogram_us");
+			char *text = NULL;
+			size_t len = 0;
+			FILE *out = open_memstream(&text, &len);
+			if (!out || lg_jsonl_merge(lines, n, brief, out, err, errlen) < 0)
+				rc = -1;
+			if (out)
+				fclose(out);
+			snprintf(path, sizeof path, "%s/loadgen.jsonl", V->vdir);
+			if (rc == 0 && ct_write_atomic(path, text, len, err, errlen) < 0)
+				rc = -1;
+			free(text);
+			json_decref(brief);
+		}
+		json_decref(m);
+		/* the canary ran on the first host */
+		char from[1400], to[1300];
+		snprintf(from, sizeof from, "%s/%s/canary.jsonl", V->vdir, c->clients[0]->role);
+		snprintf(to, sizeof to, "%s/canary.jsonl", V->vdir);
+		if (access(from, R_OK) == 0 && link(from, to) < 0)
+			rc = ct_err(err, errlen, "%s: %s", to, strerror(errno));
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_decref(parts[i]);
+		fclose(lines[i]);
+	}
+	return rc;
+}
+
+/* Phase 2 with load hosts: each starts its share at the agreed time; the
+ * phase ends when every one has ended (bounded as a local load is). */
+static int clients_load(struct run_session *c, const struct variant *V, struct lab *L, size_t idx, struct vresult *v)
+{
+	char err[CT_ERRLEN];
+	char *queries = NULL;
+	if (V->lg.datafile) {
+		char *path = sc_path(V->r.file, V->lg.datafile);
+		FILE *f = fopen(path, "r");
+		size_t cap = 0;
+		if (!f || getdelim(&queries, &cap, '\0', f) < 0) {
+			ct_err(v->error, sizeof v->error, "%s: %s", path, strerror(errno));
+			free(path);
+			free(queries);
+			if (f)
+				fclose(f);
+			return -1;
+		}
+		fclose(f);
+		free(path);
+	}
+	uint64_t start_ms = ct_wall_ns() / CT_NS_PER_MS + 1500; /* time to start them all */
+	for (size_t i = 0; i < c->nclients; i++) {
+		struct remote *rm = c->clients[i];
+		if (queries && !ask_ok_host(c, rm, json_pack("{s:s, s:s, s:s}", "op", "put", "name", "queries.txt", "data", queries),
+					    10000, err, sizeof err)) {
+			free(queries);
+			return ct_err(v->error, sizeof v->error, "%s", err);
+		}
+		struct argvb a = { 0 };
+		client_args(c, V, L, i, start_ms, &a);
+		if (c->cmdlog)
+			fprintf(c->cmdlog, "[%s] loadgen, its share %u, clock offset %+.3f ms\n", rm->h.t.url, rm->weight,
+				(double)rm->offset_ns / 1e6);
+		json_t *args = json_array();
+		for (size_t k = 0; k < a.n; k++)
+			json_array_append_new(args, json_string(a.v[k]));
+		av_free(&a);
+		if (!ask_ok_host(c, rm, json_pack("{s:s, s:s, s:o}", "op", "spawn", "prog", "loadgen", "args", args), 10000, err,
+				 sizeof err)) {
+			free(queries);
+			return ct_err(v->error, sizeof v->error, "%s", err);
+		}
+	}
+	free(queries);
+	struct progress prog = { 0 };
+	snprintf(prog.vdir, sizeof prog.vdir, "%s", V->vdir);
+	double total = (double)V->load_ms / 1e3;
+	uint64_t started = now_ms() + 1500;
+	uint64_t deadline = started + V->load_ms + V->lg.timeout / CT_NS_PER_MS + 15000;
+	for (size_t running = c->nclients; running && !stop_signal;) {
+		if (child_failed(c, L, v))
+			return -1;
+		if (now_ms() > deadline)
+			return ct_err(v->error, sizeof v->error, "the load hosts ran past their time (%.0f s): stopped",
+				      (double)(deadline - started) / 1e3);
+		running = 0;
+		for (size_t i = 0; i < c->nclients; i++) {
+			json_t *r = ask_host(c, c->clients[i], json_pack("{s:s, s:s}", "op", "alive", "prog", "loadgen"), 10000, err,
+					     sizeof err);
+			if (!r)
+				return ct_err(v->error, sizeof v->error, "%s", err);
+			running += json_is_true(json_object_get(r, "running"));
+			bool bad = !json_is_true(json_object_get(r, "running")) && !json_is_true(json_object_get(r, "exited_ok"));
+			if (bad)
+				ct_err(v->error, sizeof v->error, "%s: the loadgen %s: see %s/loadgen.log",
+				       c->clients[i]->h.t.url, json_string_value(json_object_get(r, "how")), c->clients[i]->role);
+			json_decref(r);
+			if (bad) {
+				clients_collect(c, V, err, sizeof err);
+				return -1;
+			}
+		}
+		double t = now_ms() > started ? (double)(now_ms() - started) / 1e3 : 0;
+		if (c->tty)
+			progress_line(&prog, idx, c->total, V->name, t < total ? t : total, total);
+		tick(200);
+	}
+	if (stop_signal)
+		return -1;
+	if (clients_collect(c, V, err, sizeof err) < 0)
+		return ct_err(v->error, sizeof v->error, "%s", err);
+	return 0;
 }
 
 static void run_variant(struct run_session *c, size_t vi, size_t idx, const char *label, struct vresult *v)
@@ -1013,7 +1334,9 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 			 c->remote->h.t.url);
 		mkdir(V.vdir, 0755); /* its verdict says so */
 	} else if (c->remote) {
-		if (remote_up(c, &V, &L, v) == 0 && load_run(c, &V, &L, idx, v) == 0 && remote_drain(c, &V, &L, v) == 0)
+		if (remote_up(c, &V, &L, v) == 0 &&
+		    (c->nclients ? clients_load(c, &V, &L, idx, v) : load_run(c, &V, &L, idx, v)) == 0 &&
+		    remote_drain(c, &V, &L, v) == 0)
 			snprintf(v->status, sizeof v->status, "measured");
 	} else if (lab_up(c, &V, &L, prefix, v) == 0 && load_run(c, &V, &L, idx, v) == 0 &&
 		   lab_drain(c, &V, &L, v) == 0)
@@ -1028,6 +1351,13 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	stop_all(c, &L, stop_count > 1);
 	if (c->remote)
 		remote_restore(c, v);
+	for (size_t i = 0; i < c->nclients; i++) {
+		char err[CT_ERRLEN];
+		/* a load host still sending (interrupted): stopped, then restored */
+		if (!c->clients[i]->nc.broken &&
+		    !ask_ok_host(c, c->clients[i], json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
+			fprintf(stderr, "ctstorm: %s\n", err);
+	}
 	if (L.built)
 		host_release(&L.h);
 	if ((L.built || c->remote) && jr_undo_to(&c->j, mark))
@@ -1097,9 +1427,9 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	/* a real host first: one that cannot be used is refused before
 	 * anything changes, here or there */
 	err[0] = '\0';
-	c->remote = remote_open(&r0, o, err, sizeof err);
-	if (!c->remote && *err) {
+	if (!hosts_open(c, &r0, err, sizeof err)) {
 		fprintf(stderr, "ctstorm: error: %s\nctstorm: nothing was changed on any host\n", err);
+		remote_close(c);
 		sc_resolved_free(&r0);
 		free(c);
 		*rc = CT_EXIT_USAGE;
@@ -1143,13 +1473,22 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	if (c->remote) {
 		/* the control connection is up before any load, and its flow is
 		 * exempt from conntrack where ctstorm owns the rules */
-		json_t *hl = json_deep_copy(c->remote->hello);
-		json_object_del(hl, "ok");
-		json_object_set_new(hl, "url", json_string(c->remote->h.t.url));
+		json_t *hl = host_json(c->remote);
 		json_object_set_new(hl, "address", json_string(c->remote->address));
-		json_object_set_new(hl, "control", json_string("ssh, established before the first variant; its flow exempt "
-							      "from conntrack in ctstorm's table"));
-		run_manifest_set(c, "hosts", json_pack("{s:o, s:s}", "server", hl, "client", "local"));
+		json_t *hosts = json_pack("{s:o, s:s}", "server", hl, "client", c->nclients ? "load hosts" : "local");
+		if (c->nclients) {
+			json_t *cl = json_array();
+			for (size_t i = 0; i < c->nclients; i++) {
+				json_t *h = host_json(c->clients[i]);
+				json_object_set_new(h, "role", json_string(c->clients[i]->role));
+				json_object_set_new(h, "weight", json_integer(c->clients[i]->weight));
+				json_object_set_new(h, "clock_offset_ms", json_real((double)c->clients[i]->offset_ns / 1e6));
+				json_object_set_new(h, "clock_rtt_ms", json_real((double)c->clients[i]->rtt_ns / 1e6));
+				json_array_append_new(cl, h);
+			}
+			json_object_set_new(hosts, "clients", cl);
+		}
+		run_manifest_set(c, "hosts", hosts);
 	}
 	c->res = calloc(total ? total : 1, sizeof *c->res);
 	if (!c->res)
@@ -1199,6 +1538,8 @@ int run_close(struct run_session *c, int rc)
 {
 	char err[CT_ERRLEN], stamp[32];
 	bool broke = c->remote && c->remote->nc.broken;
+	for (size_t i = 0; i < c->nclients; i++)
+		broke |= c->clients[i]->nc.broken;
 	remote_close(c);
 	size_t failed = jr_close(&c->j);
 	json_object_set_new(c->manifest, "host", json_pack("{s:O, s:o}", "before",

@@ -37,6 +37,7 @@ ct_check() {
 ct_cleanup() {
 	local pid ns
 	ct_restore_max
+	[ -n "${CT_MADE_RUN_SSHD:-}" ] && rmdir /run/sshd 2>/dev/null
 	for pid in "${CT_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -142,4 +143,40 @@ ct_save_max() {
 ct_restore_max() {
 	[ -n "$CT_SAVED_MAX" ] && echo "$CT_SAVED_MAX" >/proc/sys/net/netfilter/nf_conntrack_max
 	return 0
+}
+
+# Real hosts for the ssh tests: a namespace acting as a host, with its own
+# sshd (a host key and an authorized key made for the test, listening only
+# on its lab address), reached with the ssh configuration $CT_SSH_CONFIG.
+# ct_ssh_host NS ADDR PORT PATH STATE_DIR: an sshd on ADDR:PORT whose
+# sessions get PATH (where their ctstorm is) and CTSTORM_STATE_DIR (the
+# host's journal, apart from the controller's on one filesystem).
+CT_SSH_CONFIG=
+ct_ssh_host() {
+	local ns=$1 addr=$2 port=$3 path=$4 state=$5 d=$CT_TMP/ssh
+	if [ -z "$CT_SSH_CONFIG" ]; then
+		mkdir -p "$d"
+		ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+		ssh-keygen -q -t ed25519 -N '' -f "$d/id"
+		cp "$d/id.pub" "$d/authorized_keys"
+		: >"$d/known_hosts"
+		printf 'Host *\n\tUser root\n\tIdentityFile %s/id\n\tIdentitiesOnly yes\n\tUserKnownHostsFile %s/known_hosts\n\tStrictHostKeyChecking yes\n\tLogLevel ERROR\n' \
+			"$d" "$d" >"$d/ssh_config"
+		CT_SSH_CONFIG=$d/ssh_config
+		if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && CT_MADE_RUN_SSHD=1; fi
+	fi
+	if [ "$port" = 22 ]; then echo "$addr $(cut -d' ' -f1-2 "$d/host_key.pub")"; else echo "[$addr]:$port $(cut -d' ' -f1-2 "$d/host_key.pub")"; fi >>"$d/known_hosts"
+	mkdir -p "$state"
+	printf 'Port %s\nListenAddress %s\nHostKey %s/host_key\nAuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\nLogLevel ERROR\nSetEnv CTSTORM_STATE_DIR=%s PATH=%s\n' \
+		"$port" "$addr" "$d" "$d" "$state" "$path" >"$d/sshd-$ns-$port.conf"
+	ct_start "$ns" "$d/sshd-$ns-$port.log" "$(command -v sshd)" -D -e -f "$d/sshd-$ns-$port.conf"
+}
+
+# ct_ssh_wait NS ADDR: until ssh from NS to ADDR answers (5 s at most).
+ct_ssh_wait() {
+	for _ in $(seq 50); do
+		ip netns exec "$1" ssh -F "$CT_SSH_CONFIG" -o ConnectTimeout=1 "$2" true 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -16,58 +16,20 @@
 # usage: remote_ssh.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
 . "$(dirname "$0")/lib.sh"
-trap 'ct_cleanup; [ -n "${MADE_RUN_SSHD:-}" ] && rmdir /run/sshd 2>/dev/null' EXIT
+trap ct_cleanup EXIT
 ct_require ssh sshd ssh-keygen python3
-SSHD=$(command -v sshd)
 CTSTORM=$BUILD/scenarios/ctstorm
 T=$CT_TMP
 ct_pair ssh
 CTL=$CT_CLI   # the controller's namespace
 HOSTNS=$CT_SRV # the "host"
 HOST=198.18.0.2
-if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && MADE_RUN_SSHD=1; fi
-
-ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$T/id"
-cp "$T/id.pub" "$T/authorized_keys"
-echo "$HOST $(cut -d' ' -f1-2 "$T/host_key.pub")" >"$T/known_hosts"
-echo "[$HOST]:2222 $(cut -d' ' -f1-2 "$T/host_key.pub")" >>"$T/known_hosts"
-cat >"$T/ssh_config" <<EOF
-Host *
-	User root
-	IdentityFile $T/id
-	IdentitiesOnly yes
-	UserKnownHostsFile $T/known_hosts
-	StrictHostKeyChecking yes
-	LogLevel ERROR
-EOF
-# sshd_config PORT PATH STATE: a host whose ctstorm is found on PATH
-sshd_config() {
-	cat <<EOF
-Port $1
-ListenAddress $HOST
-HostKey $T/host_key
-AuthorizedKeysFile $T/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-LogLevel ERROR
-SetEnv CTSTORM_STATE_DIR=$3 PATH=$2
-EOF
-}
 mkdir -p "$T/state" "$T/state-bare"
-sshd_config 22 "$BUILD/scenarios:/usr/sbin:/usr/bin:/sbin:/bin" "$T/state" >"$T/sshd_config"
-sshd_config 2222 "/usr/sbin:/usr/bin:/sbin:/bin" "$T/state-bare" >"$T/sshd_bare_config"
-ct_start "$HOSTNS" "$T/sshd.log" "$SSHD" -D -e -f "$T/sshd_config"
-ct_start "$HOSTNS" "$T/sshd_bare.log" "$SSHD" -D -e -f "$T/sshd_bare_config"
-for _ in $(seq 50); do
-	ip netns exec "$CTL" ssh -F "$T/ssh_config" -o ConnectTimeout=1 "$HOST" true 2>/dev/null && break
-	sleep 0.1
-done
-ctl() { ip netns exec "$CTL" "$CTSTORM" "$@" --ssh-config "$T/ssh_config"; }
+# one host with ctstorm on its PATH, and one (port 2222) without
+ct_ssh_host "$HOSTNS" "$HOST" 22 "$BUILD/scenarios:/usr/sbin:/usr/bin:/sbin:/bin" "$T/state"
+ct_ssh_host "$HOSTNS" "$HOST" 2222 "/usr/sbin:/usr/bin:/sbin:/bin" "$T/state-bare"
+ct_ssh_wait "$CTL" "$HOST"
+ctl() { ip netns exec "$CTL" "$CTSTORM" "$@" --ssh-config "$CT_SSH_CONFIG"; }
 hostval() { ip netns exec "$HOSTNS" cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout; }
 UDP_BEFORE=$(hostval)
 
@@ -116,7 +78,7 @@ ct_check "the unusable hosts: nothing changed" test "$(hostval)" = "$UDP_BEFORE"
 # agent NAME: starts `ctstorm node` on the host over ssh as a coprocess;
 # say LINE sends a request and reads the reply into REPLY
 agent() {
-	coproc AGENT { ip netns exec "$CTL" ssh -F "$T/ssh_config" "$HOST" ctstorm node 2>"$T/agent-$1.err"; }
+	coproc AGENT { ip netns exec "$CTL" ssh -F "$CT_SSH_CONFIG" "$HOST" ctstorm node 2>"$T/agent-$1.err"; }
 	APID=$AGENT_PID # bash unsets AGENT_PID once the coprocess ends
 }
 say() {
@@ -141,7 +103,7 @@ say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":7}'
 ct_check "agent: a sysctl set on the host, the old value returned" bash -c "[ '$(field ok)' = True ] && [ '$(field old)' = '$UDP_BEFORE' ] && [ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = 7 ]"
 ct_check "agent: journaled on the host" test "$(outstanding)" = 1
 # a second controller on the same host is refused while the first holds it
-second=$(echo '{"op":"hello"}' | ip netns exec "$CTL" ssh -F "$T/ssh_config" "$HOST" ctstorm node 2>/dev/null)
+second=$(echo '{"op":"hello"}' | ip netns exec "$CTL" ssh -F "$CT_SSH_CONFIG" "$HOST" ctstorm node 2>/dev/null)
 ct_check "a second controller: refused, the lock holder named" bash -c "grep -q '\"ok\":false' <<<'$second' && grep -q 'holds the host (run $AGENT_REMOTE' <<<'$second'"
 say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":"7; reboot"}'
 ct_check "agent: a value that is no sysctl value refused" bash -c "[ '$(field ok)' = False ]"
@@ -219,14 +181,33 @@ sys.exit(0 if ok and m["hosts"]["client"] == "local" and m["status"] == "complet
 ct_check "each variant's files fetched from the host" bash -c "for v in baseline notrack conntrack-off; do
 	for f in sampler.csv sampler.json responder.json loadgen.json; do test -s '$REAL_DIR'/\$v/\$f || exit 1; done
 	test -e '$REAL_DIR'/\$v/kmsg.log || exit 1; done"
+ct_check "the run's manifest, summaries and verdicts match docs/schema" \
+	bash -c "/usr/bin/python3 '$(dirname "$0")/check_schemas.py' '$(dirname "$0")/../../docs/schema' '$REAL_DIR' >'$T/schemas.txt' || { cat '$T/schemas.txt'; false; }"
+ct_check "the report names the server's host and kernel" grep -q "server on ssh://$HOST (.*, kernel $(uname -r))" "$REAL_DIR/report.md"
 ct_check "ruleset.txt: the rules in ctstorm's own table" grep -q "in ctstorm's own table, table inet ctstorm" "$REAL_DIR/baseline/ruleset.txt"
 ct_check "after the run: the host as before (the user's rules, sysctls, no process of ours)" host_clean
 ct_check "after the run: nothing outstanding on the host" test "$(outstanding)" = 0
 
+# --- responder = external: the DNS server the host runs already is what is queried ---
+ct_start "$HOSTNS" "$T/own-dns.log" "$BUILD/responder/ctstorm-responder" --listen=$HOST:53 \
+	--zone="$(dirname "$0")/../../scenarios/zones/example.test.zone" --user=root --quiet
+OWN_DNS=$CT_LAST_PID
+ct_wait_dns "$CTL" "$HOST" 53 www.example.test
+ctl run seed-000 --quick --variant notrack --host "server=ssh://$HOST" --set server.allow-lower=yes \
+	--set server.responder=external --set load.qname=www.example.test --out "$T/ext" >"$T/ext.log" 2>&1
+rc=$?
+EXT_DIR=$(results_dir "$T/ext.log")
+ct_check "responder = external: the host's own DNS server answered, verdict pass (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && [ '$(verdicts "$EXT_DIR")' = 'notrack=pass' ]"
+ct_check "responder = external: none of ours started, the host's left running" \
+	bash -c "[ ! -e '$EXT_DIR/notrack/responder.json' ] && kill -0 $OWN_DNS"
+ct_stop "$OWN_DNS"
+ct_check "responder = external: the host as before" host_clean
+
 # --- the controller killed mid-variant: the host restores itself ---
 in_table() { ip netns exec "$HOSTNS" nft list table inet ctstorm >/dev/null 2>&1; }
 ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --set load.limit=20s --host "server=ssh://$HOST" --set server.allow-lower=yes \
-	--ssh-config "$T/ssh_config" --out "$T/killed" >"$T/killed.log" 2>&1 &
+	--ssh-config "$CT_SSH_CONFIG" --out "$T/killed" >"$T/killed.log" 2>&1 &
 KPID=$!
 CT_PIDS+=("$KPID")
 wait_for in_table
@@ -240,7 +221,7 @@ ct_check "controller SIGKILLed: nothing outstanding on the host" test "$(outstan
 
 # --- only the controller's ssh to the agent killed: reported, the host restores itself ---
 ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --variant notrack --set load.limit=20s \
-	--host "server=ssh://$HOST" --set server.allow-lower=yes --ssh-config "$T/ssh_config" --out "$T/cut" >"$T/cut.log" 2>&1 &
+	--host "server=ssh://$HOST" --set server.allow-lower=yes --ssh-config "$CT_SSH_CONFIG" --out "$T/cut" >"$T/cut.log" 2>&1 &
 KPID=$!
 CT_PIDS+=("$KPID")
 wait_for in_table

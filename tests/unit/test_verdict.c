@@ -27,9 +27,9 @@ static void test_collect(void **state)
 		double want;
 	} cases[] = {
 		{ "loadgen.sent", 60 },           { "loadgen.answered", 13 },      { "loadgen.timeouts", 47 },
-		{ "canary.sent", 8 },             { "sampler.drop", 53 },          { "sampler.totals.drop", 53 },
+		{ "canary.sent", 8 },             { "sampler.drop", 52 },          { "sampler.totals.drop", 52 },
 		{ "sampler.kmsg_table_full", 10 }, { "sampler.kmsg_suppressed", 43 }, { "sampler.peak_count", 15 },
-		{ "responder.queries.udp", 15 },  { "loadgen.rcodes.NOERROR", 13 },
+		{ "responder.queries.udp", 16 },  { "loadgen.rcodes.NOERROR", 13 },
 		/* left out by the writer for being zero: zero, not "not measured" */
 		{ "loadgen.rcodes.NXDOMAIN", 0 }, { "canary.rcodes.SERVFAIL", 0 },
 		{ "loadgen.interrupted", 0 },
@@ -83,8 +83,8 @@ static void test_registry_matches_the_writers(void **state)
 	for (size_t i = 0; i < ct_metrics_count(); i++) {
 		const struct ct_metric *x = ct_metric_at(i);
 		double d;
-		/* c-ares retries and a delay queue are not part of seed 000 */
-		if (!ct_metric_value(m, x->path, &d) && !strstr(x->path, "table_dumps.")) {
+		/* c-ares retries, a delay queue and load hosts are not part of seed 000 */
+		if (!ct_metric_value(m, x->path, &d) && !strstr(x->path, "table_dumps.") && !strstr(x->path, "load_hosts")) {
 			print_error("registered but not written: %s\n", x->path);
 			missing++;
 		}
