@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct node_req r;
 	char err[256];
 	if (node_parse_request((const char *)data, size, &r, err, sizeof err) == 0) {
-		if ((unsigned)r.op > NODE_BYE)
+		if ((unsigned)r.op > NODE_TIME)
 			abort();
 		if (r.op == NODE_SYSCTL_GET || r.op == NODE_SYSCTL_SET) {
 			char *path = sc_sysctl_path(r.key);
@@ -28,6 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *c = r.value; *c; c++)
 			if (*c < 0x20 || *c > 0x7e)
 				abort();
+		/* a file stays in the agent's folder; arguments are lines */
+		if ((r.op == NODE_PUT || r.op == NODE_GET) && (!node_file_name_ok(r.name) || strchr(r.name, '/')))
+			abort();
+		for (size_t i = 0; r.args[i]; i++)
+			for (const char *c = r.args[i]; *c; c++)
+				if (*c < 0x20 || *c > 0x7e)
+					abort();
+		if ((unsigned)r.prog >= NODE_NPROGS)
+			abort();
+		node_req_free(&r);
 	} else if (!*err)
 		abort();
 	char *text = malloc(size + 1);

@@ -85,6 +85,16 @@ static void test_requests(void **state)
 	assert_int_equal(PARSE("{\"op\":\"sysctl-set\",\"key\":\"net.ipv4.ip_local_port_range\",\"value\":\"1024 65535\"}"), 0);
 	assert_string_equal(r.value, "1024 65535");
 	assert_false(r.allow_lower);
+	assert_int_equal(PARSE("{\"op\":\"spawn\",\"prog\":\"sampler\",\"args\":[\"--csv=sampler.csv\",\"--quiet\"]}"), 0);
+	assert_int_equal(r.prog, NODE_SAMPLER);
+	assert_string_equal(r.args[1], "--quiet");
+	assert_null(r.args[2]);
+	node_req_free(&r);
+	assert_int_equal(PARSE("{\"op\":\"firewall\",\"nft\":\"chain c { }\"}"), 0);
+	assert_string_equal(r.data, "chain c { }");
+	node_req_free(&r);
+	assert_int_equal(PARSE("{\"op\":\"forget\",\"dst\":\"2001:2::2\",\"port\":53}"), 0);
+	assert_string_equal(r.src, "");
 	static const struct {
 		const char *in, *why;
 	} bad[] = {
@@ -101,6 +111,18 @@ static void test_requests(void **state)
 		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":\"1\\n2\"}", "\"value\" is a number" },
 		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max\",\"value\":1,\"allow_lower\":\"yes\"}",
 		  "\"allow_lower\" is true or false" },
+		{ "{\"op\":\"put\",\"name\":\"../etc/passwd\",\"data\":\"x\"}", "put: \"name\" is a file name" },
+		{ "{\"op\":\"get\",\"name\":\".ssh\"}", "get: \"name\" is a file name" },
+		{ "{\"op\":\"put\",\"name\":\"z\",\"data\":\"a\\u0000b\"}", "not JSON" },
+		{ "{\"op\":\"spawn\",\"prog\":\"sh\",\"args\":[]}", "spawn: \"prog\" is responder, sampler or loadgen" },
+		{ "{\"op\":\"spawn\",\"prog\":\"loadgen\",\"args\":[\"--a\\nb\"]}", "spawn: argument 1 is not one printable line" },
+		{ "{\"op\":\"stop\",\"prog\":\"sampler\",\"signal\":\"KILL\",\"grace_ms\":0}", "stop: \"signal\" is INT or TERM" },
+		{ "{\"op\":\"stop\",\"prog\":\"sampler\",\"signal\":\"INT\",\"grace_ms\":-1}", "stop: \"grace_ms\" is 0 to 120000" },
+		{ "{\"op\":\"ready\",\"prog\":\"sampler\",\"what\":\"soon\"}", "ready: \"what\" is port53 or sample" },
+		{ "{\"op\":\"forget\",\"dst\":\"db1\",\"port\":53}", "forget: \"dst\" is an IPv4 or IPv6 address" },
+		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"2001:2::1\",\"port\":53}", "forget: \"src\" is an address of dst's family" },
+		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"port\":0}", "forget: \"port\" is 1 to 65535" },
+		{ "{\"op\":\"time\",\"x\":1}", "time: unknown field 'x'" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
