@@ -110,5 +110,10 @@ ct_check "every host restored: no ctstorm table, no process but sshd" bash -c "
 	! ip netns exec $NS_srv nft list table inet ctstorm >/dev/null 2>&1 &&
 	for ns in $NS_srv $NS_c1 $NS_c2; do [ \$(ip netns pids \$ns | wc -l) = 1 ] || exit 1; done"
 ct_check "nf_conntrack_max as before" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$CT_SAVED_MAX"
+# for the figures: CT_SHOW=1 prints the merged and per-host rows and the clocks
+if [ -n "${CT_SHOW:-}" ]; then
+	grep -E '^\| (variant|baseline|notrack)' "$DIR/report.md" | cut -d'|' -f2,5-8,10,11
+	python3 -c 'import json,sys; [print(c["url"], "offset %+.3f ms, round trip %.3f ms" % (c["clock_offset_ms"], c["clock_rtt_ms"])) for c in json.load(open(sys.argv[1]+"/manifest.json"))["hosts"]["clients"]]' "$DIR"
+fi
 unset CTSTORM_STATE_DIR
 ct_summary
