@@ -28,8 +28,10 @@ assert len(cases) == 21 and xml.tests == 21 and xml.failures == 0 and xml.errors
 assert all(c.is_passed for c in cases)
 c = [c for c in suites[0] if c.name == "sampler.drop > 0"][0]
 assert c.classname == "seed-000.baseline" and c.system_out == "measured 52", (c.classname, c.system_out)
+words = [{p.name: p.value for p in s.properties()}["verdict"] for s in suites]
+assert words == ["reproduced", "held", "held", "held", "held"], words
 PYX
-ct_check "junitparser reads 5 suites, 21 passing cases, measured values" test $? -eq 0
+ct_check "junitparser reads 5 suites, 21 passing cases, measured values, the verdict words" test $? -eq 0
 
 # a failed expectation, a variant that did not run, one interrupted
 $PY - "$CT_TMP/run" <<'PYX'
