@@ -636,12 +636,18 @@ uint64_t sc_formula_max(void)
 char *sc_sysctl_path(const char *key)
 {
 	char *p;
-	if (strncmp(key, "nf_conntrack_", 13) == 0) {
+	/* a name, never a path: letters, digits, '_' (and '.' '-' between the
+	 * parts of a dotted one) */
+	bool conntrack = strncmp(key, "nf_conntrack_", 13) == 0;
+	if (strspn(key, conntrack ? "abcdefghijklmnopqrstuvwxyz0123456789_"
+				  : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(key))
+		return NULL;
+	if (conntrack) {
 		if (asprintf(&p, "/proc/sys/net/netfilter/%s", key) < 0)
 			abort();
 		return p;
 	}
-	if (strncmp(key, "net.", 4) != 0 || strstr(key, "..") || strchr(key, '/'))
+	if (strncmp(key, "net.", 4) != 0 || strstr(key, "..") || key[strlen(key) - 1] == '.')
 		return NULL;
 	if (asprintf(&p, "/proc/sys/%s", key) < 0)
 		abort();

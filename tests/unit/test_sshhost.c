@@ -123,6 +123,10 @@ static void test_requests(void **state)
 		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"2001:2::1\",\"port\":53}", "forget: \"src\" is an address of dst's family" },
 		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"port\":0}", "forget: \"port\" is 1 to 65535" },
 		{ "{\"op\":\"time\",\"x\":1}", "time: unknown field 'x'" },
+		/* found by fuzz_node: a key is a name, never a path */
+		{ "{\"op\":\"sysctl-get\",\"key\":\"nf_conntrack_/../../../etc/shadow\"}", "\"key\" is a sysctl" },
+		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max.....\",\"value\":1}", "\"key\" is a sysctl" },
+		{ "{\"op\":\"sysctl-get\",\"key\":\"net.ipv4.\"}", "\"key\" is a sysctl" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
