@@ -12,7 +12,8 @@
  *   {"op":"put","name":N,"data":S} a file in the agent's folder (a zone, a configuration)
  *   {"op":"get","name":N}          one back (a summary, a time series, a log)
  *   {"op":"spawn","prog":P,"args":[...]}
- *                                  starts ctstorm-P (responder, sampler, loadgen) in that folder, journaled
+ *                                  starts ctstorm-P (responder, sampler, loadgen) in that folder, journaled;
+ *                                  its files are named, never paths (it writes in that folder only)
  *   {"op":"alive","prog":P}        whether it runs, or how it ended
  *   {"op":"ready","prog":P,"what":"port53"|"sample"}
  *   {"op":"stop","prog":P,"signal":"INT"|"TERM","grace_ms":N}

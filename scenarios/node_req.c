@@ -137,6 +137,10 @@ static int fields(json_t *j, struct node_req *r, const char *op, char *err, size
 			const char *s = json_string_value(x);
 			if (!s || !plain_value(s) || strlen(s) > 4096)
 				return ct_err(err, errlen, "spawn: argument %zu is not one printable line", i + 1);
+			/* what the program writes stays in the agent's folder: no path
+			 * (a source range is the one value with a '/') */
+			if (strchr(s, '/') && strncmp(s, "--src-range=", 12) != 0)
+				return ct_err(err, errlen, "spawn: argument %zu names a path: files are the agent's, by name", i + 1);
 			if (!(r->args[i] = strdup(s)))
 				abort();
 		}

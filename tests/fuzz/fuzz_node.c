@@ -31,10 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a file stays in the agent's folder; arguments are lines */
 		if ((r.op == NODE_PUT || r.op == NODE_GET) && (!node_file_name_ok(r.name) || strchr(r.name, '/')))
 			abort();
-		for (size_t i = 0; r.args[i]; i++)
+		for (size_t i = 0; r.args[i]; i++) {
 			for (const char *c = r.args[i]; *c; c++)
 				if (*c < 0x20 || *c > 0x7e)
 					abort();
+			if (strchr(r.args[i], '/') && strncmp(r.args[i], "--src-range=", 12) != 0)
+				abort();
+		}
 		if ((unsigned)r.prog >= NODE_NPROGS)
 			abort();
 		node_req_free(&r);

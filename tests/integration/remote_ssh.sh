@@ -136,6 +136,7 @@ ctl cleanup --host "ssh://$HOST" >"$T/cleanup.out" 2>&1
 ct_check "cleanup --host: exit 0" test $? -eq 0
 ct_check "cleanup --host: the sysctl restored" test "$(hostval)" = "$UDP_BEFORE"
 ct_check "cleanup --host: nothing outstanding" test "$(outstanding)" = 0
+ct_check "cleanup --host: the dead agent's folder removed" bash -c "! ls -d '$T/state'/node-* 2>/dev/null"
 
 agent bye
 say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":11}'

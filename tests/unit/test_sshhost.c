@@ -85,6 +85,8 @@ static void test_requests(void **state)
 	assert_int_equal(PARSE("{\"op\":\"sysctl-set\",\"key\":\"net.ipv4.ip_local_port_range\",\"value\":\"1024 65535\"}"), 0);
 	assert_string_equal(r.value, "1024 65535");
 	assert_false(r.allow_lower);
+	assert_int_equal(PARSE("{\"op\":\"spawn\",\"prog\":\"loadgen\",\"args\":[\"--src-range=198.19.0.0/16\"]}"), 0);
+	node_req_free(&r);
 	assert_int_equal(PARSE("{\"op\":\"spawn\",\"prog\":\"sampler\",\"args\":[\"--csv=sampler.csv\",\"--quiet\"]}"), 0);
 	assert_int_equal(r.prog, NODE_SAMPLER);
 	assert_string_equal(r.args[1], "--quiet");
@@ -123,6 +125,8 @@ static void test_requests(void **state)
 		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"2001:2::1\",\"port\":53}", "forget: \"src\" is an address of dst's family" },
 		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"port\":0}", "forget: \"port\" is 1 to 65535" },
 		{ "{\"op\":\"time\",\"x\":1}", "time: unknown field 'x'" },
+		{ "{\"op\":\"spawn\",\"prog\":\"loadgen\",\"args\":[\"--summary=/etc/passwd\"]}",
+		  "spawn: argument 1 names a path" },
 		/* found by fuzz_node: a key is a name, never a path */
 		{ "{\"op\":\"sysctl-get\",\"key\":\"nf_conntrack_/../../../etc/shadow\"}", "\"key\" is a sysctl" },
 		{ "{\"op\":\"sysctl-set\",\"key\":\"nf_conntrack_max.....\",\"value\":1}", "\"key\" is a sysctl" },
