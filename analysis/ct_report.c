@@ -149,13 +149,24 @@ const char *ct_verdict_word(const char *shows, const char *status, size_t judged
 	return pass ? "as expected" : "not as expected";
 }
 
-static const char *verdict_word(const struct variant *v, bool *good)
+const char *ct_verdict_word_of(json_t *verdict, const char *variant, const char *status, const char **shows,
+			       bool *good)
 {
+	const char *s = json_string_value(json_object_get(verdict, "shows"));
+	if (!s)
+		s = strcmp(variant, "baseline") == 0 ? "incident" : "fix";
+	if (shows)
+		*shows = s;
 	size_t k, judged = 0;
 	json_t *x;
-	json_array_foreach(json_object_get(v->verdict, "expectations"), k, x)
+	json_array_foreach(json_object_get(verdict, "expectations"), k, x)
 		judged += json_is_boolean(json_object_get(x, "pass"));
-	return ct_verdict_word(v->shows, v->status, judged, good);
+	return ct_verdict_word(s, status, judged, good);
+}
+
+static const char *verdict_word(const struct variant *v, bool *good)
+{
+	return ct_verdict_word_of(v->verdict, v->name, v->status, NULL, good);
 }
 
 /* The variant's overrides, "; "-joined ("" when none). */
@@ -309,11 +320,8 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 		v->metrics = json_object();
 		json_object_set_new(v->verdict, "metrics", v->metrics);
 	}
-	/* a run from before variants said what they show: the scenario's
-	 * default (baseline: the incident; the others: fixes) */
-	v->shows = json_string_value(json_object_get(v->verdict, "shows"));
-	if (!v->shows)
-		v->shows = strcmp(v->name, "baseline") == 0 ? "incident" : "fix";
+	bool good;
+	ct_verdict_word_of(v->verdict, v->name, v->status, &v->shows, &good);
 	/* a load from several hosts: each host's share beside the total */
 	for (size_t i = 0; i < 16; i++) {
 		snprintf(path, sizeof path, "%s/client-%zu/loadgen.json", v->dir, i + 1);

@@ -8,6 +8,7 @@
 #ifndef CT_RESULTS_REPORT_H
 #define CT_RESULTS_REPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,6 +40,12 @@ int ct_report_regressions(const char *baseline, const char *run, double toleranc
  * "held", "did not hold", "as expected", their misses, "not judged",
  * "could not run", "interrupted". *good: the scenario's expectations met. */
 const char *ct_verdict_word(const char *shows, const char *status, size_t judged, bool *good);
+
+/* The same from a variant's verdict.json (its "shows", or for a run from
+ * before variants said: "baseline" the incident, any other a fix; its
+ * judged expectations) and status; *shows (may be NULL) gets what it shows. */
+const char *ct_verdict_word_of(json_t *verdict, const char *variant, const char *status, const char **shows,
+			       bool *good);
 
 /* The metric behind the table's column i (NULL past the last); a
  * "derived." one is computed by the report, every other is one of the

@@ -1,5 +1,6 @@
-/* Results are written to a temporary name and renamed into place, so a
- * reader (or an interrupted run) never sees half a file. */
+/* Whole files: results are written to a temporary name and renamed into
+ * place, so a reader (or an interrupted run) never sees half a file; and
+ * read back whole. */
 #ifndef CT_ATOMICFILE_H
 #define CT_ATOMICFILE_H
 
@@ -11,6 +12,10 @@ int ct_write_atomic(const char *path, const void *data, size_t len, char *err, s
 
 /* Serialises json (indented, keys in insertion order) and writes it atomically. */
 int ct_json_write_atomic(const char *path, const json_t *json, char *err, size_t errlen);
+
+/* The whole file at path (any bytes; NUL-terminated after *len, which may
+ * be NULL), malloc'd; NULL with err naming the file. */
+char *ct_read_file(const char *path, size_t *len, char *err, size_t errlen);
 
 /* Whether the directory that will hold path is writable by this process. */
 int ct_dir_writable(const char *path, char *err, size_t errlen);

@@ -375,24 +375,6 @@ static int iptables_restore(struct host *h, int n, const char *text, bool noflus
 	return 0;
 }
 
-static char *read_text(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		ct_err(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n = getdelim(&buf, &cap, '\0', f);
-	fclose(f);
-	if (n < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	return buf;
-}
-
 /* The preset's rules; NULL for none. */
 static const char *preset_text(unsigned fw, bool *nft)
 {
@@ -447,7 +429,7 @@ static int firewall(struct host *h, int n, const struct sc_resolved *r, const ch
 			continue;
 		*key = parts[i].key;
 		char *path = parts[i].file ? sc_path(r->file, parts[i].text) : NULL;
-		char *t = path ? read_text(path, err, errlen) : strdup(parts[i].text);
+		char *t = path ? ct_read_file(path, NULL, err, errlen) : strdup(parts[i].text);
 		free(path);
 		if (!t)
 			return -1;
@@ -487,15 +469,12 @@ char *host_owned_rules(const struct sc_resolved *r)
 	if (server.nft)
 		fprintf(m, "%s\n", server.nft);
 	if (server.nft_file) {
-		char *path = sc_path(r->file, server.nft_file);
-		FILE *f = fopen(path, "r");
-		int ch;
-		if (!f)
-			fprintf(stderr, "ctstorm: %s: %s\n", path, strerror(errno));
-		while (f && (ch = getc(f)) != EOF)
-			fputc(ch, m);
-		if (f)
-			fclose(f);
+		char *path = sc_path(r->file, server.nft_file), err[CT_ERRLEN];
+		char *text = ct_read_file(path, NULL, err, sizeof err);
+		if (!text)
+			fprintf(stderr, "ctstorm: %s\n", err);
+		fputs(text ? text : "", m);
+		free(text);
 		free(path);
 	}
 	fclose(m);

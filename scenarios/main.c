@@ -122,9 +122,9 @@ static const struct ct_opt options[] = {
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
 	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
-	  "run, check, probe: server=ssh://... puts the server on that real host, client=ssh://... (again for "
-	  "more) sends the load from those (over the scenario's [hosts]); status, cleanup: of that host. Its "
-	  "ctstorm must be this version (ctstorm deploy)",
+	  "run, check: server=ssh://... puts the server on that real host, client=ssh://... (again for more) "
+	  "sends the load from those (over the scenario's [hosts]; not with probe); status, cleanup: of that "
+	  "host. Its ctstorm must be this version (ctstorm deploy)",
 	  NULL },
 	{ "ssh-config", 0, CT_OPT_STR, OFF(ssh_config), NULL, 0, 0, "FILE",
 	  "ssh's configuration file instead of ~/.ssh/config (ssh -F)", NULL },

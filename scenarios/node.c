@@ -164,29 +164,17 @@ static void get_file(struct agent *a, const struct node_req *r)
 {
 	char path[400], err[CT_ERRLEN];
 	snprintf(path, sizeof path, "%s/%s", a->dir, r->name);
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n = f ? getdelim(&buf, &cap, '\0', f) : -1;
-	if (f && n < 0 && !ferror(f))
-		n = 0; /* empty */
-	if (!f || n < 0) {
-		snprintf(err, sizeof err, "%s: %s", r->name, strerror(f ? EIO : errno));
+	size_t n;
+	char *buf = ct_read_file(path, &n, err, sizeof err);
+	json_t *d = buf && n <= NODE_MAX_DATA ? json_stringn(buf, n) : NULL;
+	if (!buf)
 		reply_error(err);
-	} else if ((size_t)n > NODE_MAX_DATA) {
-		snprintf(err, sizeof err, "%s: larger than 16 MiB", r->name);
+	else if (n > NODE_MAX_DATA || !d) {
+		snprintf(err, sizeof err, "%s: %s", r->name, n > NODE_MAX_DATA ? "larger than 16 MiB" : "not UTF-8 text");
 		reply_error(err);
-	} else {
-		json_t *d = json_stringn(buf ? buf : "", (size_t)n);
-		if (!d) {
-			snprintf(err, sizeof err, "%s: not UTF-8 text", r->name);
-			reply_error(err);
-		} else
-			reply(json_pack("{s:b, s:o}", "ok", 1, "data", d));
-	}
+	} else
+		reply(json_pack("{s:b, s:o}", "ok", 1, "data", d));
 	free(buf);
-	if (f)
-		fclose(f);
 }
 
 static void spawn(struct agent *a, const struct node_req *r)

@@ -859,19 +859,10 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 		char *zone = zone_file(c, V, L, err, sizeof err);
 		if (!zone)
 			return ct_err(v->error, sizeof v->error, "%s", err);
-		FILE *zf = fopen(zone, "r");
-		char *text = NULL;
-		size_t cap = 0;
-		if (!zf || getdelim(&text, &cap, '\0', zf) < 0) {
-			ct_err(v->error, sizeof v->error, "%s: %s", zone, strerror(errno));
-			free(text);
-			free(zone);
-			if (zf)
-				fclose(zf);
-			return -1;
-		}
-		fclose(zf);
+		char *text = ct_read_file(zone, NULL, err, sizeof err);
 		free(zone);
+		if (!text)
+			return ct_err(v->error, sizeof v->error, "%s", err);
 		ok = ask_ok(c, json_pack("{s:s, s:s, s:s}", "op", "put", "name", "zone.txt", "data", text), 10000, err,
 			    sizeof err);
 		free(text);
@@ -1038,9 +1029,8 @@ static bool hosts_open(struct run_session *c, const struct sc_resolved *r0, char
 	if (server && *server) {
 		if (!(c->remote = host_connect(server, "server", c->o, err, errlen)))
 			return false;
-		struct ssh_target t;
-		ssh_target_parse(server, &t, err, errlen);
-		snprintf(c->remote->address, sizeof c->remote->address, "%s", sc_value(r0, "server", "address", t.host));
+		snprintf(c->remote->address, sizeof c->remote->address, "%s",
+			 sc_value(r0, "server", "address", c->remote->h.t.host));
 	}
 	char *urls[SC_MAX_LOAD_HOSTS];
 	unsigned w[SC_MAX_LOAD_HOSTS];
@@ -1069,16 +1059,13 @@ static void host_close(struct run_session *c, struct remote *rm)
 {
 	nc_close(&rm->nc);
 	/* what the agent said (its undo lines) beside the run's own */
-	char dst[1200];
+	char dst[1200], err[CT_ERRLEN];
+	size_t len;
+	char *text = *c->dir ? ct_read_file(rm->agent_log, &len, err, sizeof err) : NULL;
 	snprintf(dst, sizeof dst, "%s/agent-%s.log", c->dir, rm->role);
-	FILE *in = *c->dir ? fopen(rm->agent_log, "r") : NULL, *out = in ? fopen(dst, "w") : NULL;
-	int ch;
-	while (in && out && (ch = getc(in)) != EOF)
-		putc(ch, out);
-	if (out)
-		fclose(out);
-	if (in)
-		fclose(in);
+	if (text && ct_write_atomic(dst, text, len, err, sizeof err) < 0)
+		fprintf(stderr, "ctstorm: %s\n", err);
+	free(text);
 	unlink(rm->agent_log);
 	ssh_close(&rm->h);
 	json_decref(rm->hello);
@@ -1239,18 +1226,10 @@ static int clients_load(struct run_session *c, const struct variant *V, struct l
 	char *queries = NULL;
 	if (V->lg.datafile) {
 		char *path = sc_path(V->r.file, V->lg.datafile);
-		FILE *f = fopen(path, "r");
-		size_t cap = 0;
-		if (!f || getdelim(&queries, &cap, '\0', f) < 0) {
-			ct_err(v->error, sizeof v->error, "%s: %s", path, strerror(errno));
-			free(path);
-			free(queries);
-			if (f)
-				fclose(f);
-			return -1;
-		}
-		fclose(f);
+		queries = ct_read_file(path, NULL, err, sizeof err);
 		free(path);
+		if (!queries)
+			return ct_err(v->error, sizeof v->error, "%s", err);
 	}
 	uint64_t start_ms = ct_wall_ns() / CT_NS_PER_MS + 1500; /* time to start them all */
 	for (size_t i = 0; i < c->nclients; i++) {

@@ -1,5 +1,7 @@
 #include "sshhost.h"
 
+#include "atomicfile.h"
+
 #include "ct_err.h"
 
 #include <ctype.h>
@@ -366,16 +368,7 @@ int ssh_open(struct ssh_host *h, const struct ssh_target *t, const struct ssh_op
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			h->master = 0;
-			char *text = NULL, line[512] = "";
-			FILE *f = fopen(log, "r");
-			if (f) {
-				size_t cap = 0;
-				if (getdelim(&text, &cap, '\0', f) < 0) {
-					free(text);
-					text = NULL;
-				}
-				fclose(f);
-			}
+			char line[512] = "", e[CT_ERRLEN], *text = ct_read_file(log, NULL, e, sizeof e);
 			first_line(text, line, sizeof line);
 			free(text);
 			ssh_close(h);
@@ -459,26 +452,6 @@ int ssh_check_ctstorm(const struct ssh_host *h, char *err, size_t errlen)
 	return ret;
 }
 
-/* A whole file (a binary: NULs and all). */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct stat st;
-	char *buf = NULL;
-	if (fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1))) {
-		*len = fread(buf, 1, (size_t)st.st_size, f);
-		if (*len != (size_t)st.st_size) {
-			free(buf);
-			buf = NULL;
-			errno = EIO;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 const char *const ssh_deploy_names[SSH_DEPLOY_N] = { "ctstorm", "ctstorm-loadgen", "ctstorm-responder",
 						  "ctstorm-sampler" };
 
@@ -492,9 +465,9 @@ int ssh_deploy(const struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], 
 	char cmd[1024], e[512], line[1200];
 	for (size_t i = 0; i < SSH_DEPLOY_N; i++) {
 		size_t len = 0;
-		char *data = read_file(paths[i], &len);
+		char *data = ct_read_file(paths[i], &len, err, errlen);
 		if (!data)
-			return ct_err(err, errlen, "%s: %s", paths[i], strerror(errno ? errno : EIO));
+			return -1;
 		snprintf(cmd, sizeof cmd,
 			 "mkdir -p %s && cat >%s/.%s.tmp && chmod 755 %s/.%s.tmp && mv -f %s/.%s.tmp %s/%s", dir, dir, bins[i],
 			 dir, bins[i], dir, bins[i], dir, bins[i]);
