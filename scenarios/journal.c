@@ -148,11 +148,17 @@ int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what,
 	return persist(j, err, errlen);
 }
 
-int jr_push_nft_table(struct journal *j, const char *family, const char *name, char *err, size_t errlen)
+int jr_push_nft_table(struct journal *j, const char *family, const char *name, bool last, char *err,
+		      size_t errlen)
 {
 	char what[128];
 	snprintf(what, sizeof what, "%s %s", family, name);
 	push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
+	if (last) { /* under everything else: undone after it */
+		struct jr_entry e = j->e[j->n - 1];
+		memmove(j->e + 1, j->e, (j->n - 1) * sizeof *j->e);
+		j->e[0] = e;
+	}
 	return persist(j, err, errlen);
 }
 

@@ -51,8 +51,11 @@ int jr_push_sysctl(struct journal *j, const char *path, const char *old, char *e
 int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen);
 int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what, char *err, size_t errlen);
 /* An nftables table ctstorm owns on a real host ("inet ctstorm"): undone
- * by deleting that table, never anything of the host's own. */
-int jr_push_nft_table(struct journal *j, const char *family, const char *name, char *err, size_t errlen);
+ * by deleting that table, never anything of the host's own. With last, the
+ * entry goes under every other one, to be undone after all of them (the
+ * control connection's exemption: jr_undo_to(j, 1) keeps it). */
+int jr_push_nft_table(struct journal *j, const char *family, const char *name, bool last, char *err,
+		      size_t errlen);
 
 /* The host-wide sysctls (nf_conntrack_max, nf_conntrack_buckets): written,
  * and restored, in the initial network namespace, whichever namespace the

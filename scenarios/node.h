@@ -36,9 +36,11 @@
  * never to what the host's table already holds; nf_conntrack_max and
  * nf_conntrack_buckets, global to the host, are written in its initial
  * network namespace whichever namespace the agent runs in. The host's own
- * rules are never touched: ctstorm's live in its own table, which also
- * exempts the control connection (the ssh flow the agent runs over, from
- * SSH_CONNECTION) from conntrack, so a full table cannot cut it. */
+ * rules are never touched: ctstorm's live in its own table (inet ctstorm,
+ * a variant's); from the first such table to the agent's end another
+ * (inet ctstorm_control) exempts the control connection (the ssh flow the
+ * agent runs over, from SSH_CONNECTION) from conntrack, so a full table
+ * cannot cut it. */
 #ifndef SC_NODE_H
 #define SC_NODE_H
 

@@ -17,7 +17,7 @@
 BUILD=$(cd "$1" && pwd)
 . "$(dirname "$0")/lib.sh"
 trap ct_cleanup EXIT
-ct_require ssh sshd ssh-keygen python3
+ct_require ssh sshd ssh-keygen python3 conntrack
 CTSTORM=$BUILD/scenarios/ctstorm
 T=$CT_TMP
 ct_pair ssh
@@ -140,8 +140,22 @@ ct_check "cleanup --host: the dead agent's folder removed" bash -c "! ls -d '$T/
 
 agent bye
 say '{"op":"sysctl-set","key":"nf_conntrack_udp_timeout","value":11}'
+# a variant's stateful rules, then its restore: the kernel releases the
+# deleted table's conntrack hooks a moment later, and the restore's reply
+# goes out in that moment; the control flow must not be tracked then either
+has_table() { ip netns exec "$HOSTNS" nft list table inet "$1" >/dev/null 2>&1; }
+control_entries() { ip netns exec "$HOSTNS" conntrack -L -p tcp 2>/dev/null | grep -E "$HOST" | grep -cE '(s|d)port=22 '; }
+say '{"op":"firewall","nft":"\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state established,related accept\n\t}\n"}'
+ct_check "firewall: the variant's table and the control connection's exemption" \
+	bash -c "[ '$(field ok)' = True ] && $(declare -f has_table); HOSTNS=$HOSTNS; has_table ctstorm && has_table ctstorm_control"
+say '{"op":"restore"}'
+sleep 0.5
+ct_check "restore: the variant's table gone, the exemption kept (one change outstanding)" \
+	bash -c "[ '$(field ok)' = True ] && $(declare -f has_table); HOSTNS=$HOSTNS; ! has_table ctstorm && has_table ctstorm_control && [ '$(outstanding)' = 1 ]"
+ct_check "restore: the control connection has no conntrack entry" test "$(control_entries)" = 0
 say '{"op":"bye"}'
 ct_check "bye: restored, the agent ends" bash -c "[ '$(field ok)' = True ] && [ \"\$(ip netns exec $HOSTNS cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout)\" = '$UDP_BEFORE' ]"
+ct_check "bye: the exemption's table gone too" bash -c "! ip netns exec $HOSTNS nft list table inet ctstorm_control >/dev/null 2>&1"
 wait "$APID" 2>/dev/null
 ct_check "bye: the ssh session ended with exit 0" test $? -eq 0
 
