@@ -2,10 +2,13 @@
 
 #include "ct_err.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +118,44 @@ char *ct_read_file(const char *path, size_t *len, char *err, size_t errlen)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+int ct_remove_flat_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
+void ct_remove_dead_dirs(const char *parent, const char *prefix, bool suffix_ok,
+			 void (*removed)(long pid, void *arg), void *arg)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, plen) != 0 || !isdigit((unsigned char)e->d_name[plen]))
+			continue;
+		char *end;
+		long pid = strtol(e->d_name + plen, &end, 10);
+		if (pid <= 1 || (*end && !(suffix_ok && *end == '.')) || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", parent, e->d_name);
+		if (ct_remove_flat_dir(dir) == 0 && removed)
+			removed(pid, arg);
+	}
+	closedir(d);
 }

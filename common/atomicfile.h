@@ -5,6 +5,7 @@
 #define CT_ATOMICFILE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Writes data to path atomically (same directory temp file + rename). */
@@ -19,5 +20,16 @@ char *ct_read_file(const char *path, size_t *len, char *err, size_t errlen);
 
 /* Whether the directory that will hold path is writable by this process. */
 int ct_dir_writable(const char *path, char *err, size_t errlen);
+
+/* Empties a folder of plain files (no subfolders) and removes it: 0, or -1
+ * (errno) when the folder remains. */
+int ct_remove_flat_dir(const char *dir);
+
+/* The folders in parent named PREFIX + PID (+ '.' and anything, where
+ * suffix_ok) whose process is gone: emptied and removed (ct_remove_flat_dir),
+ * each reported to removed (may be NULL). What a SIGKILLed process of ours
+ * left, removed by the next one. */
+void ct_remove_dead_dirs(const char *parent, const char *prefix, bool suffix_ok,
+			 void (*removed)(long pid, void *arg), void *arg);
 
 #endif

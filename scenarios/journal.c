@@ -486,33 +486,16 @@ static void mark_interrupted(struct journal *j)
 	json_decref(m);
 }
 
+static void said_removed(long pid, void *arg)
+{
+	say(arg, "removed the folder of agent %ld", pid);
+}
+
 /* The folders of agents (ctstorm node) that died without removing them:
  * node-PID whose PID is gone. Under the lock, no live agent's is touched. */
 static void remove_dead_agent_folders(struct journal *j)
 {
-	DIR *d = opendir(j->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char *end;
-		long pid = strncmp(e->d_name, "node-", 5) == 0 ? strtol(e->d_name + 5, &end, 10) : 0;
-		if (pid <= 1 || *end || kill((pid_t)pid, 0) == 0)
-			continue;
-		char dir[600], path[900];
-		snprintf(dir, sizeof dir, "%s/%s", j->dir, e->d_name);
-		DIR *f = opendir(dir);
-		struct dirent *x;
-		while (f && (x = readdir(f)))
-			if (strcmp(x->d_name, ".") != 0 && strcmp(x->d_name, "..") != 0) {
-				snprintf(path, sizeof path, "%s/%s", dir, x->d_name);
-				unlink(path);
-			}
-		if (f)
-			closedir(f);
-		if (rmdir(dir) == 0)
-			say(j, "removed the folder of agent %ld", pid);
-	}
-	if (d)
-		closedir(d);
+	ct_remove_dead_dirs(j->dir, "node-", false, said_removed, j);
 }
 
 static int repair(struct journal *j, char *err, size_t errlen)

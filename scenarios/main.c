@@ -47,6 +47,7 @@ struct cli {
 	const char *ssh_config;
 	struct ct_strlist ssh_option;
 	const char *remote_dir;
+	const char *control;
 };
 
 static int parse_remote_dir(const char *text, void *field, char *err, size_t errlen)
@@ -134,6 +135,10 @@ static const struct ct_opt options[] = {
 	  "where deploy puts ctstorm on a host, and where a host's ctstorm is looked for before its PATH "
 	  "(default " SSH_DEFAULT_REMOTE_DIR ")",
 	  parse_remote_dir },
+	{ "control", 0, CT_OPT_STR, OFF(control), NULL, 0, 0, "'CLIENT PORT SERVER PORT'",
+	  "node: the control connection, as ssh's SSH_CONNECTION gives it (which sudo does not pass on); "
+	  "default SSH_CONNECTION",
+	  NULL },
 	CT_OPT_END,
 };
 
@@ -357,8 +362,7 @@ static int do_status(const struct call *c)
 
 static int do_node(const struct call *c)
 {
-	(void)c;
-	return node_agent();
+	return node_agent(c->cl->control);
 }
 
 static int do_deploy(const struct call *c)

@@ -442,25 +442,24 @@ static bool serve(struct agent *a, const char *line, size_t len)
 	return more;
 }
 
-/* The agent's folder, emptied and removed at its end. */
-static void remove_dir(const char *dir)
+
+/* "CLIENT PORT SERVER PORT", as sshd sets SSH_CONNECTION: false (and no
+ * control connection) unless two addresses of one family and two ports. */
+static bool control_parse(struct agent *a, const char *text)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char p[600];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
+	int end = 0;
+	unsigned char buf[16];
+	bool ok = sscanf(text, "%63s %u %63s %u %n", a->ssh_client, &a->ssh_client_port, a->ssh_server,
+			 &a->ssh_server_port, &end) == 4 &&
+		  text[end] == '\0' && a->ssh_client_port - 1 < 65535 && a->ssh_server_port - 1 < 65535;
+	int family = ok && strchr(a->ssh_client, ':') ? AF_INET6 : AF_INET;
+	ok = ok && inet_pton(family, a->ssh_client, buf) == 1 && inet_pton(family, a->ssh_server, buf) == 1;
+	if (!ok)
+		a->ssh_client[0] = '\0';
+	return ok;
 }
 
-int node_agent(void)
+int node_agent(const char *control)
 {
 	char err[CT_ERRLEN];
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: a read returns EINTR */
@@ -475,14 +474,21 @@ int node_agent(void)
 		reply_error("ctstorm node needs root on this host (log in as root, or use sudo -n)");
 		return 2;
 	}
+	const char *env = getenv("SSH_CONNECTION");
+	if (control && *control) {
+		if (!control_parse(&ag, control)) {
+			snprintf(err, sizeof err, "--control '%.200s': not 'CLIENT PORT SERVER PORT' (SSH_CONNECTION's form)",
+				 control);
+			reply_error(err);
+			return 2;
+		}
+	} else if (env && !control_parse(&ag, env))
+		ag.ssh_client[0] = '\0';
 	if (jr_open(jp, false, NULL, err, sizeof err) < 0) {
 		reply_error(err);
 		return 2;
 	}
 	jp->log = stderr;
-	const char *sc = getenv("SSH_CONNECTION");
-	if (sc && sscanf(sc, "%63s %u %63s %u", ag.ssh_client, &ag.ssh_client_port, ag.ssh_server, &ag.ssh_server_port) != 4)
-		ag.ssh_client[0] = '\0';
 	ag.init_ns = jr_initial_netns();
 	snprintf(ag.dir, sizeof ag.dir, "%s/node-%d", jp->dir, (int)getpid());
 	if (mkdir(ag.dir, 0700) < 0 || chdir(ag.dir) < 0) {
@@ -521,7 +527,7 @@ int node_agent(void)
 	}
 	free(buf);
 	size_t failed = jr_close(jp);
-	remove_dir(ag.dir);
+	ct_remove_flat_dir(ag.dir); /* the agent's folder, at its end */
 	if (stop_signal)
 		return 128 + stop_signal;
 	return failed ? 1 : 0;

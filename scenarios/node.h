@@ -102,6 +102,6 @@ bool node_file_name_ok(const char *name);
 
 /* The agent: serves stdin/stdout until "bye", end of input or a signal.
  * Returns the exit status. */
-int node_agent(void);
+int node_agent(const char *control);
 
 #endif

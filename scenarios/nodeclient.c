@@ -18,9 +18,11 @@ int nc_open(struct node_client *c, const struct ssh_host *h, int errfd, json_t *
 	memset(c, 0, sizeof *c);
 	c->h = h;
 	c->to = c->from = -1;
-	char cmd[600];
-	if (ssh_ctstorm_cmd(h, "node", cmd, sizeof cmd) < 0)
+	char cmd[700];
+	if (ssh_ctstorm_cmd(h, "node", cmd, sizeof cmd - 40) < 0)
 		return ct_err(err, errlen, "%s: the remote folder is not a plain path", h->t.url);
+	/* named on the command line: sudo drops it from the environment */
+	strcat(cmd, " --control \"$SSH_CONNECTION\"");
 	const char *argv[72];
 	ssh_argv(h, cmd, argv, 72);
 	int in[2], out[2];

@@ -327,7 +327,10 @@ int ssh_open(struct ssh_host *h, const struct ssh_target *t, const struct ssh_op
 	memset(h, 0, sizeof *h);
 	h->t = *t;
 	h->o = o;
-	snprintf(h->ctl_dir, sizeof h->ctl_dir, "/tmp/ctstorm-ssh.XXXXXX");
+	/* a folder named for us, so the next ctstorm removes it if we are
+	 * killed (SIGKILL) before ssh_close */
+	ct_remove_dead_dirs("/tmp", "ctstorm-ssh.", true, NULL, NULL);
+	snprintf(h->ctl_dir, sizeof h->ctl_dir, "/tmp/ctstorm-ssh.%d.XXXXXX", (int)getpid());
 	if (!mkdtemp(h->ctl_dir))
 		return ct_err(err, errlen, "%s: a folder for the control socket: %s", t->url, strerror(errno));
 	snprintf(h->ctl, sizeof h->ctl, "%s/ctl", h->ctl_dir);
@@ -404,11 +407,7 @@ void ssh_close(struct ssh_host *h)
 		}
 	}
 	if (*h->ctl_dir) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/master.log", h->ctl_dir);
-		unlink(p);
-		unlink(h->ctl);
-		rmdir(h->ctl_dir);
+		ct_remove_flat_dir(h->ctl_dir);
 		h->ctl_dir[0] = '\0';
 	}
 }
@@ -423,23 +422,41 @@ int ssh_ctstorm_cmd(const struct ssh_host *h, const char *args, char *buf, size_
 	for (const char *a = args; *a; a++)
 		if (!isalnum((unsigned char)*a) && !strchr(" /._-:=,+@%", *a))
 			return -1;
-	int n = snprintf(buf, len, "PATH=%s:$PATH exec ctstorm %s", dir, args);
+	/* sudo resets PATH (secure_path): it gets the full path, the one a
+	 * sudoers rule names */
+	int n = h->sudo ? snprintf(buf, len, "PATH=%s:$PATH; c=$(command -v ctstorm) || exit 127; exec sudo -n -- \"$c\" %s",
+				   dir, args)
+			: snprintf(buf, len, "PATH=%s:$PATH exec ctstorm %s", dir, args);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int ssh_check_ctstorm(const struct ssh_host *h, char *err, size_t errlen)
+int ssh_check_ctstorm(struct ssh_host *h, char *err, size_t errlen)
 {
 	char cmd[512], e[512];
+	char *out = NULL;
+	int rc = ssh_run(h, "id -u", NULL, 0, &out, e, sizeof e);
+	if (rc != 0 || !out || !isdigit((unsigned char)out[0])) {
+		free(out);
+		return ct_err(err, errlen, "%s: `id -u` failed there: %s", h->t.url, *e ? e : "no answer");
+	}
+	h->sudo = strtoul(out, NULL, 10) != 0;
+	free(out);
+	out = NULL;
 	if (ssh_ctstorm_cmd(h, "--version", cmd, sizeof cmd) < 0)
 		return ct_err(err, errlen, "%s: the remote folder is not a plain path", h->t.url);
-	char *out = NULL;
-	int rc = ssh_run(h, cmd, NULL, 0, &out, e, sizeof e);
+	rc = ssh_run(h, cmd, NULL, 0, &out, e, sizeof e);
 	int ret = 0;
 	char want[64];
 	snprintf(want, sizeof want, "ctstorm %s", CT_VERSION);
 	if (rc == 127 || (rc != 0 && strstr(e, "not found")))
 		ret = ct_err(err, errlen, "%s: no ctstorm on the host (`ctstorm deploy %s` copies this build's)", h->t.url,
 			     h->t.url);
+	else if (rc != 0 && h->sudo && strncmp(e, "sudo:", 5) == 0)
+		ret = ct_err(err, errlen,
+			     "%s: the login is not root, and `sudo -n ctstorm` was refused there (%s); ctstorm needs root "
+			     "on the host: log in as root, or let this user run ctstorm with sudo without a password "
+			     "(NOPASSWD, keeping CTSTORM_STATE_DIR if set)",
+			     h->t.url, e);
 	else if (rc != 0)
 		ret = ct_err(err, errlen, "%s: ctstorm --version failed there (exit %d): %s", h->t.url, rc, e);
 	else {
@@ -455,7 +472,7 @@ int ssh_check_ctstorm(const struct ssh_host *h, char *err, size_t errlen)
 const char *const ssh_deploy_names[SSH_DEPLOY_N] = { "ctstorm", "ctstorm-loadgen", "ctstorm-responder",
 						  "ctstorm-sampler" };
 
-int ssh_deploy(const struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
+int ssh_deploy(struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
 	       char *err, size_t errlen)
 {
 	const char *const *bins = ssh_deploy_names;

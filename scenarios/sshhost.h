@@ -42,6 +42,7 @@ struct ssh_host {
 	char ctl_dir[64];            /* our ControlPath's folder */
 	char ctl[128];               /* the ControlPath */
 	pid_t master;                /* the ControlMaster's ssh, or 0 */
+	bool sudo;                   /* the login is not root: ctstorm runs under sudo -n (ssh_check_ctstorm) */
 };
 
 /* Opens the control connection (ssh -M, kept until ssh_close). Fails,
@@ -64,13 +65,16 @@ int ssh_run(const struct ssh_host *h, const char *cmd, const char *input, size_t
 	    size_t errlen);
 
 /* The remote shell command that runs "ctstorm ARGS" there: the deploy
- * folder first on PATH. args must be shell-safe words (checked). */
+ * folder first on PATH; where the login is not root, the ctstorm found
+ * that way run by its full path under `sudo -n` (which never prompts).
+ * args must be shell-safe words (checked). */
 int ssh_ctstorm_cmd(const struct ssh_host *h, const char *args, char *buf, size_t len);
 
-/* The ctstorm on the host, checked: present, and this very version. A
- * missing or other ctstorm is an error naming the host and what to do
- * (ctstorm deploy). */
-int ssh_check_ctstorm(const struct ssh_host *h, char *err, size_t errlen);
+/* The ctstorm on the host, checked: present, and this very version, run as
+ * root (directly, or, for a login that is not root, through sudo -n, which
+ * sets h->sudo). A missing or other ctstorm, or a sudo that refuses, is an
+ * error naming the host and what to do. */
+int ssh_check_ctstorm(struct ssh_host *h, char *err, size_t errlen);
 
 /* `ctstorm deploy`: this build's four binaries (paths, in the order of
  * ssh_deploy_names) to the host's remote_dir,
@@ -79,7 +83,7 @@ int ssh_check_ctstorm(const struct ssh_host *h, char *err, size_t errlen);
  * version. progress (may be NULL) gets a line per step. */
 #define SSH_DEPLOY_N 4
 extern const char *const ssh_deploy_names[SSH_DEPLOY_N]; /* ctstorm, ctstorm-loadgen, -responder, -sampler */
-int ssh_deploy(const struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
+int ssh_deploy(struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
 	       char *err, size_t errlen);
 
 /* A word safe in a remote shell command without quoting. */

@@ -30,8 +30,9 @@ PACKAGES=(
 	iproute2 iptables nftables conntrack
 	# real DNS clients the tests compare with
 	dnsutils knot-dnsutils dnsperf dnsdiag
-	# real hosts over ssh: the tests run an sshd per namespace acting as a host
-	openssh-client openssh-server
+	# real hosts over ssh: the tests run an sshd per namespace acting as a host,
+	# and log in as a user who is not root (sudo -n)
+	openssh-client openssh-server sudo passwd
 	# peers for the benchmarks, plots for reports, a browser to render them in the tests
 	nsd knot gnuplot-nox fonts-dejavu-core chromium
 )

@@ -10,6 +10,8 @@ CT_PASSED=0
 CT_FAILED=0
 CT_PIDS=()
 CT_NETNS=()
+CT_USERS=() # login users made for a test (ct_ssh_user), removed at the end
+CT_FILES=() # files outside CT_TMP made for a test, removed at the end
 CT_TMP=$(mktemp -d /tmp/ctstorm-test.XXXXXX)
 
 ct_skip() {
@@ -35,7 +37,7 @@ ct_check() {
 }
 
 ct_cleanup() {
-	local pid ns
+	local pid ns u f
 	ct_restore_max
 	[ -n "${CT_MADE_RUN_SSHD:-}" ] && rmdir /run/sshd 2>/dev/null
 	for pid in "${CT_PIDS[@]}"; do
@@ -48,6 +50,12 @@ ct_cleanup() {
 	done
 	for ns in "${CT_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+	done
+	for u in "${CT_USERS[@]}"; do
+		userdel -f "$u" 2>/dev/null
+	done
+	for f in "${CT_FILES[@]}"; do
+		rm -f "$f"
 	done
 	rm -rf "$CT_TMP"
 }
@@ -170,6 +178,15 @@ ct_ssh_host() {
 	printf 'Port %s\nListenAddress %s\nHostKey %s/host_key\nAuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\nLogLevel ERROR\nSetEnv CTSTORM_STATE_DIR=%s PATH=%s\n' \
 		"$port" "$addr" "$d" "$d" "$state" "$path" >"$d/sshd-$ns-$port.conf"
 	ct_start "$ns" "$d/sshd-$ns-$port.log" "$(command -v sshd)" -D -e -f "$d/sshd-$ns-$port.conf"
+}
+
+# ct_ssh_user NAME: a login user for the ssh hosts (no home, no password,
+# the tests' key), removed at the end; a sudoers rule for it is the test's.
+ct_ssh_user() {
+	useradd -M -d / -s /bin/sh "$1" || return 1
+	CT_USERS+=("$1")
+	usermod -p '*' "$1" # '*', not useradd's '!': sshd refuses a locked account
+	chmod o+x "$CT_TMP" "$CT_TMP/ssh" # sshd reads the keys as the user
 }
 
 # ct_ssh_wait NS ADDR: until ssh from NS to ADDR answers (5 s at most).

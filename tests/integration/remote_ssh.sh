@@ -230,6 +230,8 @@ ct_check "killed: the variant was under way (ctstorm's table on the host)" in_ta
 sleep 1
 kill -KILL "$KPID"
 wait "$KPID" 2>/dev/null
+KILLED=$KPID
+ct_check "controller SIGKILLed: its ssh folder left (until the next ctstorm)" bash -c "ls -d /tmp/ctstorm-ssh.$KILLED.* >/dev/null 2>&1"
 ct_check "controller SIGKILLed: the host restored itself" wait_for host_clean
 ct_check "controller SIGKILLed: nothing outstanding on the host" test "$(outstanding)" = 0
 "$CTSTORM" cleanup >/dev/null 2>&1 # the controller's own journal (its loadgen)
@@ -243,6 +245,7 @@ wait_for in_table
 sleep 1
 agent_ssh=$(for p in $(ps -o pid= --ppid "$KPID"); do grep -qa 'ctstorm node' "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done)
 ct_check "cut: the controller's ssh to the agent found" test -n "$agent_ssh"
+ct_check "the next ctstorms removed the SIGKILLed controller's ssh folder" bash -c "! ls -d /tmp/ctstorm-ssh.$KILLED.* >/dev/null 2>&1"
 kill -KILL $agent_ssh
 wait "$KPID"
 rc=$?
@@ -253,5 +256,39 @@ ct_check "cut: the variant reports the broken control connection ($(grep -o '"er
 ct_check "cut: the next variant not run, and why" grep -q 'not run: the control connection' "$CUT_DIR/notrack/verdict.json"
 ct_check "cut: the host restored itself" wait_for host_clean
 ct_check "cut: nothing outstanding on the host" test "$(outstanding)" = 0
+
+# --- a login that is not root: the host's ctstorm runs under sudo -n ---
+SU=ctst$$
+if ! command -v sudo >/dev/null || ! command -v useradd >/dev/null; then
+	echo "skip - a login that is not root: needs sudo and useradd (scripts/install-deps.sh installs them)"
+elif ! ct_ssh_user "$SU"; then
+	ct_fail "a login that is not root: useradd $SU"
+elif ! sudo -u "$SU" test -x "$CTSTORM"; then
+	echo "skip - a login that is not root: $CTSTORM is out of another user's reach"
+else
+	ctl status --host "ssh://$SU@$HOST" >/dev/null 2>"$T/nosudo.err"
+	ct_check "not root, no sudo rule: exit 2" test $? -eq 2
+	ct_check "not root, no sudo rule: named, with what to do ($(head -1 "$T/nosudo.err"))" \
+		grep -q "ssh://$SU@$HOST: the login is not root, and \`sudo -n ctstorm\` was refused there" "$T/nosudo.err"
+	SUDOERS=/etc/sudoers.d/ctstorm-test-$$
+	CT_FILES+=("$SUDOERS")
+	printf 'Defaults:%s env_keep += "CTSTORM_STATE_DIR"\n%s ALL=(root) NOPASSWD: %s\n' "$SU" "$SU" "$CTSTORM" >"$SUDOERS"
+	chmod 440 "$SUDOERS"
+	ct_check "the test's sudoers rule is valid" visudo -cqf "$SUDOERS"
+	ctl status --host "ssh://$SU@$HOST" >"$T/sudo-status.out" 2>&1
+	ct_check "not root, sudo -n allowed for ctstorm: status --host works" test $? -eq 0
+	ctl run seed-000 --quick --variant baseline --variant notrack-nft --host "server=ssh://$SU@$HOST" \
+		--set server.allow-lower=yes --out "$T/sudo" >"$T/sudo.log" 2>&1
+	rc=$?
+	[ $rc -ne 0 ] && tail -15 "$T/sudo.log"
+	SUDO_DIR=$(results_dir "$T/sudo.log")
+	SUDO_V=$(verdicts "$SUDO_DIR" 2>/dev/null)
+	ct_check "not root: seed-000's baseline and notrack-nft, the lab's verdicts (exit $rc: $SUDO_V)" \
+		test "$SUDO_V" = "baseline=pass notrack-nft=pass"
+	ct_check "not root: the agent knew its control connection under sudo (its exemption)" \
+		grep -q "table inet ctstorm_control" "$SUDO_DIR/baseline/ruleset.txt"
+	ct_check "not root: after the run, the host as before" wait_for host_clean
+	ct_check "not root: nothing outstanding on the host" test "$(outstanding)" = 0
+fi
 unset CTSTORM_STATE_DIR
 ct_summary
