@@ -92,6 +92,10 @@ const struct ct_opt lg_cli_options[] = {
 	{ "tries", 0, CT_OPT_UINT, OFF(tries), "2", 1, 10, "N", "--resolver cares: attempts per lookup", NULL },
 	{ "json", 'j', CT_OPT_STR, OFF(json), NULL, 0, 0, "FILE",
 	  "one JSON line per interval, then the summary (schema in loadgen/README.md)", NULL },
+	{ "interval-histograms", 0, CT_OPT_FLAG, OFF(interval_histograms), NULL, 0, 0, NULL,
+	  "--json: each interval line carries its full latency histograms too, so the intervals of load hosts "
+	  "that ran together merge exactly (ctstorm run does it)",
+	  NULL },
 	{ "summary", 0, CT_OPT_STR, OFF(summary), NULL, 0, 0, "FILE",
 	  "the summary with the full latency histograms, as one JSON document (atomically)", NULL },
 	{ "max-queries", 'n', CT_OPT_UINT, OFF(max_queries), "0", 0, UINT64_MAX, "N",

@@ -46,6 +46,7 @@ struct lg_cli {
 	unsigned resolver;         /* enum lg_resolver */
 	uint64_t tries;
 	const char *json, *summary;
+	bool interval_histograms;  /* --json lines carry their histograms */
 	uint64_t max_queries;
 	uint64_t max_lag;
 	uint64_t pace_slack;

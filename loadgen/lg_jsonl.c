@@ -6,13 +6,17 @@
 #include <math.h>
 #include <string.h>
 
-void lg_write_interval(FILE *out, const struct lg_interval *iv)
+void lg_write_interval(FILE *out, const struct lg_interval *iv, bool with_histogram)
 {
 	json_t *j = json_pack("{s:s, s:f, s:f, s:o, s:f, s:f, s:{s:o, s:o}}", "type", "interval", "t_s", iv->t_s,
 			      "len_s", iv->len_s, "counts", lg_counts_json(&iv->t), "qps",
 			      iv->len_s > 0 ? (double)iv->t.c[LG_ANSWERED] / iv->len_s : 0.0, "new_flows_per_s",
 			      iv->len_s > 0 ? (double)iv->t.c[LG_NEW_FLOWS] / iv->len_s : 0.0, "latency_us",
 			      "intended", lg_latency_json(&iv->lat_intended), "actual", lg_latency_json(&iv->lat_actual));
+	if (with_histogram)
+		json_object_set_new(j, "histogram_us",
+				    json_pack("{s:o, s:o}", "intended", lg_histogram_json(&iv->lat_intended), "actual",
+					      lg_histogram_json(&iv->lat_actual)));
 	json_dumpf(j, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	fputc('\n', out);
 	fflush(out);

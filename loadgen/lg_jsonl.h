@@ -12,7 +12,9 @@
 
 struct lg_interval;
 
-void lg_write_interval(FILE *out, const struct lg_interval *iv);
+/* with_histogram adds "histogram_us": {"intended", "actual"}, every
+ * non-empty bucket (as the summary's): what lg_jsonl_merge merges. */
+void lg_write_interval(FILE *out, const struct lg_interval *iv, bool with_histogram);
 
 /* An interval as read back: counts, and the actual latency's percentiles
  * in milliseconds (NAN where the interval had no answer). */

@@ -124,7 +124,7 @@ static void collect_intervals(struct app *a, bool final)
 	while (lg_engine_interval(a->engine, a->next_interval, &iv)) {
 		a->next_interval++;
 		if (a->json && (iv.t.c[LG_SENT] || !final))
-			lg_write_interval(a->json, &iv);
+			lg_write_interval(a->json, &iv, a->cfg.interval_histograms);
 	}
 }
 

@@ -145,6 +145,10 @@ long lg_jsonl_merge(FILE *const *in, size_t n, json_t *summary, FILE *out, char 
 	long k;
 	for (k = 0;; k++) {
 		struct lg_totals sum = { 0 };
+		struct ct_hist h[2]; /* intended, actual */
+		ct_hist_init(&h[0]);
+		ct_hist_init(&h[1]);
+		bool hists = true; /* every host's line carries its histograms */
 		double t_s = 0, len_s = 0;
 		size_t got = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -162,6 +166,11 @@ long lg_jsonl_merge(FILE *const *in, size_t n, json_t *summary, FILE *out, char 
 					}
 					for (int c = 0; c < LG__COUNT; c++)
 						sum.c[c] += t.c[c];
+					json_t *hb = json_object_get(j, "histogram_us"), *lat = json_object_get(j, "latency_us");
+					for (int x = 0; x < 2 && hists; x++) {
+						const char *kind = x ? "actual" : "intended";
+						hists = hb && hist_read(json_object_get(hb, kind), json_object_get(lat, kind), &h[x]);
+					}
 					double ts = json_number_value(json_object_get(j, "t_s")),
 					       ls = json_number_value(json_object_get(j, "len_s"));
 					t_s = ts > t_s ? ts : t_s;
@@ -175,10 +184,12 @@ long lg_jsonl_merge(FILE *const *in, size_t n, json_t *summary, FILE *out, char 
 		}
 		if (!got)
 			break;
-		json_t *o = json_pack("{s:s, s:f, s:f, s:o, s:f, s:f, s:{s:n, s:n}}", "type", "interval", "t_s", t_s, "len_s",
+		json_t *o = json_pack("{s:s, s:f, s:f, s:o, s:f, s:f, s:{s:o, s:o}}", "type", "interval", "t_s", t_s, "len_s",
 				      len_s, "counts", lg_counts_json(&sum), "qps",
 				      len_s > 0 ? (double)sum.c[LG_ANSWERED] / len_s : 0.0, "new_flows_per_s",
-				      len_s > 0 ? (double)sum.c[LG_NEW_FLOWS] / len_s : 0.0, "latency_us", "intended", "actual");
+				      len_s > 0 ? (double)sum.c[LG_NEW_FLOWS] / len_s : 0.0, "latency_us", "intended",
+				      hists ? lg_latency_json(&h[0]) : json_null(), "actual",
+				      hists ? lg_latency_json(&h[1]) : json_null());
 		json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		fputc('\n', out);
 		json_decref(o);

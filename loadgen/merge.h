@@ -15,9 +15,10 @@
 json_t *lg_summary_merge(json_t *const *parts, size_t n, char *err, size_t errlen);
 
 /* The interval lines of n hosts that started together, by interval: the
- * counts summed, the latency left out (an interval line holds percentiles,
- * not a histogram: they cannot be merged), the summary line last. Returns
- * the number of intervals written, or -1 with err. */
+ * counts summed, the latency from the histograms merged where every line
+ * carries them (ctstorm-loadgen --interval-histograms), else left out
+ * (percentiles cannot be merged); the summary line last. Returns the
+ * number of intervals written, or -1 with err. */
 long lg_jsonl_merge(FILE *const *in, size_t n, json_t *summary, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -228,7 +228,8 @@ int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOA
 	return n;
 }
 
-static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log", "quiet", NULL };
+static const char *const lg_reserved[] = { "server", "port", "json", "summary", "canary", "canary-log",
+					   "interval-histograms", "quiet", "start-at", NULL };
 static const char *const sampler_reserved[] = { "netns",    "csv",   "json",      "summary", "kmsg-log",
 						"duration", "quiet", "prom-file", "listen",  NULL };
 const char *const sc_responder_reserved[] = { "listen", "user", "stats-json", "quiet", "zone", NULL };

@@ -1098,6 +1098,7 @@ static void client_args(struct run_session *c, const struct variant *V, const st
 	av_add(a, "--server=%s", c->remote->address);
 	av_add(a, "--port=53");
 	av_add(a, "--json=loadgen.jsonl");
+	av_add(a, "--interval-histograms"); /* the merged intervals' latency */
 	av_add(a, "--summary=loadgen.json");
 	av_add(a, "--quiet");
 	av_add(a, "--start-at=%" PRIu64, (uint64_t)((int64_t)start_ms + rm->offset_ns / (int64_t)CT_NS_PER_MS));

@@ -96,6 +96,31 @@ for v in ("baseline", "notrack"):
     print(v, m["sent"], m["answered"], [h["sent"] + h["late"] for h in hosts], m["latency_us"]["actual"] and m["latency_us"]["actual"]["p99"], p99 if union else None, ok)
 sys.exit(0 if ok else 1)
 PY
+ct_check "merged intervals: counts summed per interval, each one's latency from the union of the hosts' histograms" \
+	python3 - "$DIR" <<'PY'
+import json, sys
+d = sys.argv[1]
+def intervals(path):
+    return [j for j in map(json.loads, open(path)) if j["type"] == "interval"]
+ok, latencies = True, 0
+for v in ("baseline", "notrack"):
+    merged = intervals(f"{d}/{v}/loadgen.jsonl")
+    hosts = [intervals(f"{d}/{v}/client-{i}/loadgen.jsonl") for i in (1, 2)]
+    ok &= len(merged) == max(map(len, hosts))
+    for k, m in enumerate(merged):
+        parts = [h[k] for h in hosts if k < len(h)]
+        ok &= all("histogram_us" in p for p in parts)
+        for c in ("sent", "answered", "timeouts"):
+            ok &= m["counts"][c] == sum(p["counts"][c] for p in parts)
+        lat = m["latency_us"]["actual"]
+        union = sum(n for p in parts for _, n in p["histogram_us"]["actual"])
+        ok &= (lat is None) if union == 0 else lat["count"] == union == m["counts"]["answered"]
+        if lat:
+            latencies += 1
+            ok &= lat["min"] == min(p["latency_us"]["actual"]["min"] for p in parts if p["latency_us"]["actual"])
+    print(v, len(merged), "intervals", ok)
+sys.exit(0 if ok and latencies else 1)
+PY
 ct_check "the canary on the first load host only" \
 	bash -c "test -s '$DIR/notrack/client-1/canary.jsonl' && test ! -e '$DIR/notrack/client-2/canary.jsonl' && test -s '$DIR/notrack/canary.jsonl'"
 ct_check "the manifest: both load hosts, their weights and clock offsets" python3 -c '
