@@ -934,11 +934,17 @@ static void run_line(FILE *o, const struct run *r, bool html)
 	fprintf(o, ": kernel %s on %s, ctstorm %s, started %s, ",
 		json_string_value(json_object_get(json_object_get(m, "kernel"), "release")), host ? host : "(host not recorded)",
 		ver ? ver : "?", json_string_value(json_object_get(m, "started")));
-	json_t *server = json_object_get(json_object_get(m, "hosts"), "server");
-	if (server)
-		fprintf(o, "server on %s (%s, kernel %s), ", json_string_value(json_object_get(server, "url")),
-			json_string_value(json_object_get(server, "hostname")),
-			json_string_value(json_object_get(server, "kernel")));
+	json_t *hosts = json_object_get(m, "hosts");
+	static const char *const roles[] = { "router", "server" };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *h = json_object_get(hosts, roles[i]);
+		if (h)
+			fprintf(o, "%s on %s (%s, kernel %s), ", roles[i], json_string_value(json_object_get(h, "url")),
+				json_string_value(json_object_get(h, "hostname")), json_string_value(json_object_get(h, "kernel")));
+	}
+	const char *own = json_string_value(json_object_get(hosts, "server_address"));
+	if (own)
+		fprintf(o, "server at %s (the DNS server running there), ", own);
 	size_t k;
 	json_t *x;
 	json_array_foreach(json_object_get(json_object_get(m, "hosts"), "clients"), k, x)

@@ -4,8 +4,10 @@
  * keys; the runner's own tables (config.h) for the rest. Touches nothing. */
 #include "scenario.h"
 
+#include "atomicfile.h"
 #include "config.h"
 #include "ct_err.h"
+#include "iptowned.h"
 #include "lg_cli.h"
 #include "netaddr.h"
 #include "opt.h"
@@ -313,18 +315,53 @@ static void check_load(const struct vctx *c)
 	ct_opt_free(lg_cli_options, &lg);
 }
 
-/* A real server ([hosts] server): what the lab does that a real host
- * does not (yet), refused at its key. */
-static void check_real_server(const struct vctx *c, const struct sc_scenario_cfg *sc, const struct sc_node_cfg *server)
+/* What a real node's section may hold that the lab's does not: the
+ * globals as numbers, iptables rules ctstorm can own. */
+static void check_real_node(const struct vctx *c, const char *section)
 {
 	const struct sc_resolved *r = c->r;
-	const struct sc_setting *host = sc_get(r, "hosts", "server");
+	static const char *const globals[] = { "nf_conntrack_max", "nf_conntrack_buckets" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct sc_setting *g = sc_get(r, section, globals[i]);
+		if (g && strcmp(g->value, "formula") == 0)
+			bad(c, g, "formula is this host's RAM, not the real %s's: give the number (ctstorm plan --ram SIZE "
+				  "computes it)",
+			    section);
+	}
+	/* iptables rules go in chains ctstorm owns: what cannot be owned is
+	 * refused here, before any host is touched */
+	static const char *const ipt[] = { "iptables", "iptables-file" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct sc_setting *x = sc_get(r, section, ipt[i]);
+		if (!x)
+			continue;
+		char err[CT_ERRLEN], *path = i ? sc_path(r->file, x->value) : NULL;
+		char *text = i ? ct_read_file(path, NULL, err, sizeof err) : strdup(x->value);
+		free(path);
+		if (!text)
+			continue; /* an unreadable file: said at the key already */
+		struct ipt_owned o;
+		char *owned = ipt_owned_rewrite(text, &o, err, sizeof err);
+		if (!owned)
+			bad(c, x, "on a real host, iptables rules go in chains ctstorm owns (CTSTORM-*): %s", err);
+		free(owned);
+		free(text);
+	}
+}
+
+/* Real hosts ([hosts] server, router, client): what the lab does that a
+ * real host does not (yet), refused at its key. */
+static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg *sc, const struct sc_node_cfg *server)
+{
+	const struct sc_resolved *r = c->r;
+	const struct sc_setting *host = sc_get(r, "hosts", "server"), *router = sc_get(r, "hosts", "router");
 	const struct sc_setting *address = sc_get(r, "server", "address"), *lower = sc_get(r, "server", "allow-lower"),
-				*resp = sc_get(r, "server", "responder");
+				*resp = sc_get(r, "server", "responder"), *rlower = sc_get(r, "router", "allow-lower");
 	const struct sc_setting *client = sc_get(r, "hosts", "client"), *weights = sc_get(r, "hosts", "weights");
+	bool external = server->responder == SC_RESP_EXTERNAL;
 	if (weights && !client)
 		bad(c, weights, "applies to load hosts ([hosts] client = ssh://A, ssh://B)");
-	if (client && !host)
+	if (client && !host && !router)
 		bad(c, client, "load hosts need a real server ([hosts] server = ssh://...): the lab's server namespace is "
 			       "not reachable from them");
 	if (client) {
@@ -339,44 +376,49 @@ static void check_real_server(const struct vctx *c, const struct sc_scenario_cfg
 		if (profile)
 			bad(c, profile, "a rate profile is not split among load hosts: give max-qps");
 	}
-	if (!host) {
+	if (rlower && !router)
+		bad(c, rlower, "applies to a real router ([hosts] router = ssh://...)");
+	if (router) {
+		const struct sc_setting *nat = sc_get(r, "scenario", "nat");
+		if (sc->topology != SC_ROUTED)
+			bad(c, router, "a router is in a routed scenario only (topology = routed)");
+		if (nat)
+			bad(c, nat, "a real router is tested with its own NAT: ctstorm writes no NAT rules there");
+		if (!host && !(external && address))
+			bad(c, router,
+			    "the server behind a real router is a real host too ([hosts] server = ssh://...), or the DNS "
+			    "server there at [server] address with responder = external");
+		check_real_node(c, "router");
+	} else if (host && sc->topology == SC_ROUTED) {
+		bad(c, host, "a real server in a routed scenario needs a real router ([hosts] router = ssh://...): the "
+			     "lab's router cannot reach it");
+	}
+	if (!host && !router) {
 		if (address)
 			bad(c, address, "applies to a real server ([hosts] server = ssh://...)");
-		if (lower)
-			bad(c, lower, "applies to a real server ([hosts] server = ssh://...)");
-		if (resp && server->responder == SC_RESP_EXTERNAL)
+		if (resp && external)
 			bad(c, resp, "external: the DNS server a real host runs ([hosts] server = ssh://...)");
-		return;
 	}
+	if (!host && lower)
+		bad(c, lower, "applies to a real server ([hosts] server = ssh://...)");
+	if (!host && !router)
+		return;
+	const struct sc_setting *src = sc_get(r, "load", "src-range");
+	if (src)
+		bad(c, src, "a source range needs routes back on the real hosts: not supported there yet");
+	if (external && !sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
+		bad(c, resp, "external: the load needs the names to ask ([load] qname or datafile), there is no zone of ours");
+	if (!host)
+		return;
 	struct ssh_target t;
 	char why[CT_ERRLEN];
 	unsigned char a[16];
 	if (ssh_target_parse(host->value, &t, why, sizeof why) == 0 && !address && inet_pton(AF_INET, t.host, a) != 1 &&
 	    inet_pton(AF_INET6, t.host, a) != 1)
 		bad(c, host, "%s is a name: say where the load goes with [server] address = IP", t.url);
-	if (sc->topology == SC_ROUTED)
-		bad(c, host, "a real server works in a pair (client -> server); a routed lab on real hosts is not supported");
-	const struct sc_setting *src = sc_get(r, "load", "src-range");
-	if (src)
-		bad(c, src, "a source range needs routes back on the server host: not with a real server");
 	if (resp && (server->responder == SC_RESP_NSD || server->responder == SC_RESP_KNOT))
 		bad(c, resp, "a real server runs ctstorm-responder, or responder = external for the DNS server it runs");
-	if (server->responder == SC_RESP_EXTERNAL && !sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
-		bad(c, resp, "external: the load needs the names to ask ([load] qname or datafile), there is no zone of ours");
-	static const char *const globals[] = { "nf_conntrack_max", "nf_conntrack_buckets" };
-	for (size_t i = 0; i < 2; i++) {
-		const struct sc_setting *g = sc_get(r, "server", globals[i]);
-		if (g && strcmp(g->value, "formula") == 0)
-			bad(c, g, "formula is this host's RAM, not the real server's: give the number (ctstorm plan --ram "
-				  "SIZE computes it)");
-	}
-	static const char *const ipt[] = { "iptables", "iptables-file" };
-	for (size_t i = 0; i < 2; i++) {
-		const struct sc_setting *x = sc_get(r, "server", ipt[i]);
-		if (x)
-			bad(c, x, "on a real host ctstorm's rules are nftables, in the table it owns (table inet ctstorm): "
-				  "give them as nft, the body of that table");
-	}
+	check_real_node(c, "server");
 }
 
 /* Checks across keys of one resolved variant. */
@@ -402,7 +444,7 @@ static void check_resolved(const struct vctx *c)
 		if (a && b)
 			bad(c, b, "also set in [server] (%s is one value for the whole host)", globals[i]);
 	}
-	check_real_server(c, &sc, &server);
+	check_real_hosts(c, &sc, &server);
 	bool ours = server.responder == SC_RESP_CTSTORM;
 	for (size_t i = 0; !ours && i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];

@@ -147,6 +147,14 @@ const struct ct_opt sc_probe_options[] = {
 	  "global to the host (saved and restored); formula: the formula's max / 8", parse_global }
 
 const struct ct_opt sc_node_options[] = { NODE_KEYS, CT_OPT_END };
+const struct ct_opt sc_router_options[] = {
+	NODE_KEYS,
+	{ "allow-lower", 0, CT_OPT_FLAG, N(allow_lower), NULL, 0, 0, NULL,
+	  "a real router ([hosts] router): nf_conntrack_max may be set below the host's own (never below what its "
+	  "table holds)",
+	  NULL },
+	CT_OPT_END,
+};
 const struct ct_opt sc_server_options[] = {
 	NODE_KEYS,
 	{ "responder", 0, CT_OPT_ENUM, N(responder), "ctstorm", 0, 0, NULL, "the DNS server under test", NULL,
@@ -166,6 +174,11 @@ const struct ct_opt sc_hosts_options[] = {
 	{ "server", 0, CT_OPT_CUSTOM, H(server), NULL, 0, 0, "ssh://[USER@]HOST[:PORT]",
 	  "the server is this real host, over ssh (its ctstorm must be this version; ctstorm deploy); the client "
 	  "is then this host's own stack",
+	  parse_host },
+	{ "router", 0, CT_OPT_CUSTOM, H(router), NULL, 0, 0, "ssh://[USER@]HOST[:PORT]",
+	  "topology = routed: the router under test is this real host (its [router] sysctls and rules, the "
+	  "sampler there); the load reaches the server through it by the network's own routes, so the server is a "
+	  "real host too, or [server] address with responder = external",
 	  parse_host },
 	{ "client", 0, CT_OPT_CUSTOM, H(client), NULL, 0, 0, "ssh://A[, ssh://B...]",
 	  "the load comes from these real hosts, together, its rate and flows split among them (needs a real "
@@ -240,7 +253,8 @@ const struct sc_section_kind sc_sections[] = {
 	  "the server node; also ctstorm-responder's options (ctstorm-responder --help; listen, user, stats-json, "
 	  "quiet and zone are the runner's) and per-namespace sysctls (nf_conntrack_* and net.* by their dotted "
 	  "names)" },
-	{ "router", sc_node_options, NULL, NULL, true, "the router of a routed lab; also per-namespace sysctls" },
+	{ "router", sc_router_options, NULL, NULL, true,
+	  "the router of a routed lab, or the real router ([hosts] router); also per-namespace sysctls" },
 	{ "client", sc_node_options, NULL, NULL, true, "the client node; also per-namespace sysctls" },
 	{ "load", lg_cli_options, lg_reserved, "ctstorm-loadgen", false,
 	  "ctstorm-loadgen's long options, less those the runner sets" },
@@ -271,7 +285,9 @@ bool sc_word_in(const char *const *words, const char *key)
 
 const struct ct_opt *sc_node_table(const char *section)
 {
-	return strcmp(section, "server") == 0 ? sc_server_options : sc_node_options;
+	return strcmp(section, "server") == 0	? sc_server_options
+	       : strcmp(section, "router") == 0 ? sc_router_options
+						: sc_node_options;
 }
 
 void sc_section(const struct sc_resolved *r, const char *section, const struct ct_opt *table, void *cfg, size_t size)

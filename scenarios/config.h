@@ -57,6 +57,7 @@ struct sc_node_cfg {
  * ssh://[USER@]HOST[:PORT], checked by ssh_target_parse). */
 struct sc_hosts_cfg {
 	const char *server;
+	const char *router;   /* a real forwarding box under test (topology = routed) */
 	const char *client;   /* ssh://a, ssh://b: load hosts */
 	const char *weights;  /* 2, 1: their shares of the load (default: even) */
 };
@@ -71,7 +72,8 @@ int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOA
 extern const struct ct_opt sc_scenario_options[];
 extern const struct ct_opt sc_canary_options[];
 extern const struct ct_opt sc_probe_options[];
-extern const struct ct_opt sc_node_options[];    /* [router], [client] */
+extern const struct ct_opt sc_node_options[];    /* [client] */
+extern const struct ct_opt sc_router_options[];  /* [router]: the node's keys and allow-lower */
 extern const struct ct_opt sc_server_options[];  /* the node keys and responder, zone, address, allow-lower */
 extern const struct ct_opt sc_hosts_options[];
 extern const char *const sc_firewall_words[];

@@ -450,10 +450,10 @@ static int firewall(struct host *h, int n, const struct sc_resolved *r, const ch
  * ctstorm owns there: the presets in nftables (the iptables ones
  * translated), then the scenario's nft text. NULL: leave the host's own
  * rules as they are (as-is, the default), no table. */
-char *host_owned_rules(const struct sc_resolved *r)
+char *host_owned_rules(const struct sc_resolved *r, const char *section)
 {
 	struct sc_node_cfg server;
-	sc_section(r, "server", sc_server_options, &server, sizeof server);
+	sc_section(r, section, sc_node_table(section), &server, sizeof server);
 	unsigned fw = server.firewall;
 	if ((fw == SC_FW_DEFAULT || fw == SC_FW_AS_IS) && !server.nft && !server.nft_file)
 		return NULL;
@@ -479,6 +479,28 @@ char *host_owned_rules(const struct sc_resolved *r)
 	}
 	fclose(m);
 	return body;
+}
+
+char *host_owned_iptables(const struct sc_resolved *r, const char *section, char *err, size_t errlen)
+{
+	struct sc_node_cfg server;
+	sc_section(r, section, sc_node_table(section), &server, sizeof server);
+	*err = '\0';
+	if (!server.iptables && !server.iptables_file)
+		return NULL;
+	char *file = NULL;
+	if (server.iptables_file) {
+		char *path = sc_path(r->file, server.iptables_file);
+		file = ct_read_file(path, NULL, err, errlen);
+		free(path);
+		if (!file)
+			return NULL;
+	}
+	char *text;
+	if (asprintf(&text, "%s\n%s\n", server.iptables ? server.iptables : "", file ? file : "") < 0)
+		abort();
+	free(file);
+	return text;
 }
 
 /* A port forward of DNS from the router's client side to the server. */

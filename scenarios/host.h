@@ -43,11 +43,17 @@ int host_configure(struct host *h, const struct sc_resolved *r, char *err, size_
  * lab: what only the kernel can judge. On a failure *key names the key. */
 int host_check_node(int fd, int n, const struct sc_resolved *r, const char **key, char *err, size_t errlen);
 
-/* The firewall of a real server ([hosts] server) as the body of the one
- * table ctstorm owns there, table inet ctstorm: the presets in nftables
- * (the iptables ones translated), then the scenario's nft text. NULL:
- * the host's own rules as they are (as-is, the default). malloc'd. */
-char *host_owned_rules(const struct sc_resolved *r);
+/* The firewall of a real node (section "server" or "router") as the body
+ * of the one table ctstorm owns there, table inet ctstorm: the presets in
+ * nftables (the iptables ones translated), then the scenario's nft text.
+ * NULL: the host's own rules as they are (as-is, the default). malloc'd. */
+char *host_owned_rules(const struct sc_resolved *r, const char *section);
+
+/* A real node's iptables rules: the section's iptables text, then its
+ * iptables-file, as one iptables-restore text for chains ctstorm owns
+ * there (iptowned.h). NULL with err "" when there are none; NULL with err
+ * when the file cannot be read. malloc'd. */
+char *host_owned_iptables(const struct sc_resolved *r, const char *section, char *err, size_t errlen);
 
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */

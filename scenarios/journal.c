@@ -2,6 +2,7 @@
 
 #include "atomicfile.h"
 #include "ct_err.h"
+#include "iptowned.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -90,6 +91,8 @@ char *jr_format(const struct journal *j, size_t *len)
 			fprintf(m, "netns %s\n", e->a);
 		else if (e->kind == JR_NFT_TABLE)
 			fprintf(m, "nft %s\n", e->a);
+		else if (e->kind == JR_IPT)
+			fprintf(m, "ipt %s\n", e->a);
 		else
 			fprintf(m, "proc %d %" PRIu64 " %s\n", (int)e->pid, e->start, e->a);
 	}
@@ -159,6 +162,44 @@ int jr_push_nft_table(struct journal *j, const char *family, const char *name, b
 		memmove(j->e + 1, j->e, (j->n - 1) * sizeof *j->e);
 		j->e[0] = e;
 	}
+	return persist(j, err, errlen);
+}
+
+/* "4|6 TABLE BUILTIN,... CHAIN,... FRESH": names of [A-Za-z0-9_-] only,
+ * every chain ctstorm's (IPT_OWNED_PREFIX), "-" for no built-in; FRESH
+ * what iptables-nft made for them in nftables ("table", built-in chains;
+ * "-": nothing); what undo_ipt runs commands with. */
+static bool ipt_entry_ok(const char *a)
+{
+	char table[16], builtins[128], chains[512], fresh[160];
+	int end = 0;
+	if ((a[0] != '4' && a[0] != '6') || a[1] != ' ' ||
+	    sscanf(a + 2, "%15s %127s %511s %159s%n", table, builtins, chains, fresh, &end) != 4 || a[2 + end] != '\0')
+		return false;
+	if (strcmp(fresh, "-") != 0 && strspn(fresh, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz,") != strlen(fresh))
+		return false;
+	static const char *const tables[] = { "filter", "nat", "mangle", "raw", "security" };
+	bool known = false;
+	for (size_t i = 0; i < 5; i++)
+		known |= strcmp(table, tables[i]) == 0;
+	if (!known || (strcmp(builtins, "-") != 0 && strspn(builtins, "ABCDEFGHIJKLMNOPQRSTUVWXYZ,") != strlen(builtins)))
+		return false;
+	char *save;
+	for (char *c = strtok_r(chains, ",", &save); c; c = strtok_r(NULL, ",", &save))
+		if (strncmp(c, IPT_OWNED_PREFIX, strlen(IPT_OWNED_PREFIX)) != 0 ||
+		    strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(c))
+			return false;
+	return true;
+}
+
+int jr_push_ipt(struct journal *j, int family, const char *table, const char *builtins, const char *chains,
+		const char *fresh, char *err, size_t errlen)
+{
+	char what[900];
+	snprintf(what, sizeof what, "%d %s %s %s %s", family, table, builtins, chains, *fresh ? fresh : "-");
+	if (!ipt_entry_ok(what))
+		return ct_err(err, errlen, "iptables chains '%s': not ctstorm's", what);
+	push(j, (struct jr_entry){ .kind = JR_IPT, .a = dup_or_die(what) });
 	return persist(j, err, errlen);
 }
 
@@ -343,19 +384,31 @@ static bool undo_sysctl(struct journal *j, const struct jr_entry *e)
 	return true;
 }
 
-/* Runs nft with args; its exit status (-1: could not run). */
-static int run_nft(const char *const *args)
+/* Runs args[0] (nft, iptables) quietly, its stdout into out (NUL-ended,
+ * cut at outlen; NULL: dropped); its exit status (-1: could not run). */
+static int run_tool_out(const char *const *args, char *out, size_t outlen)
 {
+	int fds[2] = { -1, -1 };
+	if (out && (outlen == 0 || pipe2(fds, O_CLOEXEC) < 0))
+		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
-			dup2(null, 1);
+			dup2(out ? fds[1] : null, 1);
 			dup2(null, 2);
 		}
-		execvp("nft", (char *const *)args);
+		execvp(args[0], (char *const *)args);
 		_exit(127);
+	}
+	size_t n = 0;
+	if (out) {
+		close(fds[1]);
+		for (ssize_t r; pid > 0 && n + 1 < outlen && ((r = read(fds[0], out + n, outlen - 1 - n)) > 0 || (r < 0 && errno == EINTR));)
+			n += r > 0 ? (size_t)r : 0;
+		out[n] = '\0';
+		close(fds[0]); /* a longer output: the tool gets EPIPE */
 	}
 	int st;
 	if (pid < 0)
@@ -364,6 +417,11 @@ static int run_nft(const char *const *args)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_tool(const char *const *args)
+{
+	return run_tool_out(args, NULL, 0);
 }
 
 static bool undo_nft_table(struct journal *j, const struct jr_entry *e)
@@ -375,12 +433,63 @@ static bool undo_nft_table(struct journal *j, const struct jr_entry *e)
 	}
 	const char *del[] = { "nft", "delete", "table", family, name, NULL },
 		   *list[] = { "nft", "list", "table", family, name, NULL };
-	if (run_nft(del) != 0 && run_nft(list) == 0) {
+	if (run_tool(del) != 0 && run_tool(list) == 0) {
 		complain(j, "cannot delete nftables table %s %s", family, name);
 		return false;
 	}
 	say(j, "deleted nftables table %s %s", family, name);
 	return true;
+}
+
+static bool undo_ipt(struct journal *j, const struct jr_entry *e)
+{
+	char table[16], builtins[128], chains[512], fresh[160];
+	if (!ipt_entry_ok(e->a) || sscanf(e->a + 2, "%15s %127s %511s %159s", table, builtins, chains, fresh) != 4) {
+		complain(j, "iptables chains '%s': not ctstorm's", e->a);
+		return false;
+	}
+	const char *tool = e->a[0] == '6' ? "ip6tables" : "iptables";
+	char target[64];
+	char *save;
+	for (char *b = strtok_r(builtins, ",", &save); b && strcmp(b, "-") != 0; b = strtok_r(NULL, ",", &save)) {
+		snprintf(target, sizeof target, IPT_OWNED_PREFIX "%s", b);
+		const char *del[] = { tool, "-w", "-t", table, "-D", b, "-j", target, NULL };
+		for (int n = 0; n < 64 && run_tool(del) == 0; n++) /* every copy of the jump */
+			;
+	}
+	bool ok = true;
+	for (int pass = 0; pass < 2; pass++) /* flush all first: they may jump to each other */
+		for (char *c = chains, *end; *c; c = *end ? end + 1 : end) {
+			end = c + strcspn(c, ",");
+			char name[64];
+			snprintf(name, sizeof name, "%.*s", (int)(end - c), c);
+			const char *cmd[] = { tool, "-w", "-t", table, pass ? "-X" : "-F", name, NULL },
+				   *list[] = { tool, "-w", "-t", table, "-S", name, NULL };
+			if (run_tool(cmd) != 0 && pass && run_tool(list) == 0) {
+				complain(j, "cannot delete %s chain %s of table %s", tool, name, table);
+				ok = false;
+			}
+		}
+	/* what iptables-nft made in nftables for them: the built-in chains
+	 * (nft deletes a chain only when empty), the table if nothing is left */
+	const char *family = e->a[0] == '6' ? "ip6" : "ip";
+	bool table_fresh = false;
+	for (char *f = strtok_r(fresh, ",", &save); f && strcmp(f, "-") != 0; f = strtok_r(NULL, ",", &save)) {
+		const char *del[] = { "nft", "delete", "chain", family, table, f, NULL };
+		if (strcmp(f, "table") == 0)
+			table_fresh = true;
+		else
+			run_tool(del);
+	}
+	char listing[4096];
+	const char *list[] = { "nft", "list", "table", family, table, NULL },
+		   *drop[] = { "nft", "delete", "table", family, table, NULL };
+	if (table_fresh && run_tool_out(list, listing, sizeof listing) == 0 && strchr(listing, '{') &&
+	    !strchr(strchr(listing, '{') + 1, '{'))
+		run_tool(drop); /* empty: only its own braces */
+	if (ok)
+		say(j, "deleted %s chains %s of table %s and their jumps", tool, chains, table);
+	return ok;
 }
 
 size_t jr_undo_to(struct journal *j, size_t mark)
@@ -391,6 +500,7 @@ size_t jr_undo_to(struct journal *j, size_t mark)
 		bool ok = e->kind == JR_PROC		? undo_proc(j, e)
 			  : e->kind == JR_NETNS	? undo_netns(j, e)
 			  : e->kind == JR_NFT_TABLE ? undo_nft_table(j, e)
+			  : e->kind == JR_IPT	? undo_ipt(j, e)
 						    : undo_sysctl(j, e);
 		failed += !ok;
 		entry_free(e);
@@ -429,6 +539,8 @@ size_t jr_parse(struct journal *j, const char *text)
 			char what[600];
 			snprintf(what, sizeof what, "%s %s", family, a);
 			push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
+		} else if (strcmp(word, "ipt") == 0 && ipt_entry_ok(rest)) {
+			push(j, (struct jr_entry){ .kind = JR_IPT, .a = dup_or_die(rest) });
 		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2 &&
 			   pid > 1) {
 			push(j, (struct jr_entry){ .kind = JR_PROC, .a = dup_or_die(rest + off), .pid = pid, .start = start });
@@ -611,7 +723,7 @@ int jr_status(FILE *out, bool json)
 	}
 	if (load(&j, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
-	static const char *const kinds[] = { "sysctl", "netns", "proc", "nft" };
+	static const char *const kinds[] = { "sysctl", "netns", "proc", "nft", "ipt" };
 	char name[256];
 	if (json) {
 		json_t *a = json_array();
@@ -646,6 +758,8 @@ int jr_status(FILE *out, bool json)
 				fprintf(out, "  netns    %s\n", e->a);
 			else if (e->kind == JR_NFT_TABLE)
 				fprintf(out, "  nft      table %s\n", e->a);
+			else if (e->kind == JR_IPT)
+				fprintf(out, "  ipt      %s\n", e->a);
 			else
 				fprintf(out, "  process  %d (%s)%s\n", (int)e->pid, e->a,
 					jr_proc_start(e->pid) == e->start ? "" : " - gone");

@@ -17,11 +17,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC, JR_NFT_TABLE };
+enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC, JR_NFT_TABLE, JR_IPT };
 
 struct jr_entry {
 	enum jr_kind kind;
-	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is; nft table: "FAMILY NAME" */
+	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is; nft table: "FAMILY NAME";
+			* ipt: "4|6 TABLE BUILTIN,... CHAIN,..." (iptowned.h) */
 	char *b;       /* sysctl: the value to restore */
 	pid_t pid;     /* proc */
 	uint64_t start; /* proc: start time in clock ticks since boot (/proc/PID/stat field 22) */
@@ -56,6 +57,15 @@ int jr_push_proc(struct journal *j, pid_t pid, uint64_t start, const char *what,
  * control connection's exemption: jr_undo_to(j, 1) keeps it). */
 int jr_push_nft_table(struct journal *j, const char *family, const char *name, bool last, char *err,
 		      size_t errlen);
+
+/* iptables chains ctstorm owns in one table of a real host (iptowned.h):
+ * undone by deleting the jumps from the built-in chains, then flushing and
+ * deleting the CTSTORM-* chains; never a rule of the host's own. family 4:
+ * iptables, 6: ip6tables; builtins and chains comma-separated. fresh
+ * names what iptables-nft will make for them in nftables ("table" and
+ * built-in chains, comma-separated; "" nothing): deleted again if empty. */
+int jr_push_ipt(struct journal *j, int family, const char *table, const char *builtins, const char *chains,
+		const char *fresh, char *err, size_t errlen);
 
 /* The host-wide sysctls (nf_conntrack_max, nf_conntrack_buckets): written,
  * and restored, in the initial network namespace, whichever namespace the

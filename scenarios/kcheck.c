@@ -5,6 +5,7 @@
 #include "config.h"
 #include "ct_err.h"
 #include "host.h"
+#include "iptowned.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,11 +71,13 @@ static void refused(const struct sc_file *f, const struct sc_resolved *r, const 
 	sc_error(e, "%s: the kernel refused it: %s%s", where, why, variant);
 }
 
-/* A real server's rules as its agent will load them, in the table ctstorm
- * owns (the agent adds the ssh exemption, which is ours to get right). */
-static int check_owned(int fd, const struct sc_resolved *r, const char **key, char *err, size_t errlen)
+/* A real node's rules (section server or router) as its agent will load
+ * them, in the table and chains ctstorm owns (the agent adds the ssh
+ * exemption, which is ours to get right). */
+static int check_owned(int fd, const struct sc_resolved *r, const char *section, const char **key, char *err,
+		       size_t errlen)
 {
-	const struct sc_setting *file = sc_get(r, "server", "nft-file");
+	const struct sc_setting *file = sc_get(r, section, "nft-file");
 	if (file) {
 		char *path = sc_path(r->file, file->value);
 		bool ok = access(path, R_OK) == 0;
@@ -86,10 +89,30 @@ static int check_owned(int fd, const struct sc_resolved *r, const char **key, ch
 			return -1;
 		}
 	}
-	char *body = host_owned_rules(r), *script, *out = NULL;
+	char *ipt = host_owned_iptables(r, section, err, errlen), *out = NULL;
+	if (ipt) { /* the rules as the agent will load them, in chains of ours */
+		*key = sc_get(r, section, "iptables") ? "iptables" : "iptables-file";
+		struct ipt_owned o;
+		char *owned = ipt_owned_rewrite(ipt, &o, err, errlen);
+		free(ipt);
+		if (!owned)
+			return 0; /* what cannot be owned: said by the scenario's checks */
+		const struct sc_setting *addr = sc_get(r, "server", "address"), *host = sc_get(r, "hosts", "server");
+		bool v6 = (addr && strchr(addr->value, ':')) || (!addr && host && strchr(host->value, '['));
+		char *argv[] = { v6 ? "ip6tables-restore" : "iptables-restore", "--test", "--noflush", NULL };
+		int rc = pr_cmd(fd, argv, owned, &out, 10000, err, errlen);
+		if (rc > 0)
+			ct_err(err, errlen, "in chains ctstorm owns (CTSTORM-*): %s", out ? out : "iptables-restore failed");
+		free(out);
+		free(owned);
+		out = NULL;
+		if (rc != 0)
+			return -1;
+	}
+	char *body = host_owned_rules(r, section), *script;
 	if (!body)
 		return 0;
-	*key = sc_get(r, "server", "nft") ? "nft" : file ? "nft-file" : "firewall";
+	*key = sc_get(r, section, "nft") ? "nft" : file ? "nft-file" : "firewall";
 	if (asprintf(&script, "table inet ctstorm {\n%s\n}\n", body) < 0)
 		abort();
 	char *argv[] = { "nft", "-f", "-", NULL };
@@ -134,8 +157,9 @@ int sc_kernel_check(const struct sc_file *f, struct sc_errors *e)
 				char err[CT_ERRLEN];
 				const char *key = "firewall";
 				int fd = scratch_netns(err, sizeof err);
-				bool real = n == H_SERVER && sc_get(&r, "hosts", "server");
-				if (fd < 0 || (real ? check_owned(fd, &r, &key, err, sizeof err)
+				bool real = (n == H_SERVER && sc_get(&r, "hosts", "server")) ||
+					    (n == H_ROUTER && sc_get(&r, "hosts", "router"));
+				if (fd < 0 || (real ? check_owned(fd, &r, host_node_names[n], &key, err, sizeof err)
 						    : host_check_node(fd, n, &r, &key, err, sizeof err)) < 0)
 					refused(f, &r, host_node_names[n], key, err, e);
 				if (fd >= 0)

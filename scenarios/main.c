@@ -123,7 +123,8 @@ static const struct ct_opt options[] = {
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
 	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
-	  "run, check: server=ssh://... puts the server on that real host, client=ssh://... (again for more) "
+	  "run, check: server=ssh://... puts the server on that real host, router=ssh://... the router of a "
+	  "routed scenario, client=ssh://... (again for more) "
 	  "sends the load from those (over the scenario's [hosts]; not with probe); status, cleanup: of that "
 	  "host. Its ctstorm must be this version (ctstorm deploy)",
 	  NULL },
@@ -167,10 +168,11 @@ static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note
 		char role[64], *set;
 		snprintf(role, sizeof role, "%.*s", (int)(rl < 63 ? rl : 63), h);
 		if (!eq || rl == 0 || strncmp(h, "ssh://", 6) == 0) {
-			sc_error(&e, "--host '%s': give the role it plays: server=ssh://... or client=ssh://...", h);
+			sc_error(&e, "--host '%s': give the role it plays: server=ssh://..., router=ssh://... or client=ssh://...",
+				 h);
 			rc = -1;
-		} else if (strcmp(role, "server") != 0 && strcmp(role, "client") != 0) {
-			sc_error(&e, "--host '%s': '%s' is not a role a real host plays (server, client)", h, role);
+		} else if (strcmp(role, "server") != 0 && strcmp(role, "router") != 0 && strcmp(role, "client") != 0) {
+			sc_error(&e, "--host '%s': '%s' is not a role a real host plays (server, router, client)", h, role);
 			rc = -1;
 		} else if (strcmp(role, "client") == 0) {
 			char *joined;

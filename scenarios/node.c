@@ -6,6 +6,7 @@
 #include "journal.h"
 #include "proc.h"
 #include "ctnl.h"
+#include "iptowned.h"
 #include "scenario.h"
 
 #include <arpa/inet.h>
@@ -144,6 +145,7 @@ static json_t *status(const struct journal *j)
 									  "restore", e->b)
 					 : e->kind == JR_NETNS	   ? json_pack("{s:s, s:s}", "kind", "netns", "name", e->a)
 					 : e->kind == JR_NFT_TABLE ? json_pack("{s:s, s:s}", "kind", "nft", "table", e->a)
+					 : e->kind == JR_IPT	   ? json_pack("{s:s, s:s}", "kind", "ipt", "chains", e->a)
 								   : json_pack("{s:s, s:i, s:s}", "kind", "proc", "pid",
 									       (int)e->pid, "what", e->a));
 	}
@@ -294,6 +296,69 @@ static int exempt_control(struct agent *a, char *err, size_t errlen)
 	return forget_control(a, err, errlen);
 }
 
+/* Whether nft lists FAMILY TABLE [CHAIN]. */
+static bool nft_has(const char *family, const char *table, const char *chain)
+{
+	char err[CT_ERRLEN], *out = NULL;
+	char *argv[] = { "nft", "list", chain ? "chain" : "table", (char *)family, (char *)table, (char *)chain, NULL };
+	int rc = pr_cmd(-1, argv, NULL, &out, 10000, err, sizeof err);
+	free(out);
+	return rc == 0;
+}
+
+/* What iptables-nft will make in nftables for a table's rules and is not
+ * there yet ("table" and the built-in chains, comma-separated; "" none):
+ * undo deletes it again when empty, so the host's nft ruleset ends as it
+ * began. Nothing where nft cannot tell (not installed). */
+static void ipt_fresh(int family, const char *table, const char *builtins, char *fresh, size_t len)
+{
+	const char *fam = family == 6 ? "ip6" : "ip";
+	*fresh = '\0';
+	char *argv[] = { "nft", "--version", NULL }, err[CT_ERRLEN], *out = NULL;
+	int rc = pr_cmd(-1, argv, NULL, &out, 10000, err, sizeof err);
+	free(out);
+	if (rc != 0)
+		return;
+	bool whole = !nft_has(fam, table, NULL);
+	if (whole)
+		snprintf(fresh, len, "table");
+	char list[128];
+	snprintf(list, sizeof list, "%s", builtins);
+	char *save;
+	for (char *b = strtok_r(list, ",", &save); b && strcmp(b, "-") != 0; b = strtok_r(NULL, ",", &save))
+		if (whole || !nft_has(fam, table, b))
+			snprintf(fresh + strlen(fresh), len - strlen(fresh), "%s%s", *fresh ? "," : "", b);
+}
+
+/* The scenario's iptables rules, in chains ctstorm owns (iptowned.h),
+ * each table's journaled before it is loaded; the control connection
+ * exempt as for nft rules. */
+static void iptables(struct agent *a, const struct node_req *r)
+{
+	char err[CT_ERRLEN];
+	struct ipt_owned o;
+	char *text = ipt_owned_rewrite(r->data, &o, err, sizeof err);
+	if (!text) {
+		reply_error(err);
+		return;
+	}
+	int rc = exempt_control(a, err, sizeof err);
+	for (size_t i = 0; rc == 0 && i < o.n; i++) {
+		char fresh[160];
+		ipt_fresh(r->family, o.t[i].table, o.t[i].builtins, fresh, sizeof fresh);
+		rc = jr_push_ipt(&a->j, r->family, o.t[i].table, o.t[i].builtins, o.t[i].chains, fresh, err, sizeof err);
+	}
+	char *out = NULL, *argv[] = { r->family == 6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
+	if (rc == 0 && (rc = pr_cmd(-1, argv, text, &out, 10000, err, sizeof err)) > 0)
+		snprintf(err, sizeof err, "%s: %.*s", argv[0], CT_ERRLEN - 40, out ? out : "failed");
+	if (rc != 0)
+		reply_error(err);
+	else
+		reply(json_pack("{s:b, s:s}", "ok", 1, "rules", text));
+	free(out);
+	free(text);
+}
+
 /* The scenario's rules, as the body of the one table ctstorm owns for a
  * variant: the host's own tables are never flushed or changed. */
 static void firewall(struct agent *a, const struct node_req *r)
@@ -405,6 +470,9 @@ static bool serve(struct agent *a, const char *line, size_t len)
 		break;
 	case NODE_FIREWALL:
 		firewall(a, &r);
+		break;
+	case NODE_IPTABLES:
+		iptables(a, &r);
 		break;
 	case NODE_RULESET:
 		ruleset();

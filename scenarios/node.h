@@ -7,7 +7,8 @@
  *   {"op":"sysctl-set","key":K,"value":V[,"allow_lower":true]}
  *                                  journaled before it is written; the old value in the reply
  *   {"op":"status"}                what the journal holds
- *   {"op":"restore"}               undoes everything journaled, newest first
+ *   {"op":"restore"}               undoes everything journaled, newest first (but the control
+ *                                  connection's exemption, kept to the agent's end)
  *   {"op":"bye"}                   restores, replies and exits
  *   {"op":"put","name":N,"data":S} a file in the agent's folder (a zone, a configuration)
  *   {"op":"get","name":N}          one back (a summary, a time series, a log)
@@ -19,6 +20,9 @@
  *   {"op":"stop","prog":P,"signal":"INT"|"TERM","grace_ms":N}
  *   {"op":"firewall","nft":BODY}   the scenario's rules as the body of the table ctstorm owns,
  *                                  "table inet ctstorm"; journaled, deleted on restore
+ *   {"op":"iptables","rules":TEXT,"family":4|6}
+ *                                  iptables-restore text added in chains ctstorm owns (CTSTORM-*, one jump
+ *                                  from each built-in chain it uses; iptowned.h); journaled, removed on restore
  *   {"op":"ruleset"}               the host's whole ruleset as applied (nft and iptables views)
  *   {"op":"forget","dst":IP,"port":N[,"src":IP]}
  *                                  deletes the conntrack entries of UDP and TCP flows from src (default:
@@ -64,6 +68,7 @@ enum node_op {
 	NODE_RULESET,
 	NODE_FORGET,
 	NODE_TIME,
+	NODE_IPTABLES,
 };
 
 /* The programs the agent starts: ctstorm's own, found beside it. */
@@ -82,7 +87,8 @@ struct node_req {
 	char value[64];    /* sysctl-set */
 	bool allow_lower;
 	char name[64];     /* put, get: a file in the agent's folder (letters, digits, ._-) */
-	char *data;        /* put: its text; firewall: the table's body (malloc'd) */
+	char *data;        /* put: its text; firewall: the table's body; iptables: the rules (malloc'd) */
+	int family;        /* iptables: 4 (iptables) or 6 (ip6tables) */
 	enum node_prog prog; /* spawn, alive, ready, stop */
 	char *args[NODE_MAX_ARGS + 1]; /* spawn: the program's arguments, NULL-terminated (malloc'd) */
 	enum node_ready ready;

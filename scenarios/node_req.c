@@ -34,6 +34,7 @@ static const struct {
 	[NODE_RULESET] = { "ruleset", { NULL } },
 	[NODE_FORGET] = { "forget", { "src", "dst", "port" } },
 	[NODE_TIME] = { "time", { NULL } },
+	[NODE_IPTABLES] = { "iptables", { "rules", "family" } },
 };
 #define NOPS (sizeof ops / sizeof *ops)
 
@@ -109,15 +110,21 @@ static int fields(json_t *j, struct node_req *r, const char *op, char *err, size
 			return ct_err(err, errlen, "%s: \"name\" is a file name of letters, digits and ._- (no path)", op);
 		snprintf(r->name, sizeof r->name, "%s", name);
 	}
-	if (r->op == NODE_PUT || r->op == NODE_FIREWALL) {
-		json_t *d = json_object_get(j, r->op == NODE_PUT ? "data" : "nft");
+	if (r->op == NODE_PUT || r->op == NODE_FIREWALL || r->op == NODE_IPTABLES) {
+		const char *field = r->op == NODE_PUT ? "data" : r->op == NODE_FIREWALL ? "nft" : "rules";
+		json_t *d = json_object_get(j, field);
 		if (!json_is_string(d) || json_string_length(d) > NODE_MAX_DATA ||
 		    strlen(json_string_value(d)) != json_string_length(d))
-			return ct_err(err, errlen, "%s: \"%s\" is text (no NUL) of at most 16 MiB", op,
-				      r->op == NODE_PUT ? "data" : "nft");
+			return ct_err(err, errlen, "%s: \"%s\" is text (no NUL) of at most 16 MiB", op, field);
 		r->data = strdup(json_string_value(d));
 		if (!r->data)
 			abort();
+	}
+	if (r->op == NODE_IPTABLES) {
+		json_t *f = json_object_get(j, "family");
+		if (!json_is_integer(f) || (json_integer_value(f) != 4 && json_integer_value(f) != 6))
+			return ct_err(err, errlen, "iptables: \"family\" is 4 (iptables) or 6 (ip6tables)");
+		r->family = (int)json_integer_value(f);
 	}
 	if (r->op == NODE_SPAWN || r->op == NODE_ALIVE || r->op == NODE_READY || r->op == NODE_STOP) {
 		const char *prog = json_string_value(json_object_get(j, "prog"));

@@ -211,7 +211,7 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	/* its model reads this host's table and its steps are one loadgen's
 	 * rate profile: the lab's, for now */
 	sc_resolve(f, vi, o->quick, &r);
-	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "client");
+	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "router") || sc_get(&r, "hosts", "client");
 	sc_resolved_free(&r);
 	if (real) {
 		fprintf(stderr, "ctstorm: error: probe runs in the namespace lab; on real hosts ([hosts], --host) it is not "

@@ -246,7 +246,12 @@ struct remote {
 };
 
 struct run_session {
-	struct remote *remote; /* NULL: the server is the lab's namespace */
+	/* the real host under test, its table sampled: the server of a pair,
+	 * the router of a routed scenario; NULL: the lab's namespaces */
+	struct remote *remote;
+	/* where the responder runs: remote itself in a pair; the server
+	 * behind a real router; NULL there with responder = external */
+	struct remote *server;
 	struct remote *clients[SC_MAX_LOAD_HOSTS]; /* the load hosts ([hosts] client); none: local */
 	size_t nclients;
 	const struct sc_file *f;
@@ -701,6 +706,13 @@ static int lab_drain(struct run_session *c, const struct variant *V, struct lab 
 
 /* ---- a real server, over its agent ---- */
 
+/* The first of the host under test and the server whose control
+ * connection broke, or NULL. */
+static const struct remote *broken_host(const struct run_session *c)
+{
+	return c->remote && c->remote->nc.broken ? c->remote : c->server && c->server->nc.broken ? c->server : NULL;
+}
+
 /* A request to the server's agent: err names the host; a broken
  * connection ends the run (the host restores itself). */
 static json_t *ask_host(struct run_session *c, struct remote *rm, json_t *req, int timeout_ms, char *err,
@@ -726,36 +738,35 @@ static bool ask_ok_host(struct run_session *c, struct remote *rm, json_t *req, i
 	return r != NULL;
 }
 
-static bool ask_ok(struct run_session *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+/* The variant's sysctls of a section (server, router) on its real host:
+ * the globals (in the host's initial namespace) and the per-namespace
+ * ones, journaled by its agent. */
+static int remote_sysctls(struct run_session *c, struct remote *rm, const struct variant *V, const char *section,
+			  char *err, size_t errlen)
 {
-	return ask_ok_host(c, c->remote, req, timeout_ms, err, errlen);
-}
-
-/* The variant's sysctls on the real server: the globals (in the host's
- * initial namespace) and the per-namespace ones, journaled by its agent. */
-static int remote_sysctls(struct run_session *c, const struct variant *V, char *err, size_t errlen)
-{
+	struct sc_node_cfg cfg;
+	sc_section(&V->r, section, sc_node_table(section), &cfg, sizeof cfg);
 	for (size_t i = 0; i < V->r.nset; i++) {
 		const struct sc_setting *s = V->r.set[i];
-		char *path = strcmp(s->section, "server") == 0 && *s->value ? sc_sysctl_path(s->key) : NULL;
+		char *path = strcmp(s->section, section) == 0 && *s->value ? sc_sysctl_path(s->key) : NULL;
 		if (!path)
 			continue;
 		free(path);
 		json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "op", "sysctl-set", "key", s->key, "value", s->value,
-					"allow_lower", V->server.allow_lower);
-		if (!ask_ok(c, req, 10000, err, errlen))
+					"allow_lower", cfg.allow_lower);
+		if (!ask_ok_host(c, rm, req, 10000, err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
-/* Polls the agent until prog is ready (what: port53, sample). */
-static int remote_ready(struct run_session *c, const char *prog, const char *what, uint64_t ms, char *err,
-			size_t errlen)
+/* Polls rm's agent until prog is ready (what: port53, sample). */
+static int remote_ready(struct run_session *c, struct remote *rm, const char *prog, const char *what, uint64_t ms,
+			char *err, size_t errlen)
 {
 	for (uint64_t deadline = now_ms() + ms;;) {
-		json_t *r = ask(c, json_pack("{s:s, s:s, s:s}", "op", "ready", "prog", prog, "what", what), 10000, err,
-				errlen);
+		json_t *r = ask_host(c, rm, json_pack("{s:s, s:s, s:s}", "op", "ready", "prog", prog, "what", what), 10000,
+				     err, errlen);
 		if (!r)
 			return -1;
 		bool ready = json_is_true(json_object_get(r, "ready")), running = json_is_true(json_object_get(r, "running"));
@@ -763,23 +774,25 @@ static int remote_ready(struct run_session *c, const char *prog, const char *wha
 		if (ready)
 			return 0;
 		if (!running)
-			return ct_err(err, errlen, "%s: the %s ended before %s: see %s.log", c->remote->h.t.url, prog,
+			return ct_err(err, errlen, "%s: the %s ended before %s: see %s.log", rm->h.t.url, prog,
 				      strcmp(what, "port53") == 0 ? "listening on port 53" : "sampling", prog);
 		if (stop_signal)
 			return ct_err(err, errlen, "interrupted");
 		if (now_ms() > deadline)
-			return ct_err(err, errlen, "%s: the %s was not ready after %.0f s", c->remote->h.t.url, prog,
+			return ct_err(err, errlen, "%s: the %s was not ready after %.0f s", rm->h.t.url, prog,
 				      (double)ms / 1e3);
 		tick(50);
 	}
 }
 
-static int remote_spawn(struct run_session *c, const char *prog, struct argvb *a, char *err, size_t errlen)
+static int remote_spawn(struct run_session *c, struct remote *rm, const char *prog, struct argvb *a, char *err,
+			size_t errlen)
 {
 	json_t *args = json_array();
 	for (size_t i = 0; i < a->n; i++)
 		json_array_append_new(args, json_string(a->v[i]));
-	return ask_ok(c, json_pack("{s:s, s:s, s:o}", "op", "spawn", "prog", prog, "args", args), 10000, err, errlen)
+	return ask_ok_host(c, rm, json_pack("{s:s, s:s, s:o}", "op", "spawn", "prog", prog, "args", args), 10000, err,
+			   errlen)
 		       ? 0
 		       : -1;
 }
@@ -788,14 +801,18 @@ static int remote_spawn(struct run_session *c, const char *prog, struct argvb *a
  * broken control connection): false while all is well. */
 static bool remote_failed(struct run_session *c, struct vresult *v)
 {
-	struct remote *rm = c->remote;
-	if (now_ms() - rm->checked_ms < 1000)
+	if (now_ms() - c->remote->checked_ms < 1000)
 		return false;
-	rm->checked_ms = now_ms();
+	c->remote->checked_ms = now_ms();
 	static const char *const progs[] = { "sampler", "responder" };
+	struct remote *hosts[] = { c->remote, c->server };
 	for (size_t i = 0; i < 2; i++) {
 		char err[CT_ERRLEN];
-		json_t *r = ask(c, json_pack("{s:s, s:s}", "op", "alive", "prog", progs[i]), 10000, err, sizeof err);
+		struct remote *rm = hosts[i];
+		if (!rm)
+			continue; /* the server behind a real router, the user's own */
+		json_t *r = ask_host(c, rm, json_pack("{s:s, s:s}", "op", "alive", "prog", progs[i]), 10000, err,
+				     sizeof err);
 		if (!r) {
 			snprintf(v->error, sizeof v->error, "%s", err);
 			return true;
@@ -812,9 +829,66 @@ static bool remote_failed(struct run_session *c, struct vresult *v)
 	return false;
 }
 
-/* Phase 1 on a real server: the previous variant's flows forgotten, the
- * sysctls, the owned rules, the responder and the sampler; the client is
- * this host's own stack. */
+/* A real node's part of phase 1: the previous variant's flows forgotten in
+ * its table, its section's (server, router) sysctls and the rules ctstorm
+ * owns there, recorded in ruleset.txt (rf). */
+static int node_up(struct run_session *c, struct remote *rm, const struct variant *V, const char *section, FILE *rf,
+		   char *err, size_t errlen)
+{
+	const char *dst = c->remote->address;
+	bool ok = c->nclients ||
+		  ask_ok_host(c, rm, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", dst, "port", 53), 30000, err, errlen);
+	for (size_t i = 0; ok && i < c->nclients; i++)
+		ok = !*c->clients[i]->src ||
+		     ask_ok_host(c, rm,
+				 json_pack("{s:s, s:s, s:s, s:i}", "op", "forget", "src", c->clients[i]->src, "dst", dst,
+					   "port", 53),
+				 30000, err, errlen);
+	if (!ok || remote_sysctls(c, rm, V, section, err, errlen) < 0)
+		return -1;
+	char *rules = host_owned_rules(&V->r, section), *ipt = host_owned_iptables(&V->r, section, err, errlen);
+	char *ipt_owned = NULL;
+	ok = !*err && (!rules || ask_ok_host(c, rm, json_pack("{s:s, s:s}", "op", "firewall", "nft", rules), 10000, err,
+					     errlen));
+	if (ok && ipt) {
+		json_t *r = ask_host(c, rm,
+				     json_pack("{s:s, s:s, s:i}", "op", "iptables", "rules", ipt, "family",
+					       strchr(dst, ':') ? 6 : 4),
+				     10000, err, errlen);
+		ok = r != NULL;
+		const char *t = json_string_value(json_object_get(r, "rules"));
+		ipt_owned = t ? strdup(t) : NULL;
+		json_decref(r);
+	}
+	if (rf) {
+		struct sc_node_cfg cfg;
+		sc_section(&V->r, section, sc_node_table(section), &cfg, sizeof cfg);
+		fprintf(rf, "## %s (%s): firewall = %s%s\n%s\n", rm->h.t.url, section, sc_firewall_words[cfg.firewall],
+			rules ? " (in ctstorm's own table, table inet ctstorm)"
+			: ipt ? ""
+			      : " (the host's own rules, untouched)",
+			rules ? rules : "");
+		if (ipt_owned)
+			fprintf(rf, "## %s: iptables (in chains ctstorm owns, CTSTORM-*)\n%s\n", rm->h.t.url, ipt_owned);
+		char e2[CT_ERRLEN];
+		json_t *rs = ok ? ask_host(c, rm, json_pack("{s:s}", "op", "ruleset"), 10000, e2, sizeof e2) : NULL;
+		if (rs)
+			fprintf(rf, "## %s: nft list ruleset\n%s\n## %s: iptables-save\n%s\n", rm->h.t.url,
+				json_string_value(json_object_get(rs, "nft")), rm->h.t.url,
+				json_string_value(json_object_get(rs, "iptables")));
+		json_decref(rs);
+	}
+	free(rules);
+	free(ipt);
+	free(ipt_owned);
+	return ok ? 0 : -1;
+}
+
+/* Phase 1 on real hosts: on the host under test (the server, or the
+ * router) and on a real server behind it, the previous variant's flows
+ * forgotten, the sysctls and the owned rules; then the responder where the
+ * server is, and the sampler on the host under test. The client is this
+ * host's own stack, or the load hosts. */
 static int remote_up(struct run_session *c, struct variant *V, struct lab *L, struct vresult *v)
 {
 	struct remote *rm = c->remote;
@@ -826,36 +900,18 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 	for (int n = 0; n < H_NODES; n++)
 		L->h.fd[n] = -1;
 	snprintf(L->h.target, sizeof L->h.target, "%s", rm->address);
-	bool forgot = c->nclients || ask_ok(c, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", rm->address, "port", 53),
-					    30000, err, sizeof err);
-	for (size_t i = 0; forgot && i < c->nclients; i++)
-		forgot = !*c->clients[i]->src ||
-			 ask_ok(c, json_pack("{s:s, s:s, s:s, s:i}", "op", "forget", "src", c->clients[i]->src, "dst",
-					     rm->address, "port", 53),
-				30000, err, sizeof err);
-	if (!forgot || remote_sysctls(c, V, err, sizeof err) < 0)
-		return ct_err(v->error, sizeof v->error, "%s", err);
-	char *rules = host_owned_rules(&V->r);
-	bool ok = !rules || ask_ok(c, json_pack("{s:s, s:s}", "op", "firewall", "nft", rules), 10000, err, sizeof err);
 	char path[1200];
 	snprintf(path, sizeof path, "%s/ruleset.txt", V->vdir);
 	FILE *rf = fopen(path, "w");
-	if (rf) {
-		fprintf(rf, "## %s: firewall = %s%s\n%s\n", rm->h.t.url, sc_firewall_words[V->server.firewall],
-			rules ? " (in ctstorm's own table, table inet ctstorm)" : " (the host's own rules, untouched)",
-			rules ? rules : "");
-		json_t *rs = ok ? ask(c, json_pack("{s:s}", "op", "ruleset"), 10000, err, sizeof err) : NULL;
-		if (rs)
-			fprintf(rf, "## nft list ruleset\n%s\n## iptables-save\n%s\n",
-				json_string_value(json_object_get(rs, "nft")),
-				json_string_value(json_object_get(rs, "iptables")));
-		json_decref(rs);
+	int rc = node_up(c, rm, V, rm == c->server ? "server" : "router", rf, err, sizeof err);
+	if (rc == 0 && c->server && c->server != rm)
+		rc = node_up(c, c->server, V, "server", rf, err, sizeof err);
+	if (rf)
 		fclose(rf);
-	}
-	free(rules);
-	if (!ok)
+	if (rc < 0)
 		return ct_err(v->error, sizeof v->error, "%s", err);
-	if (V->server.responder != SC_RESP_EXTERNAL) {
+	if (V->server.responder != SC_RESP_EXTERNAL && c->server) {
+		struct remote *srv = c->server;
 		char *zone = zone_file(c, V, L, err, sizeof err);
 		if (!zone)
 			return ct_err(v->error, sizeof v->error, "%s", err);
@@ -863,8 +919,8 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 		free(zone);
 		if (!text)
 			return ct_err(v->error, sizeof v->error, "%s", err);
-		ok = ask_ok(c, json_pack("{s:s, s:s, s:s}", "op", "put", "name", "zone.txt", "data", text), 10000, err,
-			    sizeof err);
+		bool ok = ask_ok_host(c, srv, json_pack("{s:s, s:s, s:s}", "op", "put", "name", "zone.txt", "data", text),
+				      10000, err, sizeof err);
 		free(text);
 		struct argvb a = { 0 };
 		av_add(&a, strchr(rm->address, ':') ? "--listen=[%s]:53" : "--listen=%s:53", rm->address);
@@ -873,9 +929,9 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 		av_add(&a, "--quiet");
 		av_add(&a, "--stats-json=responder.json");
 		av_section(&a, &V->r, "server", responder_cli_options, NULL);
-		ok = ok && remote_spawn(c, "responder", &a, err, sizeof err) == 0;
+		ok = ok && remote_spawn(c, srv, "responder", &a, err, sizeof err) == 0;
 		av_free(&a);
-		if (!ok || remote_ready(c, "responder", "port53", 10000, err, sizeof err) < 0)
+		if (!ok || remote_ready(c, srv, "responder", "port53", 10000, err, sizeof err) < 0)
 			return ct_err(v->error, sizeof v->error, "%s", err);
 	}
 	struct argvb a = { 0 };
@@ -884,9 +940,9 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 	av_add(&a, "--kmsg-log=kmsg.log");
 	av_add(&a, "--quiet");
 	av_section(&a, &V->r, "sampler", sampler_cli_options, NULL);
-	ok = remote_spawn(c, "sampler", &a, err, sizeof err) == 0;
+	bool ok = remote_spawn(c, rm, "sampler", &a, err, sizeof err) == 0;
 	av_free(&a);
-	if (!ok || remote_ready(c, "sampler", "sample", 10000 + V->sm.fill / 20, err, sizeof err) < 0)
+	if (!ok || remote_ready(c, rm, "sampler", "sample", 10000 + V->sm.fill / 20, err, sizeof err) < 0)
 		return ct_err(v->error, sizeof v->error, "%s", err);
 	return wait_while_up(c, L, v, V->sc.settle / CT_NS_PER_MS) ? 0 : -1;
 }
@@ -898,7 +954,10 @@ static void remote_fetch(struct run_session *c, const struct variant *V)
 					     "responder.json", "responder.log" };
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		char err[CT_ERRLEN], path[1300];
-		json_t *r = ask(c, json_pack("{s:s, s:s}", "op", "get", "name", files[i]), 60000, err, sizeof err);
+		struct remote *rm = i < 4 ? c->remote : c->server; /* the sampler's host, the responder's */
+		if (!rm || rm->nc.broken)
+			continue;
+		json_t *r = ask_host(c, rm, json_pack("{s:s, s:s}", "op", "get", "name", files[i]), 60000, err, sizeof err);
 		if (!r)
 			continue; /* not written (no responder of ours): the report says what is missing */
 		const char *data = json_string_value(json_object_get(r, "data"));
@@ -924,30 +983,38 @@ static int remote_drain(struct run_session *c, const struct variant *V, struct l
 	char how[CT_ERRLEN];
 	snprintf(how, sizeof how, "%s", s ? json_string_value(json_object_get(s, "how")) : err);
 	json_decref(s);
-	ask_ok(c, json_pack("{s:s, s:s, s:s, s:i}", "op", "stop", "prog", "responder", "signal", "TERM", "grace_ms", 5000),
-	       10000, err, sizeof err);
-	if (!c->remote->nc.broken)
-		remote_fetch(c, V);
-	if (c->remote->nc.broken)
+	if (c->server)
+		ask_ok_host(c, c->server,
+			    json_pack("{s:s, s:s, s:s, s:i}", "op", "stop", "prog", "responder", "signal", "TERM", "grace_ms",
+				      5000),
+			    10000, err, sizeof err);
+	remote_fetch(c, V);
+	const struct remote *broken = broken_host(c);
+	if (broken)
 		return ct_err(v->error, sizeof v->error, "the control connection to %s broke: the host restores itself",
-			      c->remote->h.t.url);
+			      broken->h.t.url);
 	if (!sampler_ok)
 		return ct_err(v->error, sizeof v->error, "%s: the sampler %s: see sampler.log", c->remote->h.t.url, how);
 	return 0;
 }
 
-/* The host as it was before the variant, by its agent. */
+/* The hosts as they were before the variant, each by its agent (one
+ * whose connection broke restores itself). */
 static void remote_restore(struct run_session *c, struct vresult *v)
 {
 	char err[CT_ERRLEN];
-	if (c->remote->nc.broken) {
-		if (!*v->error)
-			snprintf(v->error, sizeof v->error, "the control connection to %s broke: the host restores itself",
-				 c->remote->h.t.url);
-		return;
+	struct remote *hosts[] = { c->remote, c->server != c->remote ? c->server : NULL };
+	for (size_t i = 0; i < 2; i++) {
+		struct remote *rm = hosts[i];
+		if (!rm)
+			continue;
+		if (rm->nc.broken) {
+			if (!*v->error)
+				snprintf(v->error, sizeof v->error,
+					 "the control connection to %s broke: the host restores itself", rm->h.t.url);
+		} else if (!ask_ok_host(c, rm, json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
+			fprintf(stderr, "ctstorm: %s: `ctstorm status --host %s` lists what is left\n", err, rm->h.t.url);
 	}
-	if (!ask_ok(c, json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
-		fprintf(stderr, "ctstorm: %s: `ctstorm status --host %s` lists what is left\n", err, c->remote->h.t.url);
 }
 
 /* One real host's control connection and agent, its ctstorm checked
@@ -1025,12 +1092,21 @@ static json_t *host_json(const struct remote *rm)
  * changes. False with err when one cannot be used. */
 static bool hosts_open(struct run_session *c, const struct sc_resolved *r0, char *err, size_t errlen)
 {
-	const char *server = sc_value(r0, "hosts", "server", NULL), *client = sc_value(r0, "hosts", "client", NULL);
+	const char *server = sc_value(r0, "hosts", "server", NULL), *client = sc_value(r0, "hosts", "client", NULL),
+		   *router = sc_value(r0, "hosts", "router", NULL);
+	if (router && *router && !(c->remote = host_connect(router, "router", c->o, err, errlen)))
+		return false;
 	if (server && *server) {
-		if (!(c->remote = host_connect(server, "server", c->o, err, errlen)))
+		if (!(c->server = host_connect(server, "server", c->o, err, errlen)))
 			return false;
-		snprintf(c->remote->address, sizeof c->remote->address, "%s",
-			 sc_value(r0, "server", "address", c->remote->h.t.host));
+		if (!c->remote)
+			c->remote = c->server;
+	}
+	if (c->remote) { /* where the load goes: the server's, through the router if there is one */
+		const char *to = sc_value(r0, "server", "address", c->server ? c->server->h.t.host : "");
+		snprintf(c->remote->address, sizeof c->remote->address, "%s", to);
+		if (c->server)
+			snprintf(c->server->address, sizeof c->server->address, "%s", to);
 	}
 	char *urls[SC_MAX_LOAD_HOSTS];
 	unsigned w[SC_MAX_LOAD_HOSTS];
@@ -1074,9 +1150,11 @@ static void host_close(struct run_session *c, struct remote *rm)
 
 static void remote_close(struct run_session *c)
 {
+	if (c->server && c->server != c->remote)
+		host_close(c, c->server);
 	if (c->remote)
 		host_close(c, c->remote);
-	c->remote = NULL;
+	c->remote = c->server = NULL;
 	for (size_t i = 0; i < c->nclients; i++)
 		host_close(c, c->clients[i]);
 	c->nclients = 0;
@@ -1309,9 +1387,9 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	size_t mark = c->j.n;
 	if (!c->tty)
 		fprintf(stderr, "[%zu/%zu] %s: %s\n", idx + 1, c->total, V.name, V.r.description);
-	if (c->remote && c->remote->nc.broken) {
+	if (broken_host(c)) {
 		snprintf(v->error, sizeof v->error, "not run: the control connection to %s broke earlier",
-			 c->remote->h.t.url);
+			 broken_host(c)->h.t.url);
 		mkdir(V.vdir, 0755); /* its verdict says so */
 	} else if (c->remote) {
 		if (remote_up(c, &V, &L, v) == 0 &&
@@ -1453,9 +1531,18 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	if (c->remote) {
 		/* the control connection is up before any load, and its flow is
 		 * exempt from conntrack where ctstorm owns the rules */
-		json_t *hl = host_json(c->remote);
-		json_object_set_new(hl, "address", json_string(c->remote->address));
-		json_t *hosts = json_pack("{s:o, s:s}", "server", hl, "client", c->nclients ? "load hosts" : "local");
+		json_t *hosts = json_pack("{s:s}", "client", c->nclients ? "load hosts" : "local");
+		if (c->server) {
+			json_t *hl = host_json(c->server);
+			json_object_set_new(hl, "address", json_string(c->server->address));
+			json_object_set_new(hosts, "server", hl);
+		} else /* behind a real router: the DNS server the user runs there */
+			json_object_set_new(hosts, "server_address", json_string(c->remote->address));
+		if (c->remote != c->server) {
+			json_t *hl = host_json(c->remote);
+			json_object_set_new(hl, "address", json_string(c->remote->address));
+			json_object_set_new(hosts, "router", hl);
+		}
 		if (c->nclients) {
 			json_t *cl = json_array();
 			for (size_t i = 0; i < c->nclients; i++) {
@@ -1517,7 +1604,7 @@ json_t *run_step(struct run_session *c, size_t vi, const char *label, const char
 int run_close(struct run_session *c, int rc)
 {
 	char err[CT_ERRLEN], stamp[32];
-	bool broke = c->remote && c->remote->nc.broken;
+	bool broke = broken_host(c) != NULL;
 	for (size_t i = 0; i < c->nclients; i++)
 		broke |= c->clients[i]->nc.broken;
 	remote_close(c);

@@ -1,12 +1,15 @@
 /* Any bytes as a request to the agent (ctstorm node reads them from its
- * controller over ssh) and as a host's address: either refused with a
- * reason, or accepted into fields that are safe to use: a sysctl key that
- * names a path under /proc/sys, a value of one printable line, a host that
- * ssh cannot read as an option. */
+ * controller over ssh), as a host's address and as iptables rules for a
+ * real host: either refused with a reason, or accepted into fields that are
+ * safe to use: a sysctl key that names a path under /proc/sys, a value of
+ * one printable line, a host that ssh cannot read as an option, rules that
+ * only add to chains ctstorm owns (journaled by names undo can use). */
+#include "iptowned.h"
 #include "node.h"
 #include "scenario.h"
 #include "sshhost.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct node_req r;
 	char err[256];
 	if (node_parse_request((const char *)data, size, &r, err, sizeof err) == 0) {
-		if ((unsigned)r.op > NODE_TIME)
+		if ((unsigned)r.op > NODE_IPTABLES || (r.op == NODE_IPTABLES && r.family != 4 && r.family != 6))
 			abort();
 		if (r.op == NODE_SYSCTL_GET || r.op == NODE_SYSCTL_SET) {
 			char *path = sc_sysctl_path(r.key);
@@ -53,6 +56,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!*t.host || t.host[0] == '-' || t.user[0] == '-' || strpbrk(t.host, " ;$`'\"\\|&<>") ||
 		    strpbrk(t.user, " ;$`'\"\\|&<>"))
 			abort();
+	} else if (!*err)
+		abort();
+	struct ipt_owned o;
+	char *rules = ipt_owned_rewrite(text, &o, err, sizeof err);
+	if (rules) {
+		if (o.n == 0 || o.n > IPT_MAX_TABLES)
+			abort();
+		for (size_t i = 0; i < o.n; i++) {
+			const char *c = o.t[i].chains;
+			if (strncmp(c, IPT_OWNED_PREFIX, strlen(IPT_OWNED_PREFIX)) != 0 || strpbrk(c, " \n;$") ||
+			    strpbrk(o.t[i].builtins, " \n;$"))
+				abort();
+		}
+		/* every line adds to a chain of ours, declares one, or jumps to one */
+		for (const char *l = rules; *l; l = strchr(l, '\n') + 1) {
+			if (!strchr(l, '\n'))
+				abort();
+			bool ours = *l == '*' || strncmp(l, "COMMIT\n", 7) == 0 || strncmp(l, ":" IPT_OWNED_PREFIX, 9) == 0 ||
+				    strncmp(l, "-A " IPT_OWNED_PREFIX, 11) == 0 || strncmp(l, "--append " IPT_OWNED_PREFIX, 17) == 0 ||
+				    strncmp(l, "-I " IPT_OWNED_PREFIX, 11) == 0 || strncmp(l, "--insert " IPT_OWNED_PREFIX, 17) == 0 ||
+				    (strncmp(l, "-I ", 3) == 0 && strstr(l, " 1 -j " IPT_OWNED_PREFIX));
+			if (!ours)
+				abort();
+		}
+		free(rules);
 	} else if (!*err)
 		abort();
 	free(text);

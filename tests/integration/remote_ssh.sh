@@ -203,6 +203,23 @@ ct_check "ruleset.txt: the rules in ctstorm's own table" grep -q "in ctstorm's o
 ct_check "after the run: the host as before (the user's rules, sysctls, no process of ours)" host_clean
 ct_check "after the run: nothing outstanding on the host" test "$(outstanding)" = 0
 
+# --- [server] iptables on a real host: in chains ctstorm owns, a chain of the text's own renamed ---
+IPT=$'*raw\n:DNS - [0:0]\n-A PREROUTING -p udp --dport 53 -j DNS\n-A OUTPUT -p udp --sport 53 -j DNS\n-A DNS -j CT --notrack\nCOMMIT'
+ctl run seed-000 --quick --variant baseline --host "server=ssh://$HOST" --set server.allow-lower=yes \
+	--set "server.iptables=$IPT" --out "$T/ipt" >"$T/ipt.log" 2>&1
+IPT_DIR=$(results_dir "$T/ipt.log")
+ct_check "iptables on the host: loaded in chains ctstorm owns, jumped to first (ruleset.txt)" bash -c "
+	grep -q '^-A PREROUTING -j CTSTORM-PREROUTING' '$IPT_DIR/baseline/ruleset.txt' &&
+	grep -q '^-A CTSTORM-PREROUTING -p udp -m udp --dport 53 -j CTSTORM-DNS' '$IPT_DIR/baseline/ruleset.txt' &&
+	grep -q '^-A CTSTORM-DNS -j CT --notrack' '$IPT_DIR/baseline/ruleset.txt'"
+ct_check "iptables on the host: they worked (the baseline's queries untracked: all answered, no drop)" \
+	python3 -c '
+import json, sys
+l = json.load(open(sys.argv[1] + "/loadgen.json")); s = json.load(open(sys.argv[1] + "/sampler.json"))
+sys.exit(0 if l["sent"] > 0 and l["answered"] == l["sent"] and s["totals"]["drop"] == 0 else 1)' "$IPT_DIR/baseline"
+ct_check "iptables on the host: after the run, the host's own chains and rules as before" host_clean
+ct_check "iptables on the host: nothing outstanding" test "$(outstanding)" = 0
+
 # --- responder = external: the DNS server the host runs already is what is queried ---
 ct_start "$HOSTNS" "$T/own-dns.log" "$BUILD/responder/ctstorm-responder" --listen=$HOST:53 \
 	--zone="$(dirname "$0")/../../scenarios/zones/example.test.zone" --user=root --quiet

@@ -23,13 +23,18 @@ static void test_parse_format(void **state)
 			   "sysctl /proc/sys/net/netfilter/nf_conntrack_max 262144\n"
 			   "sysctl /proc/sys/net/ipv4/ip_local_port_range 32768 60999\n"
 			   "netns cts-abc-1-client\n"
-			   "proc 4321 99887 responder\n";
+			   "proc 4321 99887 responder\n"
+			   "nft inet ctstorm\n"
+			   "ipt 4 raw PREROUTING,OUTPUT CTSTORM-PREROUTING,CTSTORM-OUTPUT,CTSTORM-DNS table,PREROUTING\n";
 	struct journal j = { 0 };
 	assert_int_equal(jr_parse(&j, text), 0);
 	assert_int_equal(j.owner, 1234);
 	assert_int_equal(j.owner_start, 5678);
 	assert_string_equal(j.results, "results/x-1");
-	assert_int_equal(j.n, 4);
+	assert_int_equal(j.n, 6);
+	assert_int_equal(j.e[4].kind, JR_NFT_TABLE);
+	assert_int_equal(j.e[5].kind, JR_IPT);
+	assert_string_equal(j.e[5].a, "4 raw PREROUTING,OUTPUT CTSTORM-PREROUTING,CTSTORM-OUTPUT,CTSTORM-DNS table,PREROUTING");
 	assert_int_equal(j.e[0].kind, JR_SYSCTL);
 	assert_string_equal(j.e[1].b, "32768 60999"); /* a value with a space */
 	assert_int_equal(j.e[2].kind, JR_NETNS);
@@ -49,6 +54,17 @@ static void test_refused_lines(void **state)
 	/* process 1 and 0 would be kill(-1) and kill(0): never undone */
 	struct journal j = { 0 };
 	assert_int_equal(jr_parse(&j, "proc 1 5 init\nproc 0 0 x\nsysctl\nnetns\nbogus line\n\n"), 5);
+	assert_int_equal(j.n, 0);
+	/* iptables chains undo would touch: ctstorm's only, by names a command
+	 * line cannot misread */
+	assert_int_equal(jr_parse(&j, "ipt 4 raw PREROUTING INPUT -\n"			/* not ours */
+				      "ipt 4 raw PREROUTING CTSTORM-X;reboot -\n"		/* a shell word */
+				      "ipt 5 raw PREROUTING CTSTORM-X -\n"			/* no family */
+				      "ipt 4 broute PREROUTING CTSTORM-X -\n"			/* no table */
+				      "ipt 4 raw prerouting CTSTORM-X -\n"			/* no built-in */
+				      "ipt 4 raw PREROUTING CTSTORM-X\n"			/* fresh missing */
+				      "ipt 4 raw PREROUTING CTSTORM-X - more\n"),		/* trailing */
+			 7);
 	assert_int_equal(j.n, 0);
 	jr_free_entries(&j);
 }
