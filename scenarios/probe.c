@@ -47,14 +47,17 @@ struct plan {
 	struct sc_probe_cfg cfg;
 };
 
-/* The table: the scenario's limit, or the host's. */
-static int table_size(const struct sc_resolved *r, const char *node, double *max)
+/* The table: the scenario's limit, or the host's (NAN on a real host:
+ * read there once it is connected). */
+static int table_size(const struct sc_resolved *r, const char *node, bool real, double *max)
 {
 	struct sc_node_cfg n;
 	char buf[64];
 	sc_section(r, node, sc_node_table(node), &n, sizeof n);
 	if (n.max.given)
 		*max = (double)sc_global_value(&n.max, false);
+	else if (real)
+		*max = NAN;
 	else if (host_read_sysctl(-1, "/proc/sys/net/netfilter/nf_conntrack_max", buf, sizeof buf) == 0)
 		*max = strtod(buf, NULL);
 	else
@@ -62,11 +65,42 @@ static int table_size(const struct sc_resolved *r, const char *node, double *max
 	return 0;
 }
 
+/* The figures that follow from the table's size and its entries' life. */
+static void plan_rates(struct plan *p)
+{
+	p->little = p->max / p->timeout;
+	/* the kernel's own pace, modelled: Little with each entry living its
+	 * timeout plus, at worst, one pass of the collector (its eviction at
+	 * 95% starts only once the table has overflowed) */
+	p->modelled = plan_breaking_rate(p->max, p->timeout, 1.0);
+}
+
+/* On a real host what the scenario leaves as the host has it, read there
+ * by its agent: the table's size, and the timeout in its own namespace
+ * (not the compiled-in one a new namespace starts from). */
+static int plan_real(struct run_session *s, struct plan *p)
+{
+	char buf[64], err[CT_ERRLEN];
+	double *value[] = { &p->max, &p->timeout };
+	const char *key[] = { "nf_conntrack_max", p->tkey };
+	for (size_t i = 0; i < 2; i++) {
+		if (!isnan(*value[i]))
+			continue; /* the scenario's */
+		if (run_host_sysctl(s, key[i], buf, sizeof buf, err, sizeof err) < 0) {
+			fprintf(stderr, "ctstorm: error: probe: %s\n", err);
+			return -1;
+		}
+		*value[i] = strtod(buf, NULL);
+	}
+	plan_rates(p);
+	return 0;
+}
+
 /* Sets the overrides the steps change, then reads the plan. The
  * overrides exist before the variant is resolved: the resolution points
  * into them, so later steps only replace their values and never grow
  * (move) the list under it. */
-static int plan_probe(struct sc_file *f, size_t vi, bool quick, struct sc_resolved *r, struct plan *p)
+static int plan_probe(struct sc_file *f, size_t vi, bool quick, bool real, struct sc_resolved *r, struct plan *p)
 {
 	sc_resolve(f, vi, quick, r);
 	bool own_interval = !sc_get(r, "sampler", "interval");
@@ -89,18 +123,15 @@ static int plan_probe(struct sc_file *f, size_t vi, bool quick, struct sc_resolv
 	ct_opt_free(lg_cli_options, &lg);
 	p->variant = r->name;
 	p->tkey = tcp ? "nf_conntrack_tcp_timeout_time_wait" : "nf_conntrack_udp_timeout";
-	if (table_size(r, node, &p->max) < 0) {
+	if (table_size(r, node, real, &p->max) < 0) {
 		fprintf(stderr, "ctstorm: error: probe: no nf_conntrack_max in [%s] and conntrack is not loaded\n", node);
 		return -1;
 	}
 	const char *tv = sc_value(r, node, p->tkey, NULL);
-	p->timeout = tv ? strtod(tv, NULL) : tcp ? DEFAULT_TIME_WAIT : DEFAULT_UDP_TIMEOUT;
+	p->timeout = tv ? strtod(tv, NULL) : real ? NAN : tcp ? DEFAULT_TIME_WAIT : DEFAULT_UDP_TIMEOUT;
 	p->canary = canary.rate;
-	p->little = p->max / p->timeout;
-	/* the kernel's own pace, modelled: Little with each entry living its
-	 * timeout plus, at worst, one pass of the collector (its eviction at
-	 * 95% starts only once the table has overflowed) */
-	p->modelled = plan_breaking_rate(p->max, p->timeout, 1.0);
+	if (!isnan(p->max) && !isnan(p->timeout))
+		plan_rates(p);
 	char text[32];
 	snprintf(text, sizeof text, "%" PRIu64 "ms", (uint64_t)((p->cfg.warmup + p->cfg.hold) / CT_NS_PER_MS));
 	sc_set_override(f, "load", "limit", text);
@@ -208,27 +239,22 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 {
 	struct sc_resolved r;
 	struct plan p;
-	/* its model reads this host's table and its steps are one loadgen's
-	 * rate profile: the lab's, for now */
+	/* its steps are one loadgen's rate profile, which is not split among
+	 * load hosts; on a real server or router the table is that host's */
 	sc_resolve(f, vi, o->quick, &r);
-	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "router") || sc_get(&r, "hosts", "client");
+	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "router");
+	const struct sc_setting *clients = sc_get(&r, "hosts", "client");
 	sc_resolved_free(&r);
-	if (real) {
-		fprintf(stderr, "ctstorm: error: probe runs in the namespace lab; on real hosts ([hosts], --host) it is not "
-				"supported yet\nctstorm: nothing was changed on any host\n");
+	if (clients) {
+		fprintf(stderr, "ctstorm: error: probe: its steps are one loadgen's rate profile, which is not split among "
+				"load hosts ([hosts] client): the client must be this host\nctstorm: nothing was changed on "
+				"any host\n");
 		return CT_EXIT_USAGE;
 	}
-	if (plan_probe(f, vi, o->quick, &r, &p) < 0) {
+	if (plan_probe(f, vi, o->quick, real, &r, &p) < 0) {
 		sc_resolved_free(&r);
 		return CT_EXIT_FAIL;
 	}
-	double warm = (double)p.cfg.warmup / 1e9, hold = (double)p.cfg.hold / 1e9, budget = (double)p.cfg.budget / 1e9;
-	printf("probe %s: nf_conntrack_max %.0f, %s %.0f s. Little's law: %.1f new flows/s (%.0f / %.0f s); with the "
-	       "collector's pace modelled: %.1f/s.\nEach step: %.0f s of warm-up, then %.0f s judged; at most %.0f s "
-	       "in all.\n",
-	       r.name, p.max, p.tkey, p.timeout, p.little, p.max, p.timeout, p.modelled, warm, hold, budget);
-	fflush(stdout);
-
 	int rc;
 	struct run_opts ro = *o;
 	ro.probe = true;
@@ -237,6 +263,17 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 		sc_resolved_free(&r);
 		return rc;
 	}
+	if (real && plan_real(s, &p) < 0) {
+		sc_resolved_free(&r);
+		return run_close(s, CT_EXIT_FAIL);
+	}
+	double warm = (double)p.cfg.warmup / 1e9, hold = (double)p.cfg.hold / 1e9, budget = (double)p.cfg.budget / 1e9;
+	printf("probe %s: nf_conntrack_max %.0f, %s %.0f s. Little's law: %.1f new flows/s (%.0f / %.0f s); with the "
+	       "collector's pace modelled: %.1f/s.\nEach step: %.0f s of warm-up, then %.0f s judged; at most %.0f s "
+	       "in all.\n",
+	       r.name, p.max, p.tkey, p.timeout, p.little, p.max, p.timeout, p.modelled, warm, hold, budget);
+	fflush(stdout);
+
 	struct step steps[64];
 	size_t n = 0;
 	struct search srch;

@@ -1564,6 +1564,18 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	return c;
 }
 
+int run_host_sysctl(struct run_session *c, const char *key, char *buf, size_t len, char *err, size_t errlen)
+{
+	if (!c->remote)
+		return ct_err(err, errlen, "%s: no real host in this run", key);
+	json_t *r = ask(c, json_pack("{s:s, s:s}", "op", "sysctl-get", "key", key), 10000, err, errlen);
+	const char *v = json_string_value(json_object_get(r, "value"));
+	if (v)
+		snprintf(buf, len, "%s", v);
+	json_decref(r);
+	return v ? 0 : r ? ct_err(err, errlen, "%s: %s gave no value", c->remote->h.t.url, key) : -1;
+}
+
 bool run_stopped(const struct run_session *c)
 {
 	(void)c;

@@ -37,6 +37,11 @@ struct run_session;
 struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, size_t total, int *rc);
 /* Returns the step's metrics (owned by the session) and its status. */
 json_t *run_step(struct run_session *s, size_t vi, const char *label, const char **status);
+
+/* A sysctl of the real host under test (the server, or the router), as
+ * its agent reads it (key: nf_conntrack_* or a dotted net.* name); -1 with
+ * err when the session has no real host or the agent cannot read it. */
+int run_host_sysctl(struct run_session *s, const char *key, char *buf, size_t len, char *err, size_t errlen);
 bool run_stopped(const struct run_session *s);
 const char *run_dir(const struct run_session *s);
 void run_manifest_set(struct run_session *s, const char *key, json_t *value);

@@ -220,6 +220,45 @@ sys.exit(0 if l["sent"] > 0 and l["answered"] == l["sent"] and s["totals"]["drop
 ct_check "iptables on the host: after the run, the host's own chains and rules as before" host_clean
 ct_check "iptables on the host: nothing outstanding" test "$(outstanding)" = 0
 
+# --- probe on the ssh host: its table, the timeout the host has (read by its agent) ---
+cat >"$T/probe.scn" <<'EOF'
+[scenario]
+name = probe-real
+description = the breaking point of a real server's 512-entry table
+settle = 200ms
+tail = 300ms
+[server]
+nf_conntrack_max = 512
+allow-lower = yes
+firewall = stateful
+[load]
+sockets = per-query
+max-qps = 10
+limit = 3s
+timeout = 1s
+qname = www.example.test
+[probe]
+warmup = 1s
+hold = 2s
+budget = 14s
+[expect]
+sampler.drop == 0
+EOF
+ctl probe "$T/probe.scn" --host "server=ssh://$HOST" --quiet --out "$T/probe" >"$T/probe.log" 2>&1
+rc=$?
+PROBE_DIR=$(results_dir "$T/probe.log")
+ct_check "probe on an ssh host: exit 0 or 1 (a clean step or none), not an error ($rc)" test $rc -le 1
+ct_check "probe on an ssh host: the host's table (512) and its own UDP timeout ($UDP_BEFORE s), steps measured there" \
+	python3 -c '
+import json, os, sys
+d, timeout = sys.argv[1], float(sys.argv[2])
+m = json.load(open(d + "/manifest.json")); p = m["probe"]
+ok = p["max"] == 512 and p["timeout_s"] == timeout and len(p["steps"]) >= 1 and m["hosts"]["server"]["url"].startswith("ssh://")
+ok &= all(os.path.getsize(d + "/" + v["dir"] + "/sampler.csv") > 0 for v in m["variants"])
+sys.exit(0 if ok else 1)' "$PROBE_DIR" "$UDP_BEFORE"
+ct_check "probe on an ssh host: the host as before" host_clean
+ct_check "probe on an ssh host: nothing outstanding" test "$(outstanding)" = 0
+
 # --- responder = external: the DNS server the host runs already is what is queried ---
 ct_start "$HOSTNS" "$T/own-dns.log" "$BUILD/responder/ctstorm-responder" --listen=$HOST:53 \
 	--zone="$(dirname "$0")/../../scenarios/zones/example.test.zone" --user=root --quiet
