@@ -292,20 +292,31 @@ int ct_fill_remove(uint32_t n, uint32_t *removed, char *err, size_t errlen)
 struct forget {
 	int family;
 	uint8_t src[16], dst[16];
+	unsigned src_prefix; /* the bits of src that must match */
 	uint16_t dport; /* network order */
 	struct nf_conntrack *match[4096];
 	size_t n;
 	bool more; /* more matched than one pass holds */
 };
 
-static bool same_addr(const struct nf_conntrack *ct, int family, int attr4, int attr6, const uint8_t *want)
+/* Whether the entry's address agrees with want on its first bits. */
+static bool same_addr(const struct nf_conntrack *ct, int family, int attr4, int attr6, const uint8_t *want,
+		      unsigned bits)
 {
+	uint8_t got[16];
 	if (family == AF_INET) {
 		uint32_t a = nfct_get_attr_u32(ct, attr4);
-		return memcmp(&a, want, 4) == 0;
+		memcpy(got, &a, 4);
+	} else {
+		const void *a = nfct_get_attr(ct, attr6);
+		if (!a)
+			return false;
+		memcpy(got, a, 16);
 	}
-	const void *a = nfct_get_attr(ct, attr6);
-	return a && memcmp(a, want, 16) == 0;
+	for (unsigned i = 0; i < bits; i++)
+		if (((got[i / 8] ^ want[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
 }
 
 static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
@@ -315,8 +326,8 @@ static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, v
 	uint8_t proto = nfct_get_attr_u8(ct, ATTR_L4PROTO);
 	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != f->family || (proto != IPPROTO_UDP && proto != IPPROTO_TCP) ||
 	    nfct_get_attr_u16(ct, ATTR_PORT_DST) != f->dport ||
-	    !same_addr(ct, f->family, ATTR_IPV4_SRC, ATTR_IPV6_SRC, f->src) ||
-	    !same_addr(ct, f->family, ATTR_IPV4_DST, ATTR_IPV6_DST, f->dst))
+	    !same_addr(ct, f->family, ATTR_IPV4_SRC, ATTR_IPV6_SRC, f->src, f->src_prefix) ||
+	    !same_addr(ct, f->family, ATTR_IPV4_DST, ATTR_IPV6_DST, f->dst, f->family == AF_INET ? 32 : 128))
 		return NFCT_CB_CONTINUE;
 	if (f->n == sizeof f->match / sizeof *f->match) {
 		f->more = true;
@@ -326,14 +337,15 @@ static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, v
 	return NFCT_CB_CONTINUE;
 }
 
-int ct_nl_forget(int family, const void *src, const void *dst, uint16_t dport, size_t *deleted, char *err,
-		 size_t errlen)
+int ct_nl_forget(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport, size_t *deleted,
+		 char *err, size_t errlen)
 {
 	*deleted = 0;
 	struct forget *f = calloc(1, sizeof *f);
 	if (!f)
 		abort();
 	f->family = family;
+	f->src_prefix = src_prefix;
 	memcpy(f->src, src, family == AF_INET ? 4 : 16);
 	memcpy(f->dst, dst, family == AF_INET ? 4 : 16);
 	f->dport = htons(dport);

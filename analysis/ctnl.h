@@ -50,11 +50,12 @@ int ct_fill_create(uint32_t n, uint32_t timeout_s, uint32_t *created, char *err,
 /* Removes the first n fill entries (missing ones, e.g. expired, are fine). */
 int ct_fill_remove(uint32_t n, uint32_t *removed, char *err, size_t errlen);
 
-/* Deletes the entries of UDP and TCP flows from src to dst:dport
+/* Deletes the entries of UDP and TCP flows from src (its first
+ * src_prefix bits: one address, or a source range) to dst:dport
  * (addresses of family AF_INET or AF_INET6, in network order): a run's
  * load and canary on a real host, whose entries would otherwise outlive
  * the variant; nothing else of the host's table. *deleted: how many. */
-int ct_nl_forget(int family, const void *src, const void *dst, uint16_t dport, size_t *deleted, char *err,
-		 size_t errlen);
+int ct_nl_forget(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport, size_t *deleted,
+		 char *err, size_t errlen);
 
 #endif

@@ -139,3 +139,33 @@ int ct_cidr_overlap(const struct ct_cidr *a, const struct ct_cidr *b)
 {
 	return ct_cidr_within(a, b) || ct_cidr_within(b, a);
 }
+
+int ct_cidr_part(const struct ct_cidr *c, unsigned n, unsigned i, struct ct_cidr *out)
+{
+	unsigned bits = 0, width = c->base.ss.ss_family == AF_INET6 ? 128 : 32;
+	while ((1u << bits) < n)
+		bits++;
+	if (n == 0 || i >= n || c->prefix + bits > width - 2)
+		return -1;
+	*out = *c;
+	out->prefix = c->prefix + bits;
+	unsigned nb;
+	uint8_t *b = (uint8_t *)cidr_bytes(out, &nb);
+	for (unsigned k = 0; k < bits; k++) /* i's bits, most significant first, after the prefix */
+		if (i & (1u << (bits - 1 - k))) {
+			unsigned pos = c->prefix + k;
+			b[pos / 8] |= (uint8_t)(0x80 >> (pos % 8));
+		}
+	return 0;
+}
+
+const char *ct_cidr_str(const struct ct_cidr *c, char *buf, size_t buflen)
+{
+	char addr[CT_ADDRSTRLEN];
+	const void *a = c->base.ss.ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)&c->base.ss)->sin6_addr
+							  : (const void *)&((const struct sockaddr_in *)&c->base.ss)->sin_addr;
+	if (!inet_ntop(c->base.ss.ss_family, a, addr, sizeof addr))
+		snprintf(addr, sizeof addr, "?");
+	snprintf(buf, buflen, "%s/%u", addr, c->prefix);
+	return buf;
+}

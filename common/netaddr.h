@@ -31,6 +31,14 @@ int ct_cidr_within(const struct ct_cidr *a, const struct ct_cidr *outer);
 /* Whether two ranges share an address. */
 int ct_cidr_overlap(const struct ct_cidr *a, const struct ct_cidr *b);
 
+/* Part i of n equal parts of c (n rounded up to a power of two, each part
+ * that much longer a prefix): load hosts' shares of one source range.
+ * -1 when the parts would hold fewer than 4 addresses each. */
+int ct_cidr_part(const struct ct_cidr *c, unsigned n, unsigned i, struct ct_cidr *out);
+
+/* "ADDR/PREFIX". */
+const char *ct_cidr_str(const struct ct_cidr *c, char *buf, size_t buflen);
+
 /* Formats back into the same text form. */
 const char *ct_sockaddr_str(const struct ct_sockaddr *a, char *buf, size_t buflen);
 

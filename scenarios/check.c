@@ -403,9 +403,22 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 		bad(c, lower, "applies to a real server ([hosts] server = ssh://...)");
 	if (!host && !router)
 		return;
+	/* a source range: on lo of the load's host (ours, or each load host
+	 * its part), routed back by the server over the link they share */
 	const struct sc_setting *src = sc_get(r, "load", "src-range");
-	if (src)
-		bad(c, src, "a source range needs routes back on the real hosts: not supported there yet");
+	struct ct_cidr whole, part;
+	char why2[CT_ERRLEN];
+	if (src && router)
+		bad(c, src, "a source range behind a real router needs the network's routes to it: not supported");
+	else if (src && client && ct_cidr_parse(src->value, &whole, why2, sizeof why2) == 0) {
+		char *urls[SC_MAX_LOAD_HOSTS];
+		unsigned w[SC_MAX_LOAD_HOSTS];
+		int n = sc_load_hosts(client->value, weights ? weights->value : NULL, urls, w, why2, sizeof why2);
+		for (int i = 0; i < n; i++)
+			free(urls[i]);
+		if (n > 0 && ct_cidr_part(&whole, (unsigned)n, 0, &part) < 0)
+			bad(c, src, "'%s' is too small to split among %d load hosts (4 addresses each at least)", src->value, n);
+	}
 	if (external && !sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
 		bad(c, resp, "external: the load needs the names to ask ([load] qname or datafile), there is no zone of ours");
 	if (!host)

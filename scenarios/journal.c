@@ -3,7 +3,9 @@
 #include "atomicfile.h"
 #include "ct_err.h"
 #include "iptowned.h"
+#include "netaddr.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +95,8 @@ char *jr_format(const struct journal *j, size_t *len)
 			fprintf(m, "nft %s\n", e->a);
 		else if (e->kind == JR_IPT)
 			fprintf(m, "ipt %s\n", e->a);
+		else if (e->kind == JR_ROUTE)
+			fprintf(m, "route %s\n", e->a);
 		else
 			fprintf(m, "proc %d %" PRIu64 " %s\n", (int)e->pid, e->start, e->a);
 	}
@@ -201,6 +205,50 @@ int jr_push_ipt(struct journal *j, int family, const char *table, const char *bu
 		return ct_err(err, errlen, "iptables chains '%s': not ctstorm's", what);
 	push(j, (struct jr_entry){ .kind = JR_IPT, .a = dup_or_die(what) });
 	return persist(j, err, errlen);
+}
+
+/* "4|6 local CIDR" or "4|6 via CIDR GATEWAY", the range and gateway of
+ * that family: what undo_route runs ip with. */
+static bool route_entry_ok(const char *a)
+{
+	char kind[8], cidr[80], gw[64];
+	int end = 0, n;
+	if ((a[0] != '4' && a[0] != '6') || a[1] != ' ' ||
+	    (n = sscanf(a + 2, "%7s %79s %63s%n", kind, cidr, gw, &end)) < 2)
+		return false;
+	if (n == 2 && sscanf(a + 2, "%7s %79s%n", kind, cidr, &end) != 2)
+		return false;
+	if (a[2 + end] != '\0' || (strcmp(kind, "local") == 0) != (n == 2) || (n == 3 && strcmp(kind, "via") != 0))
+		return false;
+	int family = a[0] == '6' ? AF_INET6 : AF_INET;
+	struct ct_cidr c;
+	unsigned char buf[16];
+	char err[128];
+	return ct_cidr_parse(cidr, &c, err, sizeof err) == 0 && c.base.ss.ss_family == family &&
+	       (n == 2 || inet_pton(family, gw, buf) == 1);
+}
+
+int jr_push_route(struct journal *j, int family, const char *cidr, const char *gateway, char *err, size_t errlen)
+{
+	char what[200];
+	if (gateway)
+		snprintf(what, sizeof what, "%d via %s %s", family, cidr, gateway);
+	else
+		snprintf(what, sizeof what, "%d local %s", family, cidr);
+	if (!route_entry_ok(what))
+		return ct_err(err, errlen, "route '%s': not a range and gateway of one family", what);
+	push(j, (struct jr_entry){ .kind = JR_ROUTE, .a = dup_or_die(what) });
+	return persist(j, err, errlen);
+}
+
+void jr_pop(struct journal *j)
+{
+	if (!j->n)
+		return;
+	entry_free(&j->e[--j->n]);
+	char err[CT_ERRLEN];
+	if (persist(j, err, sizeof err) < 0)
+		complain(j, "%s", err);
 }
 
 void jr_forget_proc(struct journal *j, pid_t pid)
@@ -492,6 +540,27 @@ static bool undo_ipt(struct journal *j, const struct jr_entry *e)
 	return ok;
 }
 
+static bool undo_route(struct journal *j, const struct jr_entry *e)
+{
+	char kind[8], cidr[80], gw[64] = "";
+	if (!route_entry_ok(e->a) || sscanf(e->a + 2, "%7s %79s %63s", kind, cidr, gw) < 2) {
+		complain(j, "route '%s': not a range and gateway of one family", e->a);
+		return false;
+	}
+	const char *fam = e->a[0] == '6' ? "-6" : "-4";
+	bool local = strcmp(kind, "local") == 0;
+	const char *del_local[] = { "ip", fam, "route", "del", "local", cidr, "dev", "lo", NULL },
+		   *del_via[] = { "ip", fam, "route", "del", cidr, "via", gw, NULL },
+		   *show[] = { "ip", fam, "route", "show", "table", local ? "local" : "main", "exact", cidr, NULL };
+	char out[512];
+	if (run_tool(local ? del_local : del_via) != 0 && (run_tool_out(show, out, sizeof out) != 0 || *out)) {
+		complain(j, "cannot delete the route %s%s%s", cidr, local ? " (local)" : " via ", gw);
+		return false;
+	}
+	say(j, "deleted the route %s%s%s", cidr, local ? " (local)" : " via ", gw);
+	return true;
+}
+
 size_t jr_undo_to(struct journal *j, size_t mark)
 {
 	size_t failed = 0;
@@ -501,6 +570,7 @@ size_t jr_undo_to(struct journal *j, size_t mark)
 			  : e->kind == JR_NETNS	? undo_netns(j, e)
 			  : e->kind == JR_NFT_TABLE ? undo_nft_table(j, e)
 			  : e->kind == JR_IPT	? undo_ipt(j, e)
+			  : e->kind == JR_ROUTE ? undo_route(j, e)
 						    : undo_sysctl(j, e);
 		failed += !ok;
 		entry_free(e);
@@ -539,6 +609,8 @@ size_t jr_parse(struct journal *j, const char *text)
 			char what[600];
 			snprintf(what, sizeof what, "%s %s", family, a);
 			push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
+		} else if (strcmp(word, "route") == 0 && route_entry_ok(rest)) {
+			push(j, (struct jr_entry){ .kind = JR_ROUTE, .a = dup_or_die(rest) });
 		} else if (strcmp(word, "ipt") == 0 && ipt_entry_ok(rest)) {
 			push(j, (struct jr_entry){ .kind = JR_IPT, .a = dup_or_die(rest) });
 		} else if (strcmp(word, "proc") == 0 && sscanf(rest, "%d %" SCNu64 " %n", &pid, &start, &off) >= 2 &&
@@ -723,7 +795,7 @@ int jr_status(FILE *out, bool json)
 	}
 	if (load(&j, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
-	static const char *const kinds[] = { "sysctl", "netns", "proc", "nft", "ipt" };
+	static const char *const kinds[] = { "sysctl", "netns", "proc", "nft", "ipt", "route" };
 	char name[256];
 	if (json) {
 		json_t *a = json_array();
@@ -760,6 +832,8 @@ int jr_status(FILE *out, bool json)
 				fprintf(out, "  nft      table %s\n", e->a);
 			else if (e->kind == JR_IPT)
 				fprintf(out, "  ipt      %s\n", e->a);
+			else if (e->kind == JR_ROUTE)
+				fprintf(out, "  route    %s\n", e->a);
 			else
 				fprintf(out, "  process  %d (%s)%s\n", (int)e->pid, e->a,
 					jr_proc_start(e->pid) == e->start ? "" : " - gone");

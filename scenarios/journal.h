@@ -17,12 +17,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC, JR_NFT_TABLE, JR_IPT };
+enum jr_kind { JR_SYSCTL, JR_NETNS, JR_PROC, JR_NFT_TABLE, JR_IPT, JR_ROUTE };
 
 struct jr_entry {
 	enum jr_kind kind;
 	char *a;       /* sysctl: /proc/sys path; netns: name; proc: what it is; nft table: "FAMILY NAME";
-			* ipt: "4|6 TABLE BUILTIN,... CHAIN,..." (iptowned.h) */
+			* ipt: "4|6 TABLE BUILTIN,... CHAIN,... FRESH" (iptowned.h);
+			* route: "4|6 local CIDR" or "4|6 via CIDR GATEWAY" */
 	char *b;       /* sysctl: the value to restore */
 	pid_t pid;     /* proc */
 	uint64_t start; /* proc: start time in clock ticks since boot (/proc/PID/stat field 22) */
@@ -66,6 +67,16 @@ int jr_push_nft_table(struct journal *j, const char *family, const char *name, b
  * built-in chains, comma-separated; "" nothing): deleted again if empty. */
 int jr_push_ipt(struct journal *j, int family, const char *table, const char *builtins, const char *chains,
 		const char *fresh, char *err, size_t errlen);
+
+/* A route ctstorm adds for a source range on a real host (and on the
+ * controller): local (the range is this host's own, on lo) or via a
+ * gateway (the replies to the range go back to its load host); undone by
+ * deleting that route. family 4 or 6; gateway NULL for local. */
+int jr_push_route(struct journal *j, int family, const char *cidr, const char *gateway, char *err, size_t errlen);
+
+/* Drops the newest entry without undoing it: its change was never made
+ * (the command that would have made it failed). */
+void jr_pop(struct journal *j);
 
 /* The host-wide sysctls (nf_conntrack_max, nf_conntrack_buckets): written,
  * and restored, in the initial network namespace, whichever namespace the

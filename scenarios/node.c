@@ -146,6 +146,7 @@ static json_t *status(const struct journal *j)
 					 : e->kind == JR_NETNS	   ? json_pack("{s:s, s:s}", "kind", "netns", "name", e->a)
 					 : e->kind == JR_NFT_TABLE ? json_pack("{s:s, s:s}", "kind", "nft", "table", e->a)
 					 : e->kind == JR_IPT	   ? json_pack("{s:s, s:s}", "kind", "ipt", "chains", e->a)
+					 : e->kind == JR_ROUTE	   ? json_pack("{s:s, s:s}", "kind", "route", "route", e->a)
 								   : json_pack("{s:s, s:i, s:s}", "kind", "proc", "pid",
 									       (int)e->pid, "what", e->a));
 	}
@@ -259,8 +260,9 @@ static int forget_control(const struct agent *a, char *err, size_t errlen)
 	if (inet_pton(family, a->ssh_client, c) != 1 || inet_pton(family, a->ssh_server, s) != 1)
 		return ct_err(err, errlen, "SSH_CONNECTION: %s %s: not addresses", a->ssh_client, a->ssh_server);
 	size_t n;
-	if (ct_nl_forget(family, c, s, (uint16_t)a->ssh_server_port, &n, err, errlen) < 0 ||
-	    ct_nl_forget(family, s, c, (uint16_t)a->ssh_client_port, &n, err, errlen) < 0)
+	unsigned bits = family == AF_INET ? 32 : 128;
+	if (ct_nl_forget(family, c, bits, s, (uint16_t)a->ssh_server_port, &n, err, errlen) < 0 ||
+	    ct_nl_forget(family, s, bits, c, (uint16_t)a->ssh_client_port, &n, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -404,10 +406,43 @@ static void forget(struct agent *a, const struct node_req *r)
 		return;
 	}
 	size_t n;
-	if (ct_nl_forget(family, s, d, (uint16_t)r->port, &n, err, sizeof err) < 0)
+	unsigned prefix = *r->src ? r->src_prefix : family == AF_INET ? 32 : 128;
+	if (ct_nl_forget(family, s, prefix, d, (uint16_t)r->port, &n, err, sizeof err) < 0)
 		reply_error(err);
 	else
 		reply(json_pack("{s:b, s:I}", "ok", 1, "deleted", (json_int_t)n));
+}
+
+/* A source range's route, journaled before it is added: the range this
+ * host's own (local, on lo: a load host sends from it), or routed back
+ * via the load's host (default: the controller, at its ssh address). A
+ * route to the range that is there already is the host's: refused. */
+static void route(struct agent *a, const struct node_req *r)
+{
+	char err[CT_ERRLEN], *out = NULL;
+	const char *via = *r->dst ? r->dst : a->ssh_client;
+	int family = strchr(r->route, ':') ? 6 : 4;
+	if (!r->local && !*via) {
+		reply_error("route: no gateway (not over ssh, and none given)");
+		return;
+	}
+	if (jr_push_route(&a->j, family, r->route, r->local ? NULL : via, err, sizeof err) < 0) {
+		reply_error(err);
+		return;
+	}
+	char *add_local[] = { "ip", family == 6 ? "-6" : "-4", "route", "add", "local", (char *)r->route, "dev", "lo", NULL },
+	     *add_via[] = { "ip", family == 6 ? "-6" : "-4", "route", "add", (char *)r->route, "via", (char *)via, NULL };
+	int rc = pr_cmd(-1, r->local ? add_local : add_via, NULL, &out, 10000, err, sizeof err);
+	if (rc != 0) {
+		jr_pop(&a->j); /* not added: nothing to undo, and never the host's own route */
+		char msg[CT_ERRLEN + 256];
+		snprintf(msg, sizeof msg, "route %s%s%s: %.*s", r->route, r->local ? " (local)" : " via ", r->local ? "" : via,
+			 (int)(CT_ERRLEN - 1), rc < 0 ? err : out ? out : "ip failed");
+		msg[strcspn(msg, "\n")] = '\0';
+		reply_error(msg);
+	} else
+		reply(json_pack("{s:b, s:s}", "ok", 1, "via", r->local ? "" : via));
+	free(out);
 }
 
 static void ruleset(void)
@@ -473,6 +508,9 @@ static bool serve(struct agent *a, const char *line, size_t len)
 		break;
 	case NODE_IPTABLES:
 		iptables(a, &r);
+		break;
+	case NODE_ROUTE:
+		route(a, &r);
 		break;
 	case NODE_RULESET:
 		ruleset();

@@ -29,6 +29,10 @@
  *                                  the controller's ssh address) to dst:port: the previous variant's load,
  *                                  nothing else of the host's table
  *   {"op":"time"}                  the host's wall clock (ns), for the controller's offset estimate
+ *   {"op":"route","range":CIDR,"local":true} | {"op":"route","range":CIDR[,"via":IP]}
+ *                                  a source range: this host's own (a local route on lo, a load host's),
+ *                                  or routed back via IP (default: the controller's ssh address, on a
+ *                                  server); refused where a route to it exists; journaled, deleted on restore
  *
  * A reply is {"ok":true,...} or {"ok":false,"error":"..."}. The agent
  * holds the host's lock (one controller per host) and journals in the
@@ -69,6 +73,7 @@ enum node_op {
 	NODE_FORGET,
 	NODE_TIME,
 	NODE_IPTABLES,
+	NODE_ROUTE,
 };
 
 /* The programs the agent starts: ctstorm's own, found beside it. */
@@ -94,7 +99,10 @@ struct node_req {
 	enum node_ready ready;
 	int signal;        /* stop: SIGINT or SIGTERM */
 	unsigned grace_ms; /* stop: then SIGKILL */
-	char src[64], dst[64]; /* forget: addresses (src "" : the ssh client's) */
+	char src[64], dst[64]; /* forget: addresses (src "" : the ssh client's; a range ADDR/PREFIX) */
+	unsigned src_prefix;   /* forget: src's prefix length (32 or 128: one address) */
+	char route[80];        /* route: the range ADDR/PREFIX */
+	bool local;            /* route: the range is this host's own (on lo); else via (dst "": the ssh client) */
 	unsigned port;         /* forget: the destination port */
 };
 

@@ -2,6 +2,7 @@
 #include "node.h"
 
 #include "ct_err.h"
+#include "netaddr.h"
 #include "scenario.h"
 
 #include <arpa/inet.h>
@@ -35,6 +36,7 @@ static const struct {
 	[NODE_FORGET] = { "forget", { "src", "dst", "port" } },
 	[NODE_TIME] = { "time", { NULL } },
 	[NODE_IPTABLES] = { "iptables", { "rules", "family" } },
+	[NODE_ROUTE] = { "route", { "range", "via", "local" } },
 };
 #define NOPS (sizeof ops / sizeof *ops)
 
@@ -176,14 +178,43 @@ static int fields(json_t *j, struct node_req *r, const char *op, char *err, size
 		bool v6 = dst && strchr(dst, ':');
 		if (!dst || strlen(dst) >= sizeof r->dst || inet_pton(v6 ? AF_INET6 : AF_INET, dst, a) != 1)
 			return ct_err(err, errlen, "forget: \"dst\" is an IPv4 or IPv6 address");
+		/* src: one address, or a source range (ADDR/PREFIX) */
+		char one[80];
+		struct ct_cidr range;
+		if (src && strlen(src) < sizeof one)
+			snprintf(one, sizeof one, strchr(src, '/') ? "%s" : "%s/%d", src, v6 ? 128 : 32);
 		if (json_object_get(j, "src") &&
-		    (!src || strlen(src) >= sizeof r->src || inet_pton(v6 ? AF_INET6 : AF_INET, src, a) != 1))
-			return ct_err(err, errlen, "forget: \"src\" is an address of dst's family");
+		    (!src || strlen(src) >= sizeof one || ct_cidr_parse(one, &range, err, errlen) < 0 ||
+		     range.base.ss.ss_family != (v6 ? AF_INET6 : AF_INET)))
+			return ct_err(err, errlen, "forget: \"src\" is an address or a range (ADDR/PREFIX) of dst's family");
 		if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
 			return ct_err(err, errlen, "forget: \"port\" is 1 to 65535");
 		snprintf(r->dst, sizeof r->dst, "%s", dst);
-		snprintf(r->src, sizeof r->src, "%s", src ? src : "");
+		r->src_prefix = v6 ? 128 : 32;
+		if (src) { /* as parsed: the host bits cleared */
+			char text[80];
+			ct_cidr_str(&range, text, sizeof text);
+			snprintf(r->src, sizeof r->src, "%.*s", (int)strcspn(text, "/"), text);
+			r->src_prefix = range.prefix;
+		}
 		r->port = (unsigned)json_integer_value(port);
+	}
+	if (r->op == NODE_ROUTE) {
+		const char *range = json_string_value(json_object_get(j, "range")),
+			   *via = json_string_value(json_object_get(j, "via"));
+		json_t *local = json_object_get(j, "local");
+		struct ct_cidr c;
+		unsigned char a[16];
+		if (!range || strlen(range) >= sizeof r->route || ct_cidr_parse(range, &c, err, errlen) < 0)
+			return ct_err(err, errlen, "route: \"range\" is ADDR/PREFIX");
+		if (local && !json_is_boolean(local))
+			return ct_err(err, errlen, "route: \"local\" is true or false");
+		r->local = json_is_true(local);
+		if (json_object_get(j, "via") &&
+		    (r->local || !via || strlen(via) >= sizeof r->dst || inet_pton(c.base.ss.ss_family, via, a) != 1))
+			return ct_err(err, errlen, "route: \"via\" is an address of the range's family (not with local)");
+		ct_cidr_str(&c, r->route, sizeof r->route); /* as parsed: the host bits cleared */
+		snprintf(r->dst, sizeof r->dst, "%s", via ? via : "");
 	}
 	return 0;
 }

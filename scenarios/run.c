@@ -7,6 +7,7 @@
 #include "ct_report.h"
 #include "host.h"
 #include "journal.h"
+#include "netaddr.h"
 #include "lg_cli.h"
 #include "metrics.h"
 #include "opt.h"
@@ -829,13 +830,18 @@ static bool remote_failed(struct run_session *c, struct vresult *v)
 	return false;
 }
 
-/* A real node's part of phase 1: the previous variant's flows forgotten in
- * its table, its section's (server, router) sysctls and the rules ctstorm
- * owns there, recorded in ruleset.txt (rf). */
-static int node_up(struct run_session *c, struct remote *rm, const struct variant *V, const char *section, FILE *rf,
-		   char *err, size_t errlen)
+/* The entries of the variant's flows in rm's table deleted: from its
+ * sources (a source range, the load hosts, or us: the agent's default,
+ * the controller's ssh address) to the server's port 53. Before a variant
+ * (what the previous one left) and after it (nothing of ours lingers for
+ * the timeout's length). */
+static bool forget_flows(struct run_session *c, struct remote *rm, const struct variant *V, char *err, size_t errlen)
 {
-	const char *dst = c->remote->address;
+	const char *dst = c->remote->address, *range = sc_value(&V->r, "load", "src-range", NULL);
+	if (range)
+		return ask_ok_host(c, rm,
+				   json_pack("{s:s, s:s, s:s, s:i}", "op", "forget", "src", range, "dst", dst, "port", 53),
+				   30000, err, errlen);
 	bool ok = c->nclients ||
 		  ask_ok_host(c, rm, json_pack("{s:s, s:s, s:i}", "op", "forget", "dst", dst, "port", 53), 30000, err, errlen);
 	for (size_t i = 0; ok && i < c->nclients; i++)
@@ -844,6 +850,17 @@ static int node_up(struct run_session *c, struct remote *rm, const struct varian
 				 json_pack("{s:s, s:s, s:s, s:i}", "op", "forget", "src", c->clients[i]->src, "dst", dst,
 					   "port", 53),
 				 30000, err, errlen);
+	return ok;
+}
+
+/* A real node's part of phase 1: the previous variant's flows forgotten in
+ * its table, its section's (server, router) sysctls and the rules ctstorm
+ * owns there, recorded in ruleset.txt (rf). */
+static int node_up(struct run_session *c, struct remote *rm, const struct variant *V, const char *section, FILE *rf,
+		   char *err, size_t errlen)
+{
+	const char *dst = c->remote->address;
+	bool ok = forget_flows(c, rm, V, err, errlen);
 	if (!ok || remote_sysctls(c, rm, V, section, err, errlen) < 0)
 		return -1;
 	char *rules = host_owned_rules(&V->r, section), *ipt = host_owned_iptables(&V->r, section, err, errlen);
@@ -884,6 +901,51 @@ static int node_up(struct run_session *c, struct remote *rm, const struct varian
 	return ok ? 0 : -1;
 }
 
+/* A source range on real hosts: the load's host (this one, or each load
+ * host its part) holds its range on lo, and the server routes each range
+ * back to its host (over the link they share: a gateway must be on-link).
+ * Journaled where they are added (ours in c->j), undone with the variant. */
+static int src_routes(struct run_session *c, const struct variant *V, char *err, size_t errlen)
+{
+	const char *text = sc_value(&V->r, "load", "src-range", NULL);
+	struct ct_cidr whole, part;
+	if (!text)
+		return 0;
+	if (ct_cidr_parse(text, &whole, err, errlen) < 0)
+		return -1;
+	int family = whole.base.ss.ss_family == AF_INET6 ? 6 : 4;
+	char range[80];
+	if (!c->nclients) {
+		char *out = NULL;
+		char *add[] = { "ip", family == 6 ? "-6" : "-4", "route", "add", "local", (char *)text, "dev", "lo", NULL };
+		if (jr_push_route(&c->j, family, text, NULL, err, errlen) < 0)
+			return -1;
+		int rc = pr_cmd(-1, add, NULL, &out, 10000, err, errlen);
+		if (rc != 0) {
+			jr_pop(&c->j);
+			if (rc > 0)
+				ct_err(err, errlen, "this host: route %s (local): %s", text, out ? out : "ip failed");
+		}
+		free(out);
+		return rc == 0 && ask_ok_host(c, c->server, json_pack("{s:s, s:s}", "op", "route", "range", text), 10000,
+					      err, errlen)
+			       ? 0
+			       : -1;
+	}
+	for (size_t i = 0; i < c->nclients; i++) {
+		if (ct_cidr_part(&whole, (unsigned)c->nclients, (unsigned)i, &part) < 0)
+			return ct_err(err, errlen, "src-range %s: too small for %zu load hosts", text, c->nclients);
+		ct_cidr_str(&part, range, sizeof range);
+		if (!ask_ok_host(c, c->clients[i], json_pack("{s:s, s:s, s:b}", "op", "route", "range", range, "local", 1),
+				 10000, err, errlen) ||
+		    !ask_ok_host(c, c->server,
+				 json_pack("{s:s, s:s, s:s}", "op", "route", "range", range, "via", c->clients[i]->src), 10000,
+				 err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 /* Phase 1 on real hosts: on the host under test (the server, or the
  * router) and on a real server behind it, the previous variant's flows
  * forgotten, the sysctls and the owned rules; then the responder where the
@@ -908,6 +970,8 @@ static int remote_up(struct run_session *c, struct variant *V, struct lab *L, st
 		rc = node_up(c, c->server, V, "server", rf, err, sizeof err);
 	if (rf)
 		fclose(rf);
+	if (rc == 0)
+		rc = src_routes(c, V, err, sizeof err);
 	if (rc < 0)
 		return ct_err(v->error, sizeof v->error, "%s", err);
 	if (V->server.responder != SC_RESP_EXTERNAL && c->server) {
@@ -999,8 +1063,9 @@ static int remote_drain(struct run_session *c, const struct variant *V, struct l
 }
 
 /* The hosts as they were before the variant, each by its agent (one
- * whose connection broke restores itself). */
-static void remote_restore(struct run_session *c, struct vresult *v)
+ * whose connection broke restores itself), the entries of its flows
+ * deleted. */
+static void remote_restore(struct run_session *c, const struct variant *V, struct vresult *v)
 {
 	char err[CT_ERRLEN];
 	struct remote *hosts[] = { c->remote, c->server != c->remote ? c->server : NULL };
@@ -1012,7 +1077,11 @@ static void remote_restore(struct run_session *c, struct vresult *v)
 			if (!*v->error)
 				snprintf(v->error, sizeof v->error,
 					 "the control connection to %s broke: the host restores itself", rm->h.t.url);
-		} else if (!ask_ok_host(c, rm, json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
+			continue;
+		}
+		if (!forget_flows(c, rm, V, err, sizeof err))
+			fprintf(stderr, "ctstorm: %s\n", err); /* they expire by themselves */
+		if (!ask_ok_host(c, rm, json_pack("{s:s}", "op", "restore"), 60000, err, sizeof err))
 			fprintf(stderr, "ctstorm: %s: `ctstorm status --host %s` lists what is left\n", err, rm->h.t.url);
 	}
 }
@@ -1191,7 +1260,8 @@ static void client_args(struct run_session *c, const struct variant *V, const st
 		av_add(a, "--stats-interval=500ms");
 	struct argvb all = { 0 };
 	av_section(&all, &V->r, "load", lg_cli_options, NULL);
-	static const char *const split[] = { "--max-qps=", "--clients=", "--max-outstanding=", "--max-queries=", "--datafile=" };
+	static const char *const split[] = { "--max-qps=", "--clients=", "--max-outstanding=", "--max-queries=",
+					     "--datafile=", "--src-range=" };
 	for (size_t k = 0; k < all.n; k++) {
 		bool skip = strncmp(all.v[k], "--sockets=", 10) == 0 && V->lg.sockets.given && !V->lg.sockets.per_query;
 		for (size_t x = 0; x < sizeof split / sizeof *split; x++)
@@ -1200,6 +1270,12 @@ static void client_args(struct run_session *c, const struct variant *V, const st
 			av_add(a, "%s", all.v[k]);
 	}
 	av_free(&all);
+	struct ct_cidr whole, part;
+	char err[CT_ERRLEN], range[80];
+	const char *text = sc_value(&V->r, "load", "src-range", NULL);
+	if (text && ct_cidr_parse(text, &whole, err, sizeof err) == 0 &&
+	    ct_cidr_part(&whole, (unsigned)c->nclients, (unsigned)i, &part) == 0)
+		av_add(a, "--src-range=%s", ct_cidr_str(&part, range, sizeof range)); /* its own part, on its lo */
 	if (V->lg.qps > 0)
 		av_add(a, "--max-qps=%.17g", V->lg.qps * share);
 	if (sc_get(&V->r, "load", "clients"))
@@ -1408,7 +1484,7 @@ static void run_variant(struct run_session *c, size_t vi, size_t idx, const char
 	/* a first signal still lets the children write what they measured */
 	stop_all(c, &L, stop_count > 1);
 	if (c->remote)
-		remote_restore(c, v);
+		remote_restore(c, &V, v);
 	for (size_t i = 0; i < c->nclients; i++) {
 		char err[CT_ERRLEN];
 		/* a load host still sending (interrupted): stopped, then restored */

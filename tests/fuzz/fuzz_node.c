@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct node_req r;
 	char err[256];
 	if (node_parse_request((const char *)data, size, &r, err, sizeof err) == 0) {
-		if ((unsigned)r.op > NODE_IPTABLES || (r.op == NODE_IPTABLES && r.family != 4 && r.family != 6))
+		if ((unsigned)r.op > NODE_ROUTE || (r.op == NODE_IPTABLES && r.family != 4 && r.family != 6))
 			abort();
 		if (r.op == NODE_SYSCTL_GET || r.op == NODE_SYSCTL_SET) {
 			char *path = sc_sysctl_path(r.key);
@@ -42,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		if ((unsigned)r.prog >= NODE_NPROGS)
+			abort();
+		/* a route's range and gateway reach ip's command line as words */
+		if (r.op == NODE_ROUTE && (!*r.route || strpbrk(r.route, " \n;$-") || strpbrk(r.dst, " \n;$") ||
+					   (r.local && *r.dst)))
+			abort();
+		if (r.op == NODE_FORGET && (r.src_prefix > 128 || strpbrk(r.src, " /\n")))
 			abort();
 		node_req_free(&r);
 	} else if (!*err)

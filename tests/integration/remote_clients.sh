@@ -7,6 +7,8 @@
 #     bucket: the p99 recomputed from the union here, as ctstorm computes it)
 #   - the shares follow the weights; the canary runs on the first host only
 #   - the clocks' offsets are measured and recorded; every host restored
+#   - a source range split between the load hosts: each sends from its
+#     half (on its lo), the server routes each half back to its host
 #
 # usage: remote_clients.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
@@ -47,7 +49,8 @@ mkdir -p "$CTSTORM_STATE_DIR"
 
 ip netns exec "$NS_ctl" "$CTSTORM" run seed-000 --quick --variant baseline --variant notrack \
 	--host server=ssh://198.18.0.2 --host client=ssh://198.18.0.3 --host client=ssh://198.18.0.4 \
-	--set hosts.weights=2,1 --set server.allow-lower=yes --ssh-config "$CT_SSH_CONFIG" --out "$T/r" >"$T/run.log" 2>&1
+	--set hosts.weights=2,1 --set server.allow-lower=yes --set load.src-range=198.19.0.0/16 \
+	--ssh-config "$CT_SSH_CONFIG" --out "$T/r" >"$T/run.log" 2>&1
 rc=$?
 DIR=$(sed -n 's/^Results: //p' "$T/run.log" | tail -1)
 [ $rc -ne 0 ] && tail -30 "$T/run.log"
@@ -121,6 +124,13 @@ for v in ("baseline", "notrack"):
     print(v, len(merged), "intervals", ok)
 sys.exit(0 if ok and latencies else 1)
 PY
+ct_check "the source range split: each load host sent from its half, and its answers came back to it" python3 -c '
+import json, sys
+h = [json.load(open(f"{sys.argv[1]}/notrack/client-{i}/loadgen.json")) for i in (1, 2)]
+n = [x["config"]["src_addresses"] for x in h]
+sys.exit(0 if n[0] == n[1] > 0 and all(x["answered"] == x["sent"] > 0 for x in h) else 1)' "$DIR"
+ct_check "the source range's routes gone from every host" bash -c "
+	for ns in $NS_ctl $NS_srv $NS_c1 $NS_c2; do [ \$(ip -n \$ns route show table all | grep -c '198\\.19\\.') = 0 ] || exit 1; done"
 ct_check "the canary on the first load host only" \
 	bash -c "test -s '$DIR/notrack/client-1/canary.jsonl' && test ! -e '$DIR/notrack/client-2/canary.jsonl' && test -s '$DIR/notrack/canary.jsonl'"
 ct_check "the manifest: both load hosts, their weights and clock offsets" python3 -c '

@@ -259,6 +259,23 @@ sys.exit(0 if ok else 1)' "$PROBE_DIR" "$UDP_BEFORE"
 ct_check "probe on an ssh host: the host as before" host_clean
 ct_check "probe on an ssh host: nothing outstanding" test "$(outstanding)" = 0
 
+# --- a source range with a real server: on our lo, routed back by the server via us ---
+routes() { ip -n "$1" route show table all | grep -c '198\.19\.'; }
+ctl run seed-000 --quick --variant raised-max --host "server=ssh://$HOST" --set server.allow-lower=yes \
+	--set load.src-range=198.19.0.0/16 --out "$T/src" >"$T/src.log" 2>&1
+rc=$?
+SRC_DIR=$(results_dir "$T/src.log")
+[ $rc -ne 0 ] && tail -15 "$T/src.log"
+ct_check "src-range on an ssh host: exit 0, every query from the range answered (the server routed them back)" \
+	python3 -c '
+import json, sys
+l = json.load(open(sys.argv[1] + "/raised-max/loadgen.json"))
+sys.exit(0 if sys.argv[2] == "0" and l["config"]["src_addresses"] > 0 and l["sent"] > 0 and l["answered"] == l["sent"] else 1)' "$SRC_DIR" $rc
+ct_check "src-range on an ssh host: the routes gone again, here and on the host" \
+	bash -c "[ \$($(declare -f routes); routes $CTL) = 0 ] && [ \$($(declare -f routes); routes $HOSTNS) = 0 ]"
+ct_check "src-range on an ssh host: the host as before" host_clean
+ct_check "probe on an ssh host: nothing outstanding" test "$(outstanding)" = 0
+
 # --- responder = external: the DNS server the host runs already is what is queried ---
 ct_start "$HOSTNS" "$T/own-dns.log" "$BUILD/responder/ctstorm-responder" --listen=$HOST:53 \
 	--zone="$(dirname "$0")/../../scenarios/zones/example.test.zone" --user=root --quiet

@@ -70,11 +70,40 @@ static void test_cidr_within(void **state)
 	}
 }
 
+/* One source range shared by load hosts: equal parts, in order, each
+ * inside the whole and apart from the others. */
+static void test_cidr_part(void **state)
+{
+	(void)state;
+	struct ct_cidr c, p[3];
+	char buf[64], err[128];
+	assert_int_equal(ct_cidr_parse("198.19.0.0/16", &c, err, sizeof err), 0);
+	static const char *const want[3] = { "198.19.0.0/18", "198.19.64.0/18", "198.19.128.0/18" };
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(ct_cidr_part(&c, 3, i, &p[i]), 0);
+		assert_string_equal(ct_cidr_str(&p[i], buf, sizeof buf), want[i]);
+		assert_true(ct_cidr_within(&p[i], &c));
+		for (unsigned k = 0; k < i; k++)
+			assert_false(ct_cidr_overlap(&p[i], &p[k]));
+	}
+	assert_int_equal(ct_cidr_part(&c, 1, 0, &p[0]), 0); /* one host: the whole range */
+	assert_string_equal(ct_cidr_str(&p[0], buf, sizeof buf), "198.19.0.0/16");
+	assert_int_equal(ct_cidr_part(&c, 3, 3, &p[0]), -1);
+	assert_int_equal(ct_cidr_parse("198.19.0.0/29", &c, err, sizeof err), 0);
+	assert_int_equal(ct_cidr_part(&c, 2, 1, &p[0]), 0); /* 4 addresses each */
+	assert_string_equal(ct_cidr_str(&p[0], buf, sizeof buf), "198.19.0.4/30");
+	assert_int_equal(ct_cidr_part(&c, 3, 0, &p[0]), -1); /* 2 each: too few */
+	assert_int_equal(ct_cidr_parse("2001:2:0:100::/64", &c, err, sizeof err), 0);
+	assert_int_equal(ct_cidr_part(&c, 2, 1, &p[0]), 0);
+	assert_string_equal(ct_cidr_str(&p[0], buf, sizeof buf), "2001:2:0:100:8000::/65");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cidr_parse),
 		cmocka_unit_test(test_cidr_within),
+		cmocka_unit_test(test_cidr_part),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,17 @@ static void test_requests(void **state)
 	node_req_free(&r);
 	assert_int_equal(PARSE("{\"op\":\"forget\",\"dst\":\"2001:2::2\",\"port\":53}"), 0);
 	assert_string_equal(r.src, "");
+	/* a source range: its base with the host bits cleared, and its length */
+	assert_int_equal(PARSE("{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"198.19.7.9/16\",\"port\":53}"), 0);
+	assert_string_equal(r.src, "198.19.0.0");
+	assert_int_equal(r.src_prefix, 16);
+	assert_int_equal(PARSE("{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"198.18.0.1\",\"port\":53}"), 0);
+	assert_int_equal(r.src_prefix, 32);
+	assert_int_equal(PARSE("{\"op\":\"route\",\"range\":\"198.19.1.1/16\",\"local\":true}"), 0);
+	assert_string_equal(r.route, "198.19.0.0/16");
+	assert_true(r.local);
+	assert_int_equal(PARSE("{\"op\":\"route\",\"range\":\"2001:2:0:100::/64\",\"via\":\"2001:2::1\"}"), 0);
+	assert_string_equal(r.dst, "2001:2::1");
 	static const struct {
 		const char *in, *why;
 	} bad[] = {
@@ -122,7 +133,12 @@ static void test_requests(void **state)
 		{ "{\"op\":\"stop\",\"prog\":\"sampler\",\"signal\":\"INT\",\"grace_ms\":-1}", "stop: \"grace_ms\" is 0 to 120000" },
 		{ "{\"op\":\"ready\",\"prog\":\"sampler\",\"what\":\"soon\"}", "ready: \"what\" is port53 or sample" },
 		{ "{\"op\":\"forget\",\"dst\":\"db1\",\"port\":53}", "forget: \"dst\" is an IPv4 or IPv6 address" },
-		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"2001:2::1\",\"port\":53}", "forget: \"src\" is an address of dst's family" },
+		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"2001:2::1\",\"port\":53}", "forget: \"src\" is an address or a range (ADDR/PREFIX) of dst's family" },
+		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"src\":\"198.19.0.0/33\",\"port\":53}", "forget: \"src\" is an address or a range" },
+		{ "{\"op\":\"route\",\"range\":\"198.19.0.0\"}", "route: \"range\" is ADDR/PREFIX" },
+		{ "{\"op\":\"route\",\"range\":\"198.19.0.0/16\",\"via\":\"2001:2::1\"}", "route: \"via\" is an address of the range's family" },
+		{ "{\"op\":\"route\",\"range\":\"198.19.0.0/16\",\"via\":\"198.18.0.1\",\"local\":true}", "(not with local)" },
+		{ "{\"op\":\"route\",\"range\":\"198.19.0.0/16\",\"via\":\"-h\"}", "route: \"via\" is an address" },
 		{ "{\"op\":\"forget\",\"dst\":\"198.18.0.2\",\"port\":0}", "forget: \"port\" is 1 to 65535" },
 		{ "{\"op\":\"time\",\"x\":1}", "time: unknown field 'x'" },
 		{ "{\"op\":\"spawn\",\"prog\":\"loadgen\",\"args\":[\"--summary=/etc/passwd\"]}",
