@@ -945,6 +945,10 @@ static void run_line(FILE *o, const struct run *r, bool html)
 	const char *own = json_string_value(json_object_get(hosts, "server_address"));
 	if (own)
 		fprintf(o, "server at %s (the DNS server running there), ", own);
+	json_t *tested = json_object_get(hosts, "router") ? json_object_get(hosts, "router") : json_object_get(hosts, "server");
+	const char *control = json_string_value(json_object_get(tested, "control"));
+	if (control)
+		fprintf(o, "control connection: %s; ", control);
 	size_t k;
 	json_t *x;
 	json_array_foreach(json_object_get(json_object_get(m, "hosts"), "clients"), k, x)

@@ -358,6 +358,8 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 	const struct sc_setting *address = sc_get(r, "server", "address"), *lower = sc_get(r, "server", "allow-lower"),
 				*resp = sc_get(r, "server", "responder"), *rlower = sc_get(r, "router", "allow-lower");
 	const struct sc_setting *client = sc_get(r, "hosts", "client"), *weights = sc_get(r, "hosts", "weights");
+	if (client && sc_client_local(client->value))
+		client = NULL; /* this host's own stack, as without the key */
 	bool external = server->responder == SC_RESP_EXTERNAL;
 	if (weights && !client)
 		bad(c, weights, "applies to load hosts ([hosts] client = ssh://A, ssh://B)");

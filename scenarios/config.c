@@ -67,8 +67,8 @@ static int parse_host_list(const char *text, void *field, char *err, size_t errl
 	int n = sc_load_hosts(text, NULL, urls, w, err, errlen);
 	for (int i = 0; i < n; i++)
 		free(urls[i]);
-	if (n == 0)
-		return ct_err(err, errlen, "no host: ssh://A[, ssh://B...]");
+	if (n == 0 && !sc_client_local(text))
+		return ct_err(err, errlen, "no host: local, or ssh://A[, ssh://B...]");
 	if (n < 0)
 		return -1;
 	*(const char **)field = text;
@@ -180,9 +180,10 @@ const struct ct_opt sc_hosts_options[] = {
 	  "sampler there); the load reaches the server through it by the network's own routes, so the server is a "
 	  "real host too, or [server] address with responder = external",
 	  parse_host },
-	{ "client", 0, CT_OPT_CUSTOM, H(client), NULL, 0, 0, "ssh://A[, ssh://B...]",
+	{ "client", 0, CT_OPT_CUSTOM, H(client), NULL, 0, 0, "local|ssh://A[, ssh://B...]",
 	  "the load comes from these real hosts, together, its rate and flows split among them (needs a real "
-	  "server); the first also sends the canary",
+	  "server); the first also sends the canary. local: this host's own stack (the default with a real server "
+	  "or router)",
 	  parse_host_list },
 	{ "weights", 0, CT_OPT_CUSTOM, H(weights), NULL, 0, 0, "W[, W...]",
 	  "the load hosts' shares of the load, in their order (default: even)", parse_weights },
@@ -190,10 +191,23 @@ const struct ct_opt sc_hosts_options[] = {
 };
 #undef H
 
+bool sc_client_local(const char *client)
+{
+	if (!client)
+		return true;
+	client += strspn(client, " \t");
+	size_t len = strlen(client);
+	while (len && (client[len - 1] == ' ' || client[len - 1] == '\t'))
+		len--;
+	return len == 5 && strncmp(client, "local", 5) == 0;
+}
+
 int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOAD_HOSTS],
 		  unsigned w[SC_MAX_LOAD_HOSTS], char *err, size_t errlen)
 {
 	int n = 0;
+	if (sc_client_local(client))
+		client = NULL; /* this host's own stack: no load host */
 	for (const char *p = client; p && *p;) {
 		p += strspn(p, " \t,");
 		size_t len = strcspn(p, ",");
@@ -208,6 +222,11 @@ int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOA
 		}
 		urls[n] = strndup(p, len);
 		struct ssh_target t;
+		if (urls[n] && strcmp(urls[n], "local") == 0) {
+			for (int i = 0; i <= n; i++)
+				free(urls[i]);
+			return ct_err(err, errlen, "local is this host's own stack, alone: load hosts are ssh://A, ssh://B");
+		}
 		if (!urls[n] || ssh_target_parse(urls[n], &t, err, errlen) < 0) {
 			for (int i = 0; i <= n; i++)
 				free(urls[i]);

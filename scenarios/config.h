@@ -62,9 +62,14 @@ struct sc_hosts_cfg {
 	const char *weights;  /* 2, 1: their shares of the load (default: even) */
 };
 
+/* Whether [hosts] client (NULL: not given) is this host's own stack: no
+ * load host. */
+bool sc_client_local(const char *client);
+
 /* The load hosts of [hosts] client, in order: the URLs split at commas
- * into urls[] (malloc'd copies) and their weights (1 each by default).
- * Returns how many, or -1 with err (a bad URL, weights that do not match). */
+ * into urls[] (malloc'd copies) and their weights (1 each by default);
+ * none for local. Returns how many, or -1 with err (a bad URL, local
+ * among URLs, weights that do not match). */
 #define SC_MAX_LOAD_HOSTS 16
 int sc_load_hosts(const char *client, const char *weights, char *urls[SC_MAX_LOAD_HOSTS],
 		  unsigned w[SC_MAX_LOAD_HOSTS], char *err, size_t errlen);

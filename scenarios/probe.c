@@ -243,7 +243,7 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 	 * load hosts; on a real server or router the table is that host's */
 	sc_resolve(f, vi, o->quick, &r);
 	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "router");
-	const struct sc_setting *clients = sc_get(&r, "hosts", "client");
+	bool clients = !sc_client_local(sc_value(&r, "hosts", "client", NULL));
 	sc_resolved_free(&r);
 	if (clients) {
 		fprintf(stderr, "ctstorm: error: probe: its steps are one loadgen's rate profile, which is not split among "

@@ -1152,8 +1152,9 @@ static json_t *host_json(const struct remote *rm)
 	json_t *hl = json_deep_copy(rm->hello);
 	json_object_del(hl, "ok");
 	json_object_set_new(hl, "url", json_string(rm->h.t.url));
-	json_object_set_new(hl, "control", json_string("ssh, established before the first variant; its flow exempt "
-						      "from conntrack in ctstorm's table"));
+	json_object_set_new(hl, "control", json_string("ssh, established before the first variant and kept; its flow "
+						      "exempt from conntrack (table inet ctstorm_control) wherever "
+						      "ctstorm owns rules on the host"));
 	return hl;
 }
 

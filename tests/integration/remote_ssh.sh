@@ -199,6 +199,8 @@ ct_check "each variant's files fetched from the host" bash -c "for v in baseline
 ct_check "the run's manifest, summaries and verdicts match docs/schema" \
 	bash -c "/usr/bin/python3 '$(dirname "$0")/check_schemas.py' '$(dirname "$0")/../../docs/schema' '$REAL_DIR' >'$T/schemas.txt' || { cat '$T/schemas.txt'; false; }"
 ct_check "the report names the server's host and kernel" grep -q "server on ssh://$HOST (.*, kernel $(uname -r))" "$REAL_DIR/report.md"
+ct_check "the report says the control connection was up before the load, and exempt" \
+	grep -q "control connection: ssh, established before the first variant and kept; its flow exempt from conntrack" "$REAL_DIR/report.md"
 ct_check "ruleset.txt: the rules in ctstorm's own table" grep -q "in ctstorm's own table, table inet ctstorm" "$REAL_DIR/baseline/ruleset.txt"
 ct_check "after the run: the host as before (the user's rules, sysctls, no process of ours)" host_clean
 ct_check "after the run: nothing outstanding on the host" test "$(outstanding)" = 0

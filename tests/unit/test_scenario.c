@@ -348,6 +348,34 @@ static void test_shows(void **state)
 	sc_file_free(&f);
 }
 
+/* [hosts] client = local: this host's own stack, as without the key, with
+ * a real server or in the lab; never among load hosts. */
+static void test_client_local(void **state)
+{
+	(void)state;
+	struct sc_file f;
+	static const char *const real[] = { "hosts.server=ssh://198.18.0.2", "hosts.client=local" };
+	char *out = check(HEAD, real, 2, &f);
+	assert_string_equal(out, "");
+	free(out);
+	sc_file_free(&f);
+	static const char *const lab[] = { "hosts.client= local " };
+	out = check(HEAD, lab, 1, &f);
+	assert_string_equal(out, "");
+	free(out);
+	sc_file_free(&f);
+	static const char *const mixed[] = { "hosts.server=ssh://198.18.0.2", "hosts.client=local, ssh://198.18.0.3" };
+	out = check(HEAD, mixed, 2, &f);
+	assert_non_null(strstr(out, "local is this host's own stack, alone"));
+	free(out);
+	sc_file_free(&f);
+	static const char *const weights[] = { "hosts.client=local", "hosts.weights=2" };
+	out = check(HEAD, weights, 2, &f);
+	assert_non_null(strstr(out, "[hosts] weights: applies to load hosts"));
+	free(out);
+	sc_file_free(&f);
+}
+
 static void test_formula(void **state)
 {
 	(void)state;
@@ -362,6 +390,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file), cmocka_unit_test(test_precedence), cmocka_unit_test(test_continuation),
+		cmocka_unit_test(test_client_local),
 		cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_expectations), cmocka_unit_test(test_select), cmocka_unit_test(test_empty_override),
 		cmocka_unit_test(test_formula), cmocka_unit_test(test_shows),
 	};
