@@ -4,7 +4,9 @@
 #include "opt.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +87,36 @@ int ct_sched_parse(const char *text, struct ct_sched *s, char *err, size_t errle
 	}
 	if (s->n == 0)
 		return ct_err(err, errlen, "no segments");
+	return 0;
+}
+
+/* A rate as parse_rate reads it: digits and a point, no exponent. */
+static void rate_text(double r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.6f", r);
+	char *e = buf + strlen(buf);
+	while (e > buf && e[-1] == '0')
+		*--e = '\0';
+	if (e > buf && e[-1] == '.')
+		*--e = '\0';
+}
+
+int ct_sched_format(const struct ct_sched *s, double scale, char *buf, size_t len)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ct_seg *g = &s->seg[i];
+		char r0[32], r1[32];
+		rate_text(g->r0 * scale, r0, sizeof r0);
+		rate_text(g->r1 * scale, r1, sizeof r1);
+		int n = g->r0 == g->r1 ? snprintf(buf + used, len - used, "%s%s@%" PRIu64 "us", i ? "," : "", r0,
+						  (g->dur_ns + 500) / 1000)
+				       : snprintf(buf + used, len - used, "%sramp:%s-%s@%" PRIu64 "us", i ? "," : "", r0, r1,
+						  (g->dur_ns + 500) / 1000);
+		if (n < 0 || (size_t)n >= len - used)
+			return -1;
+		used += (size_t)n;
+	}
 	return 0;
 }
 

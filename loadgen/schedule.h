@@ -30,6 +30,10 @@ struct ct_sched {
 /* Parses a --rate-profile; errors name the segment. */
 int ct_sched_parse(const char *text, struct ct_sched *s, char *err, size_t errlen);
 
+/* s written back as a --rate-profile with every rate times scale (a load
+ * host's share of the profile). -1 when it does not fit in len. */
+int ct_sched_format(const struct ct_sched *s, double scale, char *buf, size_t len);
+
 /* One constant segment (-Q QPS for -l seconds). */
 void ct_sched_constant(struct ct_sched *s, double qps, uint64_t dur_ns);
 

@@ -13,6 +13,7 @@
 #include "opt.h"
 #include "queryfile.h"
 #include "responder_cli.h"
+#include "schedule.h"
 #include "sshhost.h"
 
 #include <arpa/inet.h>
@@ -374,9 +375,14 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 			free(urls[i]);
 		if (n < 0)
 			bad(c, weights ? weights : client, "%s", why);
+		/* a rate profile is split as a rate is: each host's rates times
+		 * its share (its text must hold them) */
 		const struct sc_setting *profile = sc_get(r, "load", "rate-profile");
-		if (profile)
-			bad(c, profile, "a rate profile is not split among load hosts: give max-qps");
+		struct ct_sched sched;
+		char text[4096];
+		if (profile && ct_sched_parse(profile->value, &sched, why, sizeof why) == 0 &&
+		    ct_sched_format(&sched, 1.0, text, sizeof text) < 0)
+			bad(c, profile, "too many segments to split among load hosts");
 	}
 	if (rlower && !router)
 		bad(c, rlower, "applies to a real router ([hosts] router = ssh://...)");

@@ -125,8 +125,7 @@ static const struct ct_opt options[] = {
 	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
 	  "run, check: server=ssh://... puts the server on that real host, router=ssh://... the router of a "
 	  "routed scenario, client=ssh://... (again for more) "
-	  "sends the load from those (over the scenario's [hosts]; probe takes server and router, not load "
-	  "hosts); status, cleanup: of that "
+	  "sends the load from those (over the scenario's [hosts]); status, cleanup: of that "
 	  "host. Its ctstorm must be this version (ctstorm deploy)",
 	  NULL },
 	{ "ssh-config", 0, CT_OPT_STR, OFF(ssh_config), NULL, 0, 0, "FILE",

@@ -239,18 +239,11 @@ int run_probe(struct sc_file *f, size_t vi, const struct run_opts *o)
 {
 	struct sc_resolved r;
 	struct plan p;
-	/* its steps are one loadgen's rate profile, which is not split among
-	 * load hosts; on a real server or router the table is that host's */
+	/* on a real server or router the table is that host's; load hosts
+	 * share each step's rate profile by weight */
 	sc_resolve(f, vi, o->quick, &r);
 	bool real = sc_get(&r, "hosts", "server") || sc_get(&r, "hosts", "router");
-	bool clients = !sc_client_local(sc_value(&r, "hosts", "client", NULL));
 	sc_resolved_free(&r);
-	if (clients) {
-		fprintf(stderr, "ctstorm: error: probe: its steps are one loadgen's rate profile, which is not split among "
-				"load hosts ([hosts] client): the client must be this host\nctstorm: nothing was changed on "
-				"any host\n");
-		return CT_EXIT_USAGE;
-	}
 	if (plan_probe(f, vi, o->quick, real, &r, &p) < 0) {
 		sc_resolved_free(&r);
 		return CT_EXIT_FAIL;

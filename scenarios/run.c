@@ -8,6 +8,7 @@
 #include "host.h"
 #include "journal.h"
 #include "netaddr.h"
+#include "schedule.h"
 #include "lg_cli.h"
 #include "metrics.h"
 #include "opt.h"
@@ -1261,8 +1262,8 @@ static void client_args(struct run_session *c, const struct variant *V, const st
 		av_add(a, "--stats-interval=500ms");
 	struct argvb all = { 0 };
 	av_section(&all, &V->r, "load", lg_cli_options, NULL);
-	static const char *const split[] = { "--max-qps=", "--clients=", "--max-outstanding=", "--max-queries=",
-					     "--datafile=", "--src-range=" };
+	static const char *const split[] = { "--max-qps=", "--clients=",  "--max-outstanding=", "--max-queries=",
+					     "--datafile=", "--src-range=", "--rate-profile=" };
 	for (size_t k = 0; k < all.n; k++) {
 		bool skip = strncmp(all.v[k], "--sockets=", 10) == 0 && V->lg.sockets.given && !V->lg.sockets.per_query;
 		for (size_t x = 0; x < sizeof split / sizeof *split; x++)
@@ -1277,6 +1278,9 @@ static void client_args(struct run_session *c, const struct variant *V, const st
 	if (text && ct_cidr_parse(text, &whole, err, sizeof err) == 0 &&
 	    ct_cidr_part(&whole, (unsigned)c->nclients, (unsigned)i, &part) == 0)
 		av_add(a, "--src-range=%s", ct_cidr_str(&part, range, sizeof range)); /* its own part, on its lo */
+	char profile[4096];
+	if (V->lg.profile.n && ct_sched_format(&V->lg.profile, share, profile, sizeof profile) == 0)
+		av_add(a, "--rate-profile=%s", profile); /* every rate times its share */
 	if (V->lg.qps > 0)
 		av_add(a, "--max-qps=%.17g", V->lg.qps * share);
 	if (sc_get(&V->r, "load", "clients"))

@@ -145,6 +145,50 @@ ct_check "every host restored: no ctstorm table, no process but sshd" bash -c "
 	! ip netns exec $NS_srv nft list table inet ctstorm >/dev/null 2>&1 &&
 	for ns in $NS_srv $NS_c1 $NS_c2; do [ \$(ip netns pids \$ns | wc -l) = 1 ] || exit 1; done"
 ct_check "nf_conntrack_max as before" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$CT_SAVED_MAX"
+
+# probe with the load from both hosts: each step's rate profile split 2:1
+cat >"$T/probe.scn" <<'EOF'
+[scenario]
+name = probe-hosts
+description = a real server's 512-entry table probed from two load hosts
+settle = 200ms
+tail = 300ms
+[server]
+nf_conntrack_max = 512
+allow-lower = yes
+firewall = stateful
+[load]
+sockets = per-query
+max-qps = 10
+limit = 3s
+timeout = 1s
+qname = www.example.test
+[probe]
+warmup = 1s
+hold = 2s
+budget = 10s
+[expect]
+sampler.drop == 0
+EOF
+ip netns exec "$NS_ctl" "$CTSTORM" probe "$T/probe.scn" --host server=ssh://198.18.0.2 --host client=ssh://198.18.0.3 \
+	--host client=ssh://198.18.0.4 --set hosts.weights=2,1 --quiet --ssh-config "$CT_SSH_CONFIG" --out "$T/p" >"$T/probe.log" 2>&1
+rc=$?
+PDIR=$(sed -n 's/^Results: //p' "$T/probe.log" | tail -1)
+[ $rc -gt 1 ] && tail -20 "$T/probe.log"
+ct_check "probe from two load hosts: each step's profile split by weight, its results merged (exit $rc)" python3 -c '
+import json, sys
+d, rc = sys.argv[1], int(sys.argv[2])
+m = json.load(open(d + "/manifest.json"))
+ok = rc <= 1 and len(m["probe"]["steps"]) >= 1 and m["probe"]["max"] == 512
+for v in m["variants"]:
+    step = d + "/" + v["dir"]
+    h = [json.load(open(f"{step}/client-{i}/loadgen.json")) for i in (1, 2)]
+    a, b = (x["sent"] + x["late"] for x in h)
+    t = json.load(open(step + "/loadgen.json"))
+    ok &= b > 0 and abs(a - 2 * b) <= 2 and t["sent"] == h[0]["sent"] + h[1]["sent"]
+sys.exit(0 if ok else 1)' "$PDIR" $rc
+ct_check "probe from two load hosts: nf_conntrack_max as before, no ctstorm table left" bash -c "
+	[ \"\$(cat /proc/sys/net/netfilter/nf_conntrack_max)\" = '$CT_SAVED_MAX' ] && ! ip netns exec $NS_srv nft list table inet ctstorm >/dev/null 2>&1"
 # for the figures: CT_SHOW=1 prints the merged and per-host rows and the clocks
 if [ -n "${CT_SHOW:-}" ]; then
 	grep -E '^\| (variant|baseline|notrack)' "$DIR/report.md" | cut -d'|' -f2,5-8,10,11

@@ -118,6 +118,31 @@ static void test_late(void **state)
 	assert_int_equal(sent, 11);
 }
 
+/* A profile written back with its rates scaled (a load host's share):
+ * the same segments and durations, each rate times the share, and the
+ * shares of all hosts adding up to the whole. */
+static void test_format_scaled(void **state)
+{
+	(void)state;
+	struct ct_sched s, half, back;
+	char err[128], text[256];
+	assert_int_equal(ct_sched_parse("ramp:100-1000@1500ms,1000@2s,0@250ms", &s, err, sizeof err), 0);
+	assert_int_equal(ct_sched_format(&s, 1.0, text, sizeof text), 0);
+	assert_string_equal(text, "ramp:100-1000@1500000us,1000@2000000us,0@250000us");
+	assert_int_equal(ct_sched_format(&s, 1.0 / 3, text, sizeof text), 0);
+	assert_int_equal(ct_sched_parse(text, &half, err, sizeof err), 0);
+	assert_int_equal(half.n, s.n);
+	assert_true(half.total_ns == s.total_ns);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_true(fabs(half.seg[i].r0 * 3 - s.seg[i].r0) < 1e-4);
+		assert_true(fabs(half.seg[i].r1 * 3 - s.seg[i].r1) < 1e-4);
+	}
+	assert_int_equal(ct_sched_format(&s, 2.0 / 3, text, sizeof text), 0);
+	assert_int_equal(ct_sched_parse(text, &back, err, sizeof err), 0);
+	assert_true(fabs(half.total + back.total - s.total) < 1e-2);
+	assert_int_equal(ct_sched_format(&s, 1.0, text, 10), -1); /* does not fit */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_ramp_down_and_pause),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_late),
+		cmocka_unit_test(test_format_scaled),
 	};
 	return cmocka_run_group_tests_name("schedule", tests, NULL, NULL);
 }
