@@ -100,8 +100,8 @@ static void section_free(struct section *s)
 /* A rule of the section, its chain and jump targets renamed, to out. */
 static int rewrite_rule(const struct section *s, const char *rule, int line, FILE *out, char *err, size_t errlen)
 {
-	const char *p = rule, *t;
-	size_t len;
+	const char *p = rule, *t = rule;
+	size_t len = 0;
 	token(&p, &t, &len); /* -A or -I, checked when read */
 	fprintf(out, "%.*s", (int)len, t);
 	const char *cmd = t;
@@ -164,8 +164,8 @@ static int commit(const struct section *s, FILE *out, struct ipt_owned *o, char 
  * line of the current one. */
 static int read_line(struct section *secs, struct section **cur, const char *l, int line, char *err, size_t errlen)
 {
-	const char *p = l, *t;
-	size_t len;
+	const char *p = l, *t = l;
+	size_t len = 0;
 	struct section *s = *cur;
 	if (*l == '*') {
 		if (s)
@@ -184,8 +184,8 @@ static int read_line(struct section *secs, struct section **cur, const char *l, 
 		return 0;
 	}
 	if (*l == ':') {
-		const char *name = l + 1, *pol, *e = name + strcspn(name, " \t");
-		size_t nlen = (size_t)(e - name), plen;
+		const char *name = l + 1, *pol = l, *e = name + strcspn(name, " \t");
+		size_t nlen = (size_t)(e - name), plen = 0;
 		p = e;
 		if (!token(&p, &pol, &plen))
 			return ct_err(err, errlen, "line %d: %s: a chain without a policy (- for a chain of its own)", line, l);
@@ -220,8 +220,8 @@ static int read_line(struct section *secs, struct section **cur, const char *l, 
 			      "line %d: %.*s: ctstorm only adds rules (-A, -I) on a real host, in chains it owns; it never "
 			      "changes the host's",
 			      line, (int)len, t);
-	const char *c;
-	size_t clen;
+	const char *c = l;
+	size_t clen = 0;
 	if (token(&p, &c, &clen)) {
 		int b = builtin_index(s->table, c, clen);
 		if (b >= 0)
