@@ -367,10 +367,11 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 	if (client && !host && !router)
 		bad(c, client, "load hosts need a real server ([hosts] server = ssh://...): the lab's server namespace is "
 			       "not reachable from them");
+	int nclients = 0; /* the load hosts */
 	if (client) {
 		char *urls[SC_MAX_LOAD_HOSTS], why[CT_ERRLEN];
 		unsigned w[SC_MAX_LOAD_HOSTS];
-		int n = sc_load_hosts(client->value, weights ? weights->value : NULL, urls, w, why, sizeof why);
+		int n = nclients = sc_load_hosts(client->value, weights ? weights->value : NULL, urls, w, why, sizeof why);
 		for (int i = 0; i < n; i++)
 			free(urls[i]);
 		if (n < 0)
@@ -418,15 +419,10 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 	char why2[CT_ERRLEN];
 	if (src && router)
 		bad(c, src, "a source range behind a real router needs the network's routes to it: not supported");
-	else if (src && client && ct_cidr_parse(src->value, &whole, why2, sizeof why2) == 0) {
-		char *urls[SC_MAX_LOAD_HOSTS];
-		unsigned w[SC_MAX_LOAD_HOSTS];
-		int n = sc_load_hosts(client->value, weights ? weights->value : NULL, urls, w, why2, sizeof why2);
-		for (int i = 0; i < n; i++)
-			free(urls[i]);
-		if (n > 0 && ct_cidr_part(&whole, (unsigned)n, 0, &part) < 0)
-			bad(c, src, "'%s' is too small to split among %d load hosts (4 addresses each at least)", src->value, n);
-	}
+	else if (src && nclients > 0 && ct_cidr_parse(src->value, &whole, why2, sizeof why2) == 0 &&
+		 ct_cidr_part(&whole, (unsigned)nclients, 0, &part) < 0)
+		bad(c, src, "'%s' is too small to split among %d load hosts (4 addresses each at least)", src->value,
+		    nclients);
 	if (external && !sc_get(r, "load", "qname") && !sc_get(r, "load", "datafile"))
 		bad(c, resp, "external: the load needs the names to ask ([load] qname or datafile), there is no zone of ours");
 	if (!host)

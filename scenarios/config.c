@@ -182,7 +182,7 @@ const struct ct_opt sc_hosts_options[] = {
 	  parse_host },
 	{ "client", 0, CT_OPT_CUSTOM, H(client), NULL, 0, 0, "local|ssh://A[, ssh://B...]",
 	  "the load comes from these real hosts, together, its rate and flows split among them (needs a real "
-	  "server); the first also sends the canary. local: this host's own stack (the default with a real server "
+	  "server or router); the first also sends the canary. local: this host's own stack (the default with a real server "
 	  "or router)",
 	  parse_host_list },
 	{ "weights", 0, CT_OPT_CUSTOM, H(weights), NULL, 0, 0, "W[, W...]",

@@ -147,30 +147,8 @@ ct_check "every host restored: no ctstorm table, no process but sshd" bash -c "
 ct_check "nf_conntrack_max as before" test "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$CT_SAVED_MAX"
 
 # probe with the load from both hosts: each step's rate profile split 2:1
-cat >"$T/probe.scn" <<'EOF'
-[scenario]
-name = probe-hosts
-description = a real server's 512-entry table probed from two load hosts
-settle = 200ms
-tail = 300ms
-[server]
-nf_conntrack_max = 512
-allow-lower = yes
-firewall = stateful
-[load]
-sockets = per-query
-max-qps = 10
-limit = 3s
-timeout = 1s
-qname = www.example.test
-[probe]
-warmup = 1s
-hold = 2s
-budget = 10s
-[expect]
-sampler.drop == 0
-EOF
-ip netns exec "$NS_ctl" "$CTSTORM" probe "$T/probe.scn" --host server=ssh://198.18.0.2 --host client=ssh://198.18.0.3 \
+ip netns exec "$NS_ctl" "$CTSTORM" probe "$(dirname "$0")/../data/probe-real.scn" --set probe.budget=10s \
+	--host server=ssh://198.18.0.2 --host client=ssh://198.18.0.3 \
 	--host client=ssh://198.18.0.4 --set hosts.weights=2,1 --quiet --ssh-config "$CT_SSH_CONFIG" --out "$T/p" >"$T/probe.log" 2>&1
 rc=$?
 PDIR=$(sed -n 's/^Results: //p' "$T/probe.log" | tail -1)

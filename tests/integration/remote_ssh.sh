@@ -223,30 +223,7 @@ ct_check "iptables on the host: after the run, the host's own chains and rules a
 ct_check "iptables on the host: nothing outstanding" test "$(outstanding)" = 0
 
 # --- probe on the ssh host: its table, the timeout the host has (read by its agent) ---
-cat >"$T/probe.scn" <<'EOF'
-[scenario]
-name = probe-real
-description = the breaking point of a real server's 512-entry table
-settle = 200ms
-tail = 300ms
-[server]
-nf_conntrack_max = 512
-allow-lower = yes
-firewall = stateful
-[load]
-sockets = per-query
-max-qps = 10
-limit = 3s
-timeout = 1s
-qname = www.example.test
-[probe]
-warmup = 1s
-hold = 2s
-budget = 14s
-[expect]
-sampler.drop == 0
-EOF
-ctl probe "$T/probe.scn" --host "server=ssh://$HOST" --quiet --out "$T/probe" >"$T/probe.log" 2>&1
+ctl probe "$(dirname "$0")/../data/probe-real.scn" --host "server=ssh://$HOST" --quiet --out "$T/probe" >"$T/probe.log" 2>&1
 rc=$?
 PROBE_DIR=$(results_dir "$T/probe.log")
 ct_check "probe on an ssh host: exit 0 or 1 (a clean step or none), not an error ($rc)" test $rc -le 1
@@ -276,7 +253,7 @@ sys.exit(0 if sys.argv[2] == "0" and l["config"]["src_addresses"] > 0 and l["sen
 ct_check "src-range on an ssh host: the routes gone again, here and on the host" \
 	bash -c "[ \$($(declare -f routes); routes $CTL) = 0 ] && [ \$($(declare -f routes); routes $HOSTNS) = 0 ]"
 ct_check "src-range on an ssh host: the host as before" host_clean
-ct_check "probe on an ssh host: nothing outstanding" test "$(outstanding)" = 0
+ct_check "src-range on an ssh host: nothing outstanding" test "$(outstanding)" = 0
 
 # --- responder = external: the DNS server the host runs already is what is queried ---
 ct_start "$HOSTNS" "$T/own-dns.log" "$BUILD/responder/ctstorm-responder" --listen=$HOST:53 \
