@@ -16,6 +16,7 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,35 @@ void canary_log(struct stream *st, const struct slot *s, const char *outcome, in
 			outcome);
 }
 
+static void free_id(struct lg_thread *th, int32_t id)
+{
+	th->free_ids[(th->free_head + th->nfree++) % MAX_SLOTS] = (uint16_t)id;
+}
+
+/* A query of a lookup ended: the lookup ends with its last query, failed
+ * if any went unanswered (what a resolver waits out). A lookup cut short
+ * by an interruption is not counted. The lead's ID stays taken until then,
+ * so its record cannot be reused under the others. */
+static void lookup_end(struct lg_thread *th, struct slot *s, int32_t id)
+{
+	int32_t lead = s->lead == NONE ? id : s->lead;
+	struct slot *l = &th->slots[lead];
+	if (lead != id)
+		free_id(th, id);
+	if (s->abandoned)
+		l->abandoned = true;
+	else if (!s->answered)
+		l->lost = true;
+	if (s->lead != NONE && --l->pending > 0)
+		return;
+	if (!l->abandoned) {
+		lg_add(&s->st->cnt, LG_LOOKUPS, 1);
+		if (l->lost)
+			lg_add(&s->st->cnt, LG_LOOKUPS_FAILED, 1);
+	}
+	free_id(th, lead);
+}
+
 /* Ends a query: its slot is freed, its flow maybe closed, and a closed
  * loop sends the next one. */
 void complete(struct lg_thread *th, int32_t id)
@@ -87,7 +117,7 @@ void complete(struct lg_thread *th, int32_t id)
 	struct flow *f = s->flow;
 	list_remove(th, id);
 	s->busy = false;
-	th->free_ids[(th->free_head + th->nfree++) % MAX_SLOTS] = (uint16_t)id;
+	lookup_end(th, s, id);
 	st->outstanding--;
 	if (f) {
 		f->outstanding--;
@@ -119,6 +149,7 @@ void record_answer(struct lg_thread *th, int32_t id, int rcode, bool tc, uint64_
 	struct slot *s = &th->slots[id];
 	struct stream *st = s->st;
 	uint64_t now = at_ns > s->sent_ns ? at_ns : s->sent_ns;
+	s->answered = true;
 	lg_add(&st->cnt, LG_ANSWERED, 1);
 	lg_add(&st->cnt, LG_RCODE0 + rcode, 1);
 	if (tc)
@@ -167,79 +198,206 @@ bool handle_answer(struct flow *f, const uint8_t *pkt, size_t len, uint64_t at_n
 
 /* ---- sending ---- */
 
-/* Sends one query meant for intended_ns (monotonic). */
-static void send_query(struct stream *st, uint64_t intended_ns)
+/* A slot for one query of a lookup meant for intended_ns (monotonic). */
+static int32_t query_prepare(struct stream *st, uint64_t intended_ns)
 {
 	struct lg_thread *th = st->th;
-	const struct lg_config *cfg = &th->e->cfg;
 	int32_t id = slot_alloc(th);
-	if (id == NONE) {
-		lg_add(&st->cnt, LG_THROTTLED, 1);
-		return;
-	}
 	lg_add(&st->cnt, LG_SENT, 1);
 	struct slot *s = &th->slots[id];
-	s->st = st;
-	s->flow = NULL;
-	s->busy = true;
-	s->query = (uint32_t)(st->qnext++ % cfg->queries->n);
-	s->intended_ns = intended_ns;
-	s->seq = st->k;
+	*s = (struct slot){ .st = st, .busy = true, .lead = NONE, .intended_ns = intended_ns, .seq = st->k,
+			    .query = (uint32_t)(st->qnext++ % th->e->cfg.queries->n) };
 	list_append(th, id);
 	st->outstanding++;
+	return id;
+}
 
+static void query_leaves(struct stream *st, struct slot *s, struct flow *f, uint64_t now)
+{
+	s->sent_ns = now;
+	ct_hist_record(&st->lag, now > s->intended_ns ? now - s->intended_ns : 0);
+	if (f) {
+		s->flow = f;
+		f->outstanding++;
+		f->sent++;
+	}
+}
+
+/* The query of slot id with its ID in it, into buf: its length. */
+static size_t query_wire(struct lg_thread *th, int32_t id, uint8_t *buf)
+{
+	const struct ct_query *q = &th->e->cfg.queries->q[th->slots[id].query];
+	memcpy(buf, q->wire, q->len);
+	ct_put16(buf, (uint16_t)id);
+	return q->len;
+}
+
+static void send_failed(struct lg_thread *th, int32_t id, int err)
+{
+	lg_add(&th->slots[id].st->cnt, lg_errno_counter(err), 1);
+	fail_query(th, id, LG__COUNT, "send error");
+}
+
+/* Sends slot id's query on flow f. */
+static void query_send(struct stream *st, int32_t id, struct flow *f)
+{
+	struct lg_thread *th = st->th;
+	struct slot *s = &th->slots[id];
+	query_leaves(st, s, f, ct_now_ns());
+	if (st->pktinfo || th->e->cfg.proto == LG_UDP) {
+		size_t len = query_wire(th, id, th->sbuf);
+		if ((st->pktinfo ? send_pktinfo(st, f, th->sbuf, len) : send(f->fd, th->sbuf, len, 0)) < 0)
+			send_failed(th, id, errno);
+	} else {
+		size_t len = query_wire(th, id, th->sbuf + 2);
+		ct_put16(th->sbuf, (uint16_t)len);
+		bufferevent_write(f->bev, th->sbuf, len + 2);
+	}
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* A helper of --parallel-threads: spins until released, sends its query,
+ * waits for the next round. */
+static void *racer_main(void *arg)
+{
+	struct racer *me = arg;
+	struct race *r = me->r;
+	uint64_t seen = 0;
+	for (unsigned spins = 0;;) {
+		uint64_t g = atomic_load_explicit(&r->gen, memory_order_acquire);
+		if (g == seen) {
+			if (atomic_load_explicit(&r->quit, memory_order_relaxed))
+				return NULL;
+			/* a spin keeps the release within a microsecond or so; past
+			 * a while, let whatever else wants this CPU have it */
+			if (++spins < 4096)
+				cpu_relax();
+			else
+				sched_yield();
+			continue;
+		}
+		seen = g;
+		spins = 0;
+		r->err[me->i] = send(r->fd, r->buf[me->i], r->len[me->i], 0) < 0 ? errno : 0;
+		atomic_fetch_add_explicit(&r->done, 1, memory_order_release);
+	}
+}
+
+static void race_start(struct lg_thread *th)
+{
+	unsigned k = th->e->cfg.parallel;
+	struct race *r = calloc(1, sizeof *r);
+	if (!r)
+		return; /* the lookups then leave from this thread alone */
+	r->th = th;
+	for (unsigned i = 1; i < k; i++) {
+		r->arg[i] = (struct racer){ r, i };
+		if (pthread_create(&r->helper[r->nhelpers], NULL, racer_main, &r->arg[i]) != 0)
+			break;
+		r->nhelpers++;
+	}
+	th->race = r;
+}
+
+static void race_stop(struct lg_thread *th)
+{
+	struct race *r = th->race;
+	if (!r)
+		return;
+	atomic_store(&r->quit, true);
+	for (unsigned i = 0; i < r->nhelpers; i++)
+		pthread_join(r->helper[i], NULL);
+	free(r);
+	th->race = NULL;
+}
+
+/* The K queries of a lookup from K threads at once, on flow f. */
+static void race_send(struct stream *st, const int32_t *ids, unsigned k, struct flow *f)
+{
+	struct lg_thread *th = st->th;
+	struct race *r = th->race;
+	uint64_t now = ct_now_ns();
+	for (unsigned i = 0; i < k; i++) {
+		r->len[i] = query_wire(th, ids[i], r->buf[i]);
+		query_leaves(st, &th->slots[ids[i]], f, now);
+	}
+	r->fd = f->fd;
+	atomic_store_explicit(&r->done, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->gen, 1, memory_order_release);
+	r->err[0] = send(f->fd, r->buf[0], r->len[0], 0) < 0 ? errno : 0;
+	while (atomic_load_explicit(&r->done, memory_order_acquire) < k - 1)
+		cpu_relax();
+	for (unsigned i = 0; i < k; i++)
+		if (r->err[i])
+			send_failed(th, ids[i], r->err[i]);
+}
+
+/* Queries per lookup on this stream (the canary's are single). */
+static unsigned lookup_size(const struct stream *st)
+{
+	return st->canary ? 1 : st->th->e->cfg.parallel;
+}
+
+/* Sends one lookup meant for intended_ns (monotonic): its queries at once,
+ * from one flow. */
+static void send_lookup(struct stream *st, uint64_t intended_ns)
+{
+	struct lg_thread *th = st->th;
+	unsigned k = lookup_size(st);
+	if (th->nfree < k) {
+		lg_add(&st->cnt, LG_THROTTLED, k);
+		return;
+	}
+	int32_t ids[MAX_PARALLEL], lead = query_prepare(st, intended_ns);
+	ids[0] = lead;
+	th->slots[lead].pending = (uint8_t)k;
+	for (unsigned i = 1; i < k; i++)
+		ids[i] = query_prepare(st, intended_ns);
+	for (unsigned i = 0; k > 1 && i < k; i++)
+		th->slots[ids[i]].lead = lead;
 	if (th->ares && !st->canary) {
-		s->sent_ns = ct_now_ns();
-		ct_hist_record(&st->lag, s->sent_ns > intended_ns ? s->sent_ns - intended_ns : 0);
-		const struct ct_query *q = &cfg->queries->q[s->query];
+		struct slot *s = &th->slots[ids[0]];
+		query_leaves(st, s, NULL, ct_now_ns());
+		const struct ct_query *q = &th->e->cfg.queries->q[s->query];
 		ares_query(th->ares, q->name, CT_CLASS_IN, q->qtype, cares_cb, s);
 		return;
 	}
 	struct flow *f = flow_for_query(st);
-	s->sent_ns = ct_now_ns();
-	ct_hist_record(&st->lag, s->sent_ns > intended_ns ? s->sent_ns - intended_ns : 0);
 	if (!f) {
-		fail_query(th, id, LG__COUNT, "no socket");
+		uint64_t now = ct_now_ns();
+		for (unsigned i = 0; i < k; i++) {
+			query_leaves(st, &th->slots[ids[i]], NULL, now);
+			fail_query(th, ids[i], LG__COUNT, "no socket");
+		}
 		return;
 	}
-	s->flow = f;
-	f->outstanding++;
-	f->sent++;
-	const struct ct_query *q = &cfg->queries->q[s->query];
-	if (st->pktinfo) {
-		memcpy(th->sbuf, q->wire, q->len);
-		ct_put16(th->sbuf, (uint16_t)id);
-		if (send_pktinfo(st, f, th->sbuf, q->len) < 0) {
-			lg_add(&st->cnt, lg_errno_counter(errno), 1);
-			fail_query(th, id, LG__COUNT, "send error");
-			return;
-		}
-	} else if (cfg->proto == LG_UDP) {
-		memcpy(th->sbuf, q->wire, q->len);
-		ct_put16(th->sbuf, (uint16_t)id);
-		if (send(f->fd, th->sbuf, q->len, 0) < 0) {
-			lg_add(&st->cnt, lg_errno_counter(errno), 1);
-			fail_query(th, id, LG__COUNT, "send error");
-			return;
-		}
-	} else {
-		ct_put16(th->sbuf, q->len);
-		memcpy(th->sbuf + 2, q->wire, q->len);
-		ct_put16(th->sbuf + 2, (uint16_t)id);
-		bufferevent_write(f->bev, th->sbuf, (size_t)q->len + 2);
-	}
+	/* a failed send ends only its own query: f stays, not yet retired */
+	if (k > 1 && th->race && th->race->nhelpers == k - 1)
+		race_send(st, ids, k, f);
+	else
+		for (unsigned i = 0; i < k; i++)
+			query_send(st, ids[i], f);
 	if (st->per_flow && f->sent >= st->per_flow && !st->pktinfo)
 		flow_retire(f);
 }
 
-/* --max-queries: each thread has its share, counted without sharing. */
-static bool budget_left(struct lg_thread *th)
+/* --max-queries: each thread has its share, counted without sharing; a
+ * lookup takes its n queries or none. */
+static bool budget_take(struct lg_thread *th, unsigned n)
 {
 	if (!th->e->cfg.max_queries)
 		return true;
-	if (th->budget == 0)
+	if (th->budget < n)
 		return false;
-	th->budget--;
+	th->budget -= n;
 	return true;
 }
 
@@ -275,15 +433,15 @@ static void send_open_loop(struct stream *st)
 		if (fate == CT_SLOT_LATE) {
 			/* behind its slot: skipped, never sent in a burst to catch up */
 			lg_add(&st->cnt, LG_LATE, 1);
-		} else if (st->outstanding >= st->limit) {
-			lg_add(&st->cnt, LG_THROTTLED, 1);
-		} else if (!budget_left(th)) {
+		} else if (st->outstanding + lookup_size(st) > st->limit) {
+			lg_add(&st->cnt, LG_THROTTLED, lookup_size(st));
+		} else if (!budget_take(th, lookup_size(st))) {
 			st->finished = true;
 			th->stopping = true; /* --max-queries reached */
 			finish_if_drained(th);
 			return;
 		} else {
-			send_query(st, due);
+			send_lookup(st, due);
 			now = ct_now_ns();
 		}
 		st->k++;
@@ -293,18 +451,18 @@ static void send_open_loop(struct stream *st)
 static void send_closed_loop(struct stream *st)
 {
 	struct lg_thread *th = st->th;
-	for (int burst = 0; !th->stopping && st->outstanding < st->limit; burst++) {
+	for (int burst = 0; !th->stopping && st->outstanding + lookup_size(st) <= st->limit; burst++) {
 		if (burst == SEND_BURST) {
 			event_active(st->send_ev, EV_TIMEOUT, 0);
 			return;
 		}
-		if (!budget_left(th)) {
+		if (!budget_take(th, lookup_size(st))) {
 			st->finished = true;
 			th->stopping = true;
 			finish_if_drained(th);
 			return;
 		}
-		send_query(st, ct_now_ns());
+		send_lookup(st, ct_now_ns());
 		st->k++;
 	}
 }
@@ -488,8 +646,13 @@ static int stream_init(struct lg_thread *th, struct stream *st, bool canary, cha
 			st->limit = 1;
 		if (st->limit > MAX_SLOTS)
 			st->limit = MAX_SLOTS;
+		if (st->limit < cfg->parallel)
+			st->limit = cfg->parallel; /* room for one whole lookup */
 	}
-	if (!canary && st->per_flow == 1 && cfg->src.count && cfg->proto == LG_UDP && !cfg->cares) {
+	/* a source address per query (IP_PKTINFO), unless the queries of a
+	 * lookup must share their 5-tuple */
+	if (!canary && st->per_flow == 1 && cfg->src.count && cfg->proto == LG_UDP && !cfg->cares &&
+	    cfg->parallel == 1) {
 		st->pktinfo = true;
 		/* enough sockets that the (socket, address) pairs outlast conntrack's
 		 * UDP timeouts at any rate this machine can send */
@@ -529,11 +692,15 @@ static void *thread_main(void *arg)
 	arm(th->load.send_ev, wait);
 	if (th->has_canary)
 		arm(th->canary.send_ev, wait);
+	if (e->cfg.parallel_threads && e->cfg.parallel > 1)
+		race_start(th);
 	event_base_dispatch(th->base);
+	race_stop(th);
 	cares_free(th); /* its pending lookups come back abandoned */
 	/* interrupted: whatever is still in flight is abandoned, not lost */
 	while (th->head != NONE) {
 		lg_add(&th->slots[th->head].st->cnt, LG_ABANDONED, 1);
+		th->slots[th->head].abandoned = true;
 		complete(th, th->head);
 	}
 	publish(th, th->interval_k + 1); /* the last, partial interval */

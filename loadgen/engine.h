@@ -42,6 +42,9 @@ struct lg_config {
 	uint64_t pace_slack_ns;   /* open loop: slots this close to now go in the same wake-up */
 	uint64_t start_at_ns;     /* CLOCK_REALTIME of the first slot; 0: now */
 	unsigned threads;
+	unsigned parallel;        /* queries per lookup, sent at once from one flow (1: a lookup is a query) */
+	bool parallel_threads;    /* ... from that many threads released together */
+	uint16_t sport;           /* every query from this source port (one socket); 0: any */
 	struct lg_src_range src;
 	bool cares;               /* resolve through c-ares, as an application */
 	unsigned cares_tries;     /* c-ares attempts per lookup (each of timeout_ns) */

@@ -55,7 +55,36 @@ struct slot {
 	uint64_t seq;
 	uint32_t query;
 	int32_t prev, next;            /* the outstanding list, in send order */
+	/* A lookup of several queries (--parallel-per-socket): each names its
+	 * first, the lead, which keeps its ID until the last of them ends and
+	 * holds the lookup's outcome. NONE: a lookup of one query. */
+	int32_t lead;
+	uint8_t pending;               /* the lead: queries of the lookup not ended yet */
+	bool lost;                     /* the lead: one of them went unanswered */
+	bool answered, abandoned;      /* how this query ended */
 	bool busy;
+};
+
+/* --parallel-threads: the queries of a lookup leave from helper threads
+ * released together (query 0 from the engine thread itself), as the
+ * kernel's udpclash selftest does: their packets meet in conntrack on
+ * several CPUs at once. */
+#define MAX_PARALLEL 16
+struct race {
+	struct lg_thread *th;
+	pthread_t helper[MAX_PARALLEL];
+	struct racer {
+		struct race *r;
+		unsigned i;            /* sends buf[i] */
+	} arg[MAX_PARALLEL];
+	unsigned nhelpers;
+	_Atomic uint64_t gen;          /* bumped to release the helpers */
+	_Atomic unsigned done;         /* helpers that have sent this round */
+	_Atomic bool quit;
+	int fd;
+	size_t len[MAX_PARALLEL];
+	int err[MAX_PARALLEL];         /* each send's errno, 0 when it went */
+	uint8_t buf[MAX_PARALLEL][CT_DNS_HDRLEN + 2 + 512 + 64];
 };
 
 struct stream {
@@ -123,6 +152,7 @@ struct lg_thread {
 	uint64_t src_next;
 	struct flow *spare_flows;      /* freed flows, reused: none allocated per query */
 	uint64_t budget;               /* --max-queries: this thread's share left */
+	struct race *race;             /* --parallel-threads */
 	bool stopping;                 /* no more sends: the run's time is up */
 	uint64_t interval_k;
 	struct pub pub;

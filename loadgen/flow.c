@@ -129,6 +129,16 @@ static struct flow *flow_new(struct stream *st)
 		next_source(th, &src);
 		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0)
 			goto fail;
+	} else if (cfg->sport && !st->canary) {
+		/* one source port for the run (the only socket of the load) */
+		struct ct_sockaddr src = { .len = cfg->server.len };
+		src.ss.ss_family = cfg->server.ss.ss_family;
+		if (src.ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&src.ss)->sin_port = htons(cfg->sport);
+		else
+			((struct sockaddr_in6 *)&src.ss)->sin6_port = htons(cfg->sport);
+		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0)
+			goto fail;
 	}
 	f = flow_get(th);
 	if (!f) {

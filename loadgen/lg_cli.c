@@ -9,9 +9,27 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int parse_qtype(const char *text, void *field, char *err, size_t errlen)
+/* A, or a comma list (A,AAAA): one query of --qname per type, in turn. */
+static int parse_qtypes(const char *text, void *field, char *err, size_t errlen)
 {
-	return ct_qtype_parse(text, field, err, errlen);
+	struct lg_qtypes *q = field;
+	memset(q, 0, sizeof *q);
+	const char *p = text;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char word[32];
+		if (len == 0 || len >= sizeof word)
+			return ct_err(err, errlen, "'%s': a type or a comma list of types (A,AAAA)", text);
+		if (q->n == LG_MAX_QTYPES)
+			return ct_err(err, errlen, "'%s': at most %d types", text, LG_MAX_QTYPES);
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if (ct_qtype_parse(word, &q->t[q->n++], err, errlen) < 0)
+			return -1;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
 }
 
 static int parse_profile(const char *text, void *field, char *err, size_t errlen)
@@ -48,8 +66,10 @@ const struct ct_opt lg_cli_options[] = {
 	{ "datafile", 'd', CT_OPT_STR, OFF(datafile), NULL, 0, 0, "FILE",
 	  "queries, one 'NAME TYPE' a line (dnsperf's format), sent in turn", NULL },
 	{ "qname", 0, CT_OPT_STR, OFF(qname), NULL, 0, 0, "NAME", "send this one name instead of -d", NULL },
-	{ "qtype", 0, CT_OPT_CUSTOM, OFF(qtype), "A", 0, 0, "TYPE", "the type for --qname (A, AAAA, MX, TYPE65...)",
-	  parse_qtype },
+	{ "qtype", 0, CT_OPT_CUSTOM, OFF(qtype), "A", 0, 0, "TYPE[,TYPE...]",
+	  "the type for --qname (A, AAAA, MX, TYPE65...); a comma list asks each in turn (A,AAAA: what a stub "
+	  "resolver asks for one name)",
+	  parse_qtypes },
 	{ "limit", 'l', CT_OPT_DURATION, OFF(duration), NULL, CT_NS_PER_MS, 24 * 3600 * CT_NS_PER_SEC, "SECONDS",
 	  "run this long (seconds, or with a unit: 500ms, 2m); default 10 s, or the rate profile's length: "
 	  "every run ends by itself",
@@ -77,6 +97,19 @@ const struct ct_opt lg_cli_options[] = {
 	  parse_sockets },
 	{ "queries-per-flow", 'K', CT_OPT_UINT, OFF(per_flow), "0", 0, UINT32_MAX, "K",
 	  "replace a socket or connection after K queries (0: never); TCP with 1 is a connection per query", NULL },
+	{ "parallel-per-socket", 0, CT_OPT_UINT, OFF(parallel), "1", 1, 16, "K",
+	  "a lookup is K queries sent at once from one socket, as glibc sends A and AAAA (with --qtype A,AAAA); "
+	  "it succeeds only when all K are answered (lookups, lookups_failed); -Q counts lookups",
+	  NULL },
+	{ "parallel-threads", 0, CT_OPT_FLAG, OFF(parallel_threads), NULL, 0, 0, NULL,
+	  "the K queries of a lookup leave from K threads released together (spinning, a core each while the "
+	  "load runs), so they cross the kernel on several CPUs at once: conntrack's insertion race, as the "
+	  "kernel's udpclash selftest makes it",
+	  NULL },
+	{ "sport", 0, CT_OPT_UINT, OFF(sport), "0", 0, 65535, "PORT",
+	  "send every query from this source port (one UDP socket for the whole run): a long-lived resolver, an "
+	  "NTP or syslog forwarder; 0: the kernel's choice",
+	  NULL },
 	{ "src-range", 0, CT_OPT_CUSTOM, OFF(src_range), NULL, 0, 0, "CIDR",
 	  "bind new sockets to the addresses of this range in turn (the range must route back to us; IPv6: /64 or "
 	  "longer)",
@@ -141,6 +174,24 @@ int lg_cli_check(const struct lg_cli *c, const char **key, char *err, size_t err
 		return REFUSE(c->sockets.given ? "sockets" : c->per_flow ? "queries-per-flow" : "src-range",
 			      "--resolver cares keeps its own sockets: --sockets, --queries-per-flow and --src-range do "
 			      "not apply");
+	if (c->parallel > 1 && c->resolver == LG_RESOLVER_CARES)
+		return REFUSE("parallel-per-socket", "--resolver cares sends its own queries: --parallel-per-socket does "
+						     "not apply");
+	if (c->parallel_threads && (c->parallel < 2 || c->mode != LG_MODE_UDP))
+		return REFUSE("parallel-threads", "--parallel-threads needs --parallel-per-socket 2 or more, over UDP");
+	if (c->sport) {
+		const char *clash = c->mode != LG_MODE_UDP		      ? "mode"
+				    : c->resolver == LG_RESOLVER_CARES	      ? "resolver"
+				    : c->sockets.per_query || c->sockets.n > 1 ? "sockets"
+				    : c->clients > 1			      ? "clients"
+				    : c->per_flow			      ? "queries-per-flow"
+				    : c->threads > 1			      ? "threads"
+				    : c->src_range.base.len		      ? "src-range"
+									      : NULL;
+		if (clash)
+			return REFUSE(clash, "--sport keeps one UDP socket for the whole run: --%s does not go with it",
+				      clash);
+	}
 	if (c->src_range.base.len && c->src_range.base.ss.ss_family == AF_INET6 && c->src_range.prefix < 64)
 		return REFUSE("src-range", "--src-range: an IPv6 range is /64 or longer");
 	return 0;

@@ -23,12 +23,19 @@ struct lg_sockets {
 	uint64_t n;
 };
 
+/* --qtype A,AAAA: the types asked of --qname, in turn */
+#define LG_MAX_QTYPES 8
+struct lg_qtypes {
+	uint16_t t[LG_MAX_QTYPES];
+	unsigned n;
+};
+
 struct lg_cli {
 	const char *server;
 	uint64_t port;
 	const char *datafile;
 	const char *qname;
-	uint16_t qtype;
+	struct lg_qtypes qtype;
 	uint64_t duration;         /* 0: not given */
 	double qps;                /* 0: not given */
 	struct ct_sched profile;   /* n == 0: not given */
@@ -40,6 +47,9 @@ struct lg_cli {
 	uint64_t interval;
 	struct lg_sockets sockets;
 	uint64_t per_flow;
+	uint64_t parallel;         /* --parallel-per-socket: queries of a lookup, sent at once from one socket */
+	bool parallel_threads;     /* ... each from a thread of its own, released together */
+	uint64_t sport;            /* a fixed source port; 0: the kernel's choice */
 	struct ct_cidr src_range;  /* base.len == 0: not given */
 	double canary;             /* 0: none */
 	const char *canary_log;

@@ -88,6 +88,9 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	lc->interval_ns = c->interval;
 	lc->load.pool = (uint32_t)c->clients;
 	lc->load.per_flow = c->per_flow;
+	lc->parallel = (unsigned)c->parallel;
+	lc->parallel_threads = c->parallel_threads;
+	lc->sport = (uint16_t)c->sport;
 	if (c->sockets.per_query) {
 		lc->load.pool = 1;
 		lc->load.per_flow = 1;
@@ -112,7 +115,7 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 
 	struct ct_query_opts qo = { .rd = !c->no_rd, .edns = (uint16_t)c->edns };
 	if ((c->datafile ? ct_queryset_load(c->datafile, &qo, qs, err, errlen)
-			 : ct_queryset_one(c->qname, c->qtype, &qo, qs, err, errlen)) < 0)
+			 : ct_queryset_types(c->qname, c->qtype.t, c->qtype.n, &qo, qs, err, errlen)) < 0)
 		return -1;
 	lc->queries = qs;
 	return 0;

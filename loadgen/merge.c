@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
 
 /* A latency histogram as written ([lower bound in us, count] buckets and
  * the latency object's count, min, max and mean), added into h. */
@@ -69,12 +65,8 @@ static json_t *merge_stream(json_t *const *s, size_t n, double secs, char *err, 
 			}
 		}
 	}
-	const uint64_t *c = sum.c;
 	json_t *j = lg_counts_json(&sum);
-	json_object_set_new(j, "qps", json_real(secs > 0 ? (double)c[LG_ANSWERED] / secs : 0));
-	json_object_set_new(j, "sent_qps", json_real(secs > 0 ? (double)c[LG_SENT] / secs : 0));
-	json_object_set_new(j, "new_flows_per_s", json_real(secs > 0 ? (double)c[LG_NEW_FLOWS] / secs : 0));
-	json_object_set_new(j, "loss_pct", json_real(pct(c[LG_TIMEOUTS] + c[LG_ERRORS], c[LG_SENT] - c[LG_ABANDONED])));
+	lg_rates_json(j, &sum, secs);
 	json_object_set_new(j, "latency_us", json_pack("{s:o, s:o}", "intended", lg_latency_json(&h[0]), "actual",
 						       lg_latency_json(&h[1])));
 	json_object_set_new(j, "send_lag_us", lg_latency_json(&h[2]));

@@ -178,19 +178,27 @@ int ct_queryset_load(const char *path, const struct ct_query_opts *o, struct ct_
 	return rc;
 }
 
+int ct_queryset_types(const char *name, const uint16_t *types, size_t n, const struct ct_query_opts *o,
+		      struct ct_queryset *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->q = calloc(n ? n : 1, sizeof *out->q);
+	if (!out->q)
+		return ct_err(err, errlen, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (encode(name, types[i], o, &out->q[i], "--qname", err, errlen) < 0) {
+			ct_queryset_free(out);
+			return -1;
+		}
+		out->n = i + 1;
+	}
+	return n ? 0 : ct_err(err, errlen, "--qname: no query type");
+}
+
 int ct_queryset_one(const char *name, uint16_t type, const struct ct_query_opts *o,
 		    struct ct_queryset *out, char *err, size_t errlen)
 {
-	memset(out, 0, sizeof *out);
-	out->q = calloc(1, sizeof *out->q);
-	if (!out->q)
-		return ct_err(err, errlen, "out of memory");
-	if (encode(name, type, o, &out->q[0], "--qname", err, errlen) < 0) {
-		ct_queryset_free(out);
-		return -1;
-	}
-	out->n = 1;
-	return 0;
+	return ct_queryset_types(name, &type, 1, o, out, err, errlen);
 }
 
 void ct_queryset_free(struct ct_queryset *qs)

@@ -42,6 +42,10 @@ int ct_qtype_parse(const char *text, uint16_t *out, char *err, size_t errlen);
 int ct_queryset_one(const char *name, uint16_t type, const struct ct_query_opts *o,
 		    struct ct_queryset *out, char *err, size_t errlen);
 
+/* One query of name per type, in that order (--qtype A,AAAA). */
+int ct_queryset_types(const char *name, const uint16_t *types, size_t n, const struct ct_query_opts *o,
+		      struct ct_queryset *out, char *err, size_t errlen);
+
 void ct_queryset_free(struct ct_queryset *qs);
 
 #endif

@@ -2,10 +2,7 @@
 
 #include <inttypes.h>
 
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
+#define pct lg_pct
 
 void lg_status_line(FILE *out, double t_s, double total_s, const struct lg_totals *total,
 		    const struct lg_totals *last, double last_s, const struct lg_totals *canary)
@@ -22,12 +19,8 @@ void lg_status_line(FILE *out, double t_s, double total_s, const struct lg_total
 
 static json_t *stream_json(const struct lg_result *r, double secs, bool with_histogram)
 {
-	const uint64_t *c = r->t.c;
 	json_t *j = lg_counts_json(&r->t);
-	json_object_set_new(j, "qps", json_real(secs > 0 ? (double)c[LG_ANSWERED] / secs : 0));
-	json_object_set_new(j, "sent_qps", json_real(secs > 0 ? (double)c[LG_SENT] / secs : 0));
-	json_object_set_new(j, "new_flows_per_s", json_real(secs > 0 ? (double)c[LG_NEW_FLOWS] / secs : 0));
-	json_object_set_new(j, "loss_pct", json_real(pct(c[LG_TIMEOUTS] + c[LG_ERRORS], c[LG_SENT] - c[LG_ABANDONED])));
+	lg_rates_json(j, &r->t, secs);
 	json_object_set_new(j, "latency_us", json_pack("{s:o, s:o}", "intended", lg_latency_json(&r->lat_intended),
 						       "actual", lg_latency_json(&r->lat_actual)));
 	json_object_set_new(j, "send_lag_us", lg_latency_json(&r->send_lag));
@@ -82,6 +75,9 @@ static void print_stream(FILE *out, const char *title, const struct lg_result *r
 	fprintf(out, "  Queries lost:         %" PRIu64 " (%.2f%%): %" PRIu64 " timed out, %" PRIu64 " failed\n",
 		c[LG_TIMEOUTS] + c[LG_ERRORS], pct(c[LG_TIMEOUTS] + c[LG_ERRORS], c[LG_SENT]), c[LG_TIMEOUTS],
 		c[LG_ERRORS]);
+	if (c[LG_LOOKUPS] && c[LG_LOOKUPS] != c[LG_SENT] - c[LG_ABANDONED])
+		fprintf(out, "  Lookups:              %" PRIu64 ", failed %" PRIu64 " (%.2f%%): a query of theirs unanswered\n",
+			c[LG_LOOKUPS], c[LG_LOOKUPS_FAILED], pct(c[LG_LOOKUPS_FAILED], c[LG_LOOKUPS]));
 	if (c[LG_ABANDONED])
 		fprintf(out, "  Queries abandoned:    %" PRIu64 " (in flight when interrupted)\n", c[LG_ABANDONED]);
 	if (c[LG_LATE] || c[LG_THROTTLED])

@@ -45,6 +45,7 @@ static const struct {
 	enum lg_counter c;
 	const char *name;
 	bool error;
+	bool since; /* added later: absent from older files, read as 0 */
 } count_names[] = {
 	{ LG_SENT, "sent", false },
 	{ LG_ANSWERED, "answered", false },
@@ -66,6 +67,8 @@ static const struct {
 	{ LG_TCP_CONNECT_TIMEOUT, "tcp_connect_timeout", true },
 	{ LG_TCP_CLOSED, "tcp_closed", true },
 	{ LG_RETRIES, "attempt_timeouts", false },
+	{ LG_LOOKUPS, "lookups", false, true },
+	{ LG_LOOKUPS_FAILED, "lookups_failed", false, true },
 };
 #define NCOUNT_NAMES (sizeof count_names / sizeof *count_names)
 
@@ -95,6 +98,8 @@ bool lg_counts_read(json_t *j, struct lg_totals *t)
 		return false;
 	for (size_t i = 0; i < NCOUNT_NAMES; i++) {
 		json_t *v = json_object_get(count_names[i].error ? errors : j, count_names[i].name);
+		if (!v && count_names[i].since)
+			continue;
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return false;
 		t->c[count_names[i].c] = (uint64_t)json_integer_value(v);
@@ -131,4 +136,19 @@ json_t *lg_latency_json(const struct ct_hist *h)
 			 (double)ct_hist_percentile(h, 90) / 1e3, "p99", (double)ct_hist_percentile(h, 99) / 1e3,
 			 "p999", (double)ct_hist_percentile(h, 99.9) / 1e3, "max", (double)h->max_ns / 1e3, "min",
 			 (double)h->min_ns / 1e3);
+}
+
+double lg_pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+void lg_rates_json(json_t *j, const struct lg_totals *t, double secs)
+{
+	const uint64_t *c = t->c;
+	json_object_set_new(j, "qps", json_real(secs > 0 ? (double)c[LG_ANSWERED] / secs : 0));
+	json_object_set_new(j, "sent_qps", json_real(secs > 0 ? (double)c[LG_SENT] / secs : 0));
+	json_object_set_new(j, "new_flows_per_s", json_real(secs > 0 ? (double)c[LG_NEW_FLOWS] / secs : 0));
+	json_object_set_new(j, "loss_pct", json_real(lg_pct(c[LG_TIMEOUTS] + c[LG_ERRORS], c[LG_SENT] - c[LG_ABANDONED])));
+	json_object_set_new(j, "lookup_loss_pct", json_real(lg_pct(c[LG_LOOKUPS_FAILED], c[LG_LOOKUPS])));
 }

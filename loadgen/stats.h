@@ -33,6 +33,8 @@ enum lg_counter {
 	LG_TCP_CONNECT_TIMEOUT,
 	LG_TCP_CLOSED,        /* the server closed with queries outstanding */
 	LG_RETRIES,           /* c-ares: attempts that timed out (a lookup that needed a retry has one) */
+	LG_LOOKUPS,           /* lookups ended (--parallel-per-socket K queries each; else one) */
+	LG_LOOKUPS_FAILED,    /* ... with a query of theirs unanswered: what a resolver waits out */
 	LG_RCODE0,            /* LG_RCODE0 + rcode, 16 of them */
 	LG__COUNT = LG_RCODE0 + 16
 };
@@ -69,6 +71,10 @@ const char *lg_rcode_name(int rcode);
 json_t *lg_counts_json(const struct lg_totals *t);
 /* The reader beside it: false when j is not such counts. */
 bool lg_counts_read(json_t *j, struct lg_totals *t);
+/* part of whole in percent; 0 of nothing. */
+double lg_pct(uint64_t part, uint64_t whole);
+/* The rates over secs and the loss percentages (queries, lookups) of t, into j. */
+void lg_rates_json(json_t *j, const struct lg_totals *t, double secs);
 /* Every non-empty bucket: [[lower bound in us, count], ...]. */
 json_t *lg_histogram_json(const struct ct_hist *h);
 json_t *lg_latency_json(const struct ct_hist *h);

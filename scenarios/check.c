@@ -309,7 +309,7 @@ static void check_load(const struct vctx *c)
 		if (!query_file_seen(c, df->value) && ct_queryset_load(path, &qo, &qs, why, sizeof why) < 0)
 			bad(c, df, "%s", why);
 		free(path);
-	} else if (qn && ct_queryset_one(qn->value, lg.qtype, &qo, &qs, why, sizeof why) < 0) {
+	} else if (qn && ct_queryset_types(qn->value, lg.qtype.t, lg.qtype.n, &qo, &qs, why, sizeof why) < 0) {
 		bad(c, qn, "%s", value_error(why, "qname"));
 	}
 	ct_queryset_free(&qs);
