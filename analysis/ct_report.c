@@ -74,6 +74,9 @@ static const struct col cols[] = {
 	  "queries lost of those sent: timed out, refused, failed to connect, closed (all but the answered)" },
 	{ "canary lost %", "canary.loss_pct", 1, 1, +1, 0,
 	  "the same for the canary: a slow stream of queries from fresh sockets, what a normal client sees meanwhile" },
+	{ "lookups failed", "loadgen.lookups_failed", 0, 1, +1, 0,
+	  "lookups with a query unanswered (a lookup: the K queries --parallel-per-socket sends at once, A and AAAA "
+	  "as glibc; else one query): what a resolver waits out, 5 s in glibc" },
 	{ "p50 ms", "loadgen.latency_us.actual.p50", 2, 1e-3, +1, 1.0, "median time from send to answer" },
 	{ "p99 ms", "loadgen.latency_us.actual.p99", 2, 1e-3, +1, 1.0, "99th percentile of the time to answer" },
 	{ "p99.9 ms", "loadgen.latency_us.actual.p999", 2, 1e-3, +1, 1.0, "99.9th percentile of the time to answer" },
@@ -89,6 +92,9 @@ static const struct col cols[] = {
 	  "entries evicted to make room for a new flow (unassured ones, from the new flow's hash chain)" },
 	{ "insert_failed", "sampler.insert_failed", 0, 1, +1, 0,
 	  "entries the kernel could not insert: a clash it could not resolve, or a chain too long" },
+	{ "chaintoolong", "sampler.chaintoolong", 0, 1, +1, 0,
+	  "inserts refused because the entry's hash chain was longer than 64: too few buckets for the entries "
+	  "(kernels since 5.15; a drop while the table is below its limit)" },
 	{ "clash_resolve", "sampler.clash_resolve", 0, 1, 0, 0,
 	  "clashes of two packets of one flow the kernel resolved (kernels since 5.6)" },
 	{ "kmsg lines", "sampler.kmsg_table_full", 0, 1, +1, 0, "\"nf_conntrack: table full, dropping packet\" kernel log lines" },

@@ -402,6 +402,9 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 		bad(c, host, "a real server in a routed scenario needs a real router ([hosts] router = ssh://...): the "
 			     "lab's router cannot reach it");
 	}
+	const struct sc_setting *be = sc_get(r, "server", "backends");
+	if (be && (host || router))
+		bad(c, be, "the lab's backends: a real server or router has its own addresses and rules");
 	if (!host && !router) {
 		if (address)
 			bad(c, address, "applies to a real server ([hosts] server = ssh://...)");
@@ -450,6 +453,12 @@ static void check_resolved(const struct vctx *c)
 	const struct sc_setting *nat = sc_get(r, "scenario", "nat");
 	if (nat && !routed)
 		bad(c, nat, "applies to topology = routed only");
+	const struct sc_setting *be = sc_get(r, "server", "backends");
+	if (be && server.backends > 1 && !(routed && sc.nat == SC_DNAT))
+		bad(c, be, "more than one backend needs topology = routed and nat = dnat (the router's DNAT spreads the "
+			   "flows over them)");
+	else if (be && server.backends > 1 && server.responder != SC_RESP_CTSTORM)
+		bad(c, be, "more than one backend: ctstorm's own responder only (it answers on every backend's address)");
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
 		if (strcmp(s->section, "router") == 0 && !routed)

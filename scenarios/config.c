@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char *const topology_words[] = { "pair", "routed", NULL };
-static const char *const nat_words[] = { "masquerade", "dnat", NULL };
+static const char *const nat_words[] = { "masquerade", "dnat", "none", NULL };
 static const char *const family_words[] = { "ipv4", "ipv6", NULL };
 static const char *const responder_words[] = { "ctstorm", "nsd", "knot", "external", NULL };
 const char *const sc_firewall_words[] = { "default",	   "none",	      "stateful", "stateless",
@@ -100,7 +100,10 @@ const struct ct_opt sc_scenario_options[] = {
 	{ "topology", 0, CT_OPT_ENUM, S(topology), "pair", 0, 0, NULL,
 	  "pair: client <-> server; routed: client <-> router <-> server, conntrack on the router", NULL, topology_words },
 	{ "nat", 0, CT_OPT_ENUM, S(nat), "masquerade", 0, 0, NULL,
-	  "routed only: the router masquerades, or forwards port 53 (DNAT)", NULL, nat_words },
+	  "routed only: the router masquerades, forwards port 53 at its own address to the server (DNAT; to "
+	  "[server] backends at random, as kube-proxy), or only routes (none: conntrack there only if its firewall "
+	  "needs it)",
+	  NULL, nat_words },
 	{ "family", 0, CT_OPT_ENUM, S(family), "ipv4", 0, 0, NULL, "the lab's addresses", NULL, family_words },
 	{ "settle", 0, CT_OPT_DURATION, S(settle), "500ms", 0, 600 * CT_NS_PER_SEC, "DURATION",
 	  "wait between the server's start and the load's", NULL },
@@ -165,6 +168,11 @@ const struct ct_opt sc_server_options[] = {
 	  parse_address },
 	{ "allow-lower", 0, CT_OPT_FLAG, N(allow_lower), NULL, 0, 0, NULL,
 	  "a real server: nf_conntrack_max may be set below the host's own (never below what its table holds)", NULL },
+	{ "backends", 0, CT_OPT_UINT, N(backends), "1", 1, SC_MAX_BACKENDS, "N",
+	  "nat = dnat: the server has N addresses (198.18.1.2 up, 2001:2:0:1::2 up), the responder answers on each, "
+	  "and the router's DNAT picks one at random per new flow (iptables statistic rules, as kube-proxy writes "
+	  "them for a Service's endpoints)",
+	  NULL },
 	CT_OPT_END,
 };
 #undef N

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 enum sc_topology { SC_PAIR, SC_ROUTED };
-enum sc_nat { SC_MASQUERADE, SC_DNAT };
+enum sc_nat { SC_MASQUERADE, SC_DNAT, SC_NAT_NONE };
 enum sc_family { SC_IPV4, SC_IPV6 };
 enum sc_responder { SC_RESP_CTSTORM, SC_RESP_NSD, SC_RESP_KNOT, SC_RESP_EXTERNAL };
 enum sc_firewall { SC_FW_DEFAULT, SC_FW_NONE, SC_FW_STATEFUL, SC_FW_STATELESS, SC_FW_NOTRACK, SC_FW_NOTRACK_NFT, SC_FW_AS_IS };
@@ -51,7 +51,10 @@ struct sc_node_cfg {
 	const char *zone;
 	const char *address;    /* a real server: where the load goes (an IP address) */
 	bool allow_lower;       /* a real server: nf_conntrack_max may go below the host's */
+	uint64_t backends;      /* the lab's DNAT targets: addresses of the server */
 };
+
+#define SC_MAX_BACKENDS 8
 
 /* [hosts]: the lab's roles on real hosts, over ssh (the text as written:
  * ssh://[USER@]HOST[:PORT], checked by ssh_target_parse). */

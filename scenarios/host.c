@@ -240,6 +240,29 @@ static int ipv6_neighbour(struct host *h, int n, const char *addr, char *err, si
 	return ct_err(err, errlen, "%s: no IPv6 neighbour %s after 5 s", host_node_names[n], addr);
 }
 
+void host_backend(const struct host *h, unsigned i, bool v6, char *buf, size_t len)
+{
+	(void)h;
+	/* RT_S4, RT_S6 and up */
+	if (v6)
+		snprintf(buf, len, "2001:2:0:1::%x", 2 + i);
+	else
+		snprintf(buf, len, "198.18.1.%u", 2 + i);
+}
+
+/* The server's addresses beyond the first: the other DNAT backends. */
+static int backend_addrs(struct host *h, char *err, size_t errlen)
+{
+	for (unsigned i = 1; i < h->backends; i++) {
+		char a4[64], a6[64];
+		host_backend(h, i, false, a4, sizeof a4);
+		host_backend(h, i, true, a6, sizeof a6);
+		if (addr(h, H_SERVER, "veth-s", a4, a6, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Where the responder listens, and what the loadgen asks. */
 static void endpoints(struct host *h, const char *listen4, const char *listen6, const char *target4,
 		      const char *target6)
@@ -266,6 +289,9 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 	h->test = h->routed ? H_ROUTER : H_SERVER;
 	snprintf(h->src_range, sizeof h->src_range, "%s", sc_value(r, "load", "src-range", ""));
 	bool dnat = sc.nat == SC_DNAT;
+	struct sc_node_cfg server;
+	sc_section(r, "server", sc_server_options, &server, sizeof server);
+	h->backends = h->routed && dnat ? (unsigned)server.backends : 1;
 
 	if (add_netns(h, H_CLIENT, prefix, err, errlen) < 0 || add_netns(h, H_SERVER, prefix, err, errlen) < 0 ||
 	    (h->routed && add_netns(h, H_ROUTER, prefix, err, errlen) < 0))
@@ -283,6 +309,7 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		    addr(h, H_ROUTER, "veth-rc", RT_RC4, RT_RC6, err, errlen) < 0 ||
 		    addr(h, H_ROUTER, "veth-rs", RT_RS4, RT_RS6, err, errlen) < 0 ||
 		    addr(h, H_SERVER, "veth-s", RT_S4, RT_S6, err, errlen) < 0 ||
+		    backend_addrs(h, err, errlen) < 0 ||
 		    host_write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) < 0 ||
 		    (h->ipv6 && host_write_sysctl(h->fd[H_ROUTER], "/proc/sys/net/ipv6/conf/all/forwarding", "1", err, errlen) < 0) ||
 		    route(h, H_CLIENT, "default", RT_RC4, RT_RC6, err, errlen) < 0 ||
@@ -300,6 +327,12 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 				  : ipv6_neighbour(h, H_CLIENT, PAIR_S6, err, errlen) < 0 ||
 					    ipv6_neighbour(h, H_SERVER, PAIR_C6, err, errlen) < 0))
 		return -1;
+	for (unsigned i = 1; h->ipv6 && i < h->backends; i++) {
+		char a6[64];
+		host_backend(h, i, true, a6, sizeof a6);
+		if (ipv6_neighbour(h, H_ROUTER, a6, err, errlen) < 0)
+			return -1;
+	}
 	if (*h->src_range) {
 		/* the client owns the whole range (an AnyIP route), the far side routes it back */
 		bool v6 = strchr(h->src_range, ':') != NULL;
@@ -503,15 +536,31 @@ char *host_owned_iptables(const struct sc_resolved *r, const char *section, char
 	return text;
 }
 
-/* A port forward of DNS from the router's client side to the server. */
-static void dnat_rules(char *buf, size_t len, const char *server)
+/* A port forward of DNS from the router's client side to the server; to
+ * several backends as kube-proxy spreads a Service: backend i of n takes a
+ * new flow with probability 1/(n-i) of those the rules before left. */
+static void dnat_rules(const struct host *h, bool v6, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "*nat\n:PREROUTING ACCEPT [0:0]\n"
-		 "-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j DNAT --to-destination %s\n"
-		 "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j DNAT --to-destination %s\n"
-		 "COMMIT\n",
-		 server, server);
+	FILE *f = fmemopen(buf, len, "w");
+	if (!f) {
+		*buf = '\0';
+		return;
+	}
+	fputs("*nat\n:PREROUTING ACCEPT [0:0]\n", f);
+	static const char *const protos[] = { "udp", "tcp" };
+	for (int p = 0; p < 2; p++) {
+		for (unsigned i = 0; i < h->backends; i++) {
+			char to[64], stat[96] = "";
+			host_backend(h, i, v6, to, sizeof to);
+			if (i + 1 < h->backends)
+				snprintf(stat, sizeof stat, " -m statistic --mode random --probability %.11f",
+					 1.0 / (double)(h->backends - i));
+			fprintf(f, "-A PREROUTING -i veth-rc -p %s -m %s --dport 53%s -j DNAT --to-destination %s\n", protos[p],
+				protos[p], stat, to);
+		}
+	}
+	fputs("COMMIT\n", f);
+	fclose(f);
 }
 
 static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
@@ -520,10 +569,12 @@ static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t er
 	sc_section(r, "scenario", sc_scenario_options, &sc, sizeof sc);
 	bool dnat = sc.nat == SC_DNAT;
 	static const char masquerade[] = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o veth-rs -j MASQUERADE\nCOMMIT\n";
-	char rules[1024];
+	char rules[4096];
+	if (sc.nat == SC_NAT_NONE)
+		return 0;
 	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
 		if (dnat)
-			dnat_rules(rules, sizeof rules, v6 ? RT_S6 : RT_S4);
+			dnat_rules(h, v6, rules, sizeof rules);
 		else
 			snprintf(rules, sizeof rules, "%s", masquerade);
 		applied(h, "## router: NAT (%s, %s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", v6 ? "IPv6" : "IPv4",

@@ -17,7 +17,8 @@ struct host {
 	int fd[H_NODES];          /* open namespace fds, -1 when absent */
 	bool routed, ipv6;
 	int test;                 /* the namespace under test: H_SERVER, or H_ROUTER when routed */
-	char listen[2][64];       /* where the responder listens: v4, v6 ("" when none) */
+	char listen[2][64];       /* where the responder listens: v4, v6 ("" when none): backend 1's */
+	unsigned backends;        /* the server's addresses the router's DNAT spreads flows over */
 	char target[64];          /* what the loadgen queries */
 	char src_range[64];       /* the loadgen's --src-range, routed back */
 	FILE *cmdlog;             /* every command and its output */
@@ -54,6 +55,10 @@ char *host_owned_rules(const struct sc_resolved *r, const char *section);
  * there (iptowned.h). NULL with err "" when there are none; NULL with err
  * when the file cannot be read. malloc'd. */
 char *host_owned_iptables(const struct sc_resolved *r, const char *section, char *err, size_t errlen);
+
+/* Backend i's address (0-based) of family v6: where the responder
+ * listens too (host_build adds them to the server). */
+void host_backend(const struct host *h, unsigned i, bool v6, char *buf, size_t len);
 
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */

@@ -537,6 +537,13 @@ static int start_responder(struct run_session *c, const struct variant *V, struc
 		for (int i = 0; i < 2; i++)
 			if (*L->h.listen[i])
 				av_add(&a, i ? "--listen=[%s]:53" : "--listen=%s:53", L->h.listen[i]);
+		for (unsigned b = 1; b < L->h.backends; b++) {
+			for (int v6 = 0; v6 <= (L->h.ipv6 ? 1 : 0); v6++) {
+				char addr[64];
+				host_backend(&L->h, b, v6, addr, sizeof addr);
+				av_add(&a, v6 ? "--listen=[%s]:53" : "--listen=%s:53", addr);
+			}
+		}
 		av_add(&a, "--zone=%s", zone);
 		/* root in the lab namespace: it writes its counters into the results */
 		av_add(&a, "--user=root");
