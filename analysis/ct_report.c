@@ -216,6 +216,12 @@ static void incident_sentence(FILE *o, const struct variant *v, bool good)
 			answered, sent);
 	if (metric(v, "sampler.drop", &drop))
 		fprintf(o, "%s the kernel dropped %.0f packets", said ? "," : "", drop);
+	/* drops of another kind: the table was not full */
+	double refused;
+	if (metric(v, "sampler.chaintoolong", &refused) && refused > 0)
+		fprintf(o, ", refused %.0f inserts into hash chains too long", refused);
+	else if (metric(v, "sampler.insert_failed", &refused) && refused > 0)
+		fprintf(o, ", failed %.0f inserts", refused);
 	if (metric(v, "sampler.kmsg_table_full", &kmsg) && kmsg > 0)
 		fprintf(o, " and logged %.0f \"table full\" lines", kmsg);
 	size_t k;
