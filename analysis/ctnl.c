@@ -293,6 +293,8 @@ struct forget {
 	int family;
 	uint8_t src[16], dst[16];
 	unsigned src_prefix; /* the bits of src that must match */
+	uint8_t nat_dst[16];
+	bool by_nat_dst;     /* only flows whose replies come from nat_dst (DNATed there) */
 	uint16_t dport; /* network order */
 	struct nf_conntrack *match[4096];
 	size_t n;
@@ -327,7 +329,9 @@ static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, v
 	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != f->family || (proto != IPPROTO_UDP && proto != IPPROTO_TCP) ||
 	    nfct_get_attr_u16(ct, ATTR_PORT_DST) != f->dport ||
 	    !same_addr(ct, f->family, ATTR_IPV4_SRC, ATTR_IPV6_SRC, f->src, f->src_prefix) ||
-	    !same_addr(ct, f->family, ATTR_IPV4_DST, ATTR_IPV6_DST, f->dst, f->family == AF_INET ? 32 : 128))
+	    !same_addr(ct, f->family, ATTR_IPV4_DST, ATTR_IPV6_DST, f->dst, f->family == AF_INET ? 32 : 128) ||
+	    (f->by_nat_dst &&
+	     !same_addr(ct, f->family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, f->nat_dst, f->family == AF_INET ? 32 : 128)))
 		return NFCT_CB_CONTINUE;
 	if (f->n == sizeof f->match / sizeof *f->match) {
 		f->more = true;
@@ -340,6 +344,12 @@ static int forget_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, v
 int ct_nl_forget(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport, size_t *deleted,
 		 char *err, size_t errlen)
 {
+	return ct_nl_forget_nat(family, src, src_prefix, dst, dport, NULL, deleted, err, errlen);
+}
+
+int ct_nl_forget_nat(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport,
+		     const void *nat_dst, size_t *deleted, char *err, size_t errlen)
+{
 	*deleted = 0;
 	struct forget *f = calloc(1, sizeof *f);
 	if (!f)
@@ -348,6 +358,10 @@ int ct_nl_forget(int family, const void *src, unsigned src_prefix, const void *d
 	f->src_prefix = src_prefix;
 	memcpy(f->src, src, family == AF_INET ? 4 : 16);
 	memcpy(f->dst, dst, family == AF_INET ? 4 : 16);
+	if (nat_dst) {
+		f->by_nat_dst = true;
+		memcpy(f->nat_dst, nat_dst, family == AF_INET ? 4 : 16);
+	}
 	f->dport = htons(dport);
 	int rc = 0;
 	do {

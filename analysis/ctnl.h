@@ -57,5 +57,10 @@ int ct_fill_remove(uint32_t n, uint32_t *removed, char *err, size_t errlen);
  * the variant; nothing else of the host's table. *deleted: how many. */
 int ct_nl_forget(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport, size_t *deleted,
 		 char *err, size_t errlen);
+/* The same, only of flows DNATed to nat_dst (their replies come from it;
+ * NULL: any): conntrack -D --orig-dst DST --dst-nat NAT_DST, as kube-proxy
+ * clears a removed endpoint's UDP flows. */
+int ct_nl_forget_nat(int family, const void *src, unsigned src_prefix, const void *dst, uint16_t dport,
+		     const void *nat_dst, size_t *deleted, char *err, size_t errlen);
 
 #endif

@@ -197,3 +197,11 @@ int lg_cli_check(const struct lg_cli *c, const char **key, char *err, size_t err
 	return 0;
 #undef REFUSE
 }
+
+uint64_t lg_cli_duration_ns(const struct lg_cli *c)
+{
+	uint64_t ns = c->duration ? c->duration : 10 * CT_NS_PER_SEC;
+	if (c->profile.n && (!c->duration || c->profile.total_ns < ns))
+		ns = c->profile.total_ns;
+	return ns;
+}

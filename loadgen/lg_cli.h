@@ -74,4 +74,8 @@ extern const char lg_cli_about[];
  * On a refusal fills err and, in *key, the option it names. */
 int lg_cli_check(const struct lg_cli *c, const char **key, char *err, size_t errlen);
 
+/* How long the load runs: -l, 10 s by default; a rate profile's length
+ * unless -l cuts it shorter. */
+uint64_t lg_cli_duration_ns(const struct lg_cli *c);
+
 #endif

@@ -76,8 +76,7 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	if (resolve_server(c->server, (uint16_t)c->port, &lc->server, err, errlen) < 0)
 		return -1;
 	lc->proto = c->mode == LG_MODE_TCP ? LG_TCP : LG_UDP;
-	/* 0: not given (the options have no default text for these) */
-	lc->duration_ns = c->duration ? c->duration : 10 * CT_NS_PER_SEC;
+	lc->duration_ns = lg_cli_duration_ns(c);
 	lc->timeout_ns = c->timeout;
 	lc->max_lag_ns = c->max_lag;
 	lc->pace_slack_ns = c->pace_slack;
@@ -103,9 +102,6 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	} else if (c->profile.n) {
 		lc->load.sched = c->profile;
 		lc->load.open_loop = true;
-		/* the profile's length is the run's, unless -l cuts it shorter */
-		if (!c->duration || lc->load.sched.total_ns < lc->duration_ns)
-			lc->duration_ns = lc->load.sched.total_ns;
 	}
 	if (lc->load.open_loop && !c->outstanding)
 		lc->outstanding = 65536 * lc->threads; /* bounded only by the ID space */

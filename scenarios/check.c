@@ -313,6 +313,12 @@ static void check_load(const struct vctx *c)
 		bad(c, qn, "%s", value_error(why, "qname"));
 	}
 	ct_queryset_free(&qs);
+	struct sc_scenario_cfg sc;
+	sc_section(c->r, "scenario", sc_scenario_options, &sc, sizeof sc);
+	const struct sc_setting *sw = sc_get(c->r, "scenario", "dnat-switch");
+	if (sw && sc.dnat_switch >= lg_cli_duration_ns(&lg))
+		bad(c, sw, "at or after the load's end (%.3g s): the switch happens during the load",
+		    (double)lg_cli_duration_ns(&lg) / 1e9);
 	ct_opt_free(lg_cli_options, &lg);
 }
 
@@ -453,6 +459,11 @@ static void check_resolved(const struct vctx *c)
 	const struct sc_setting *nat = sc_get(r, "scenario", "nat");
 	if (nat && !routed)
 		bad(c, nat, "applies to topology = routed only");
+	const struct sc_setting *sw = sc_get(r, "scenario", "dnat-switch"), *swf = sc_get(r, "scenario", "dnat-switch-flush");
+	if (sw && sc.dnat_switch > 0 && !(routed && sc.nat == SC_DNAT && server.backends >= 2))
+		bad(c, sw, "needs topology = routed, nat = dnat and [server] backends = 2 or more (a backend to switch to)");
+	if (swf && sc.dnat_switch_flush && !sc.dnat_switch)
+		bad(c, swf, "applies with dnat-switch");
 	const struct sc_setting *be = sc_get(r, "server", "backends");
 	if (be && server.backends > 1 && !(routed && sc.nat == SC_DNAT))
 		bad(c, be, "more than one backend needs topology = routed and nat = dnat (the router's DNAT spreads the "

@@ -105,6 +105,15 @@ const struct ct_opt sc_scenario_options[] = {
 	  "needs it)",
 	  NULL, nat_words },
 	{ "family", 0, CT_OPT_ENUM, S(family), "ipv4", 0, 0, NULL, "the lab's addresses", NULL, family_words },
+	{ "dnat-switch", 0, CT_OPT_DURATION, S(dnat_switch), "0", 0, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "nat = dnat with [server] backends >= 2: new flows go to backend 1 alone until this long after the "
+	  "load's start; then backend 1 is gone (its address removed, as a deleted pod's) and the DNAT sends new "
+	  "flows to the others; 0: no switch",
+	  NULL },
+	{ "dnat-switch-flush", 0, CT_OPT_FLAG, S(dnat_switch_flush), NULL, 0, 0, NULL,
+	  "at the switch, delete the router's entries of flows DNATed to the gone backend (conntrack -D --orig-dst "
+	  "SERVICE --dst-nat BACKEND, as kube-proxy does for a removed endpoint)",
+	  NULL },
 	{ "settle", 0, CT_OPT_DURATION, S(settle), "500ms", 0, 600 * CT_NS_PER_SEC, "DURATION",
 	  "wait between the server's start and the load's", NULL },
 	{ "tail", 0, CT_OPT_DURATION, S(tail), "1s", 0, 600 * CT_NS_PER_SEC, "DURATION",

@@ -22,6 +22,8 @@ struct sc_scenario_cfg {
 	const char *name, *description, *seed;
 	unsigned topology, nat, family;
 	uint64_t settle, tail;  /* ns */
+	uint64_t dnat_switch;   /* ns after the load's start; 0: none */
+	bool dnat_switch_flush;
 };
 
 struct sc_canary_cfg {

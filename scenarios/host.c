@@ -3,6 +3,7 @@
 #include "atomicfile.h"
 #include "ct_err.h"
 #include "config.h"
+#include "ctnl.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -292,6 +293,7 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 	struct sc_node_cfg server;
 	sc_section(r, "server", sc_server_options, &server, sizeof server);
 	h->backends = h->routed && dnat ? (unsigned)server.backends : 1;
+	h->switching = h->backends > 1 && sc.dnat_switch > 0;
 
 	if (add_netns(h, H_CLIENT, prefix, err, errlen) < 0 || add_netns(h, H_SERVER, prefix, err, errlen) < 0 ||
 	    (h->routed && add_netns(h, H_ROUTER, prefix, err, errlen) < 0))
@@ -537,30 +539,72 @@ char *host_owned_iptables(const struct sc_resolved *r, const char *section, char
 }
 
 /* A port forward of DNS from the router's client side to the server; to
- * several backends as kube-proxy spreads a Service: backend i of n takes a
- * new flow with probability 1/(n-i) of those the rules before left. */
-static void dnat_rules(const struct host *h, bool v6, char *buf, size_t len)
+ * several backends as kube-proxy spreads a Service: backend i of those in
+ * [from, to) takes a new flow with probability 1/(the rest), in a chain of
+ * its own (CTSTORM-DNAT) that dnat-switch refills. jumps: the PREROUTING
+ * rules too (the first time). */
+static void dnat_rules(const struct host *h, bool v6, unsigned from, unsigned to, bool jumps, char *buf, size_t len)
 {
 	FILE *f = fmemopen(buf, len, "w");
 	if (!f) {
 		*buf = '\0';
 		return;
 	}
-	fputs("*nat\n:PREROUTING ACCEPT [0:0]\n", f);
-	static const char *const protos[] = { "udp", "tcp" };
-	for (int p = 0; p < 2; p++) {
-		for (unsigned i = 0; i < h->backends; i++) {
-			char to[64], stat[96] = "";
-			host_backend(h, i, v6, to, sizeof to);
-			if (i + 1 < h->backends)
-				snprintf(stat, sizeof stat, " -m statistic --mode random --probability %.11f",
-					 1.0 / (double)(h->backends - i));
-			fprintf(f, "-A PREROUTING -i veth-rc -p %s -m %s --dport 53%s -j DNAT --to-destination %s\n", protos[p],
-				protos[p], stat, to);
-		}
+	fputs("*nat\n", f);
+	if (jumps)
+		fputs(":PREROUTING ACCEPT [0:0]\n", f);
+	fputs(":CTSTORM-DNAT - [0:0]\n", f);
+	if (jumps)
+		fputs("-A PREROUTING -i veth-rc -p udp -m udp --dport 53 -j CTSTORM-DNAT\n"
+		      "-A PREROUTING -i veth-rc -p tcp -m tcp --dport 53 -j CTSTORM-DNAT\n",
+		      f);
+	for (unsigned i = from; i < to; i++) {
+		char dst[64], stat[96] = "";
+		host_backend(h, i, v6, dst, sizeof dst);
+		if (i + 1 < to)
+			snprintf(stat, sizeof stat, " -m statistic --mode random --probability %.11f", 1.0 / (double)(to - i));
+		fprintf(f, "-A CTSTORM-DNAT%s -j DNAT --to-destination %s\n", stat, dst);
 	}
 	fputs("COMMIT\n", f);
 	fclose(f);
+}
+
+int host_dnat_switch(struct host *h, bool flush, size_t *deleted, char *err, size_t errlen)
+{
+	char rules[4096], gone[64];
+	*deleted = 0;
+	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
+		dnat_rules(h, v6, 1, h->backends, false, rules, sizeof rules);
+		applied(h, "## router: DNAT switched from backend 1 (%s)\n%s", v6 ? "IPv6" : "IPv4", rules);
+		if (cmd(h, H_ROUTER, rules, err, errlen, v6 ? "ip6tables-restore" : "iptables-restore", "--noflush", NULL) < 0)
+			return -1;
+		/* the pod is gone: its address with it (the others stay: promoted) */
+		char pfx[80];
+		host_backend(h, 0, v6, gone, sizeof gone);
+		snprintf(pfx, sizeof pfx, "%s/%d", gone, v6 ? 64 : 24);
+		if ((!v6 && host_write_sysctl(h->fd[H_SERVER], "/proc/sys/net/ipv4/conf/veth-s/promote_secondaries", "1",
+					      err, errlen) < 0) ||
+		    cmd(h, H_SERVER, NULL, err, errlen, "ip", v6 ? "-6" : "-4", "addr", "del", pfx, "dev", "veth-s", NULL) < 0)
+			return -1;
+		if (!flush)
+			continue;
+		unsigned char svc[16], old[16];
+		int family = v6 ? AF_INET6 : AF_INET;
+		inet_pton(family, v6 ? RT_RC6 : RT_RC4, svc);
+		inet_pton(family, gone, old);
+		size_t n = 0;
+		if (enter(h->fd[H_ROUTER]) < 0)
+			return ct_err(err, errlen, "entering the router's namespace: %s", strerror(errno));
+		int rc = ct_nl_forget_nat(family, svc, 0, svc, 53, old, &n, err, errlen);
+		leave(h->fd[H_ROUTER]);
+		if (rc < 0)
+			return -1;
+		*deleted += n;
+		if (h->cmdlog)
+			fprintf(h->cmdlog, "[%s] conntrack -D -p udp/tcp --orig-dst %s --dst-nat %s: %zu deleted\n",
+				h->ns[H_ROUTER], v6 ? RT_RC6 : RT_RC4, gone, n);
+	}
+	return 0;
 }
 
 static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t errlen)
@@ -574,7 +618,7 @@ static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t er
 		return 0;
 	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
 		if (dnat)
-			dnat_rules(h, v6, rules, sizeof rules);
+			dnat_rules(h, v6, 0, h->switching ? 1 : h->backends, true, rules, sizeof rules);
 		else
 			snprintf(rules, sizeof rules, "%s", masquerade);
 		applied(h, "## router: NAT (%s, %s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", v6 ? "IPv6" : "IPv4",

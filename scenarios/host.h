@@ -19,6 +19,7 @@ struct host {
 	int test;                 /* the namespace under test: H_SERVER, or H_ROUTER when routed */
 	char listen[2][64];       /* where the responder listens: v4, v6 ("" when none): backend 1's */
 	unsigned backends;        /* the server's addresses the router's DNAT spreads flows over */
+	bool switching;           /* dnat-switch: backend 1 alone until host_dnat_switch */
 	char target[64];          /* what the loadgen queries */
 	char src_range[64];       /* the loadgen's --src-range, routed back */
 	FILE *cmdlog;             /* every command and its output */
@@ -59,6 +60,12 @@ char *host_owned_iptables(const struct sc_resolved *r, const char *section, char
 /* Backend i's address (0-based) of family v6: where the responder
  * listens too (host_build adds them to the server). */
 void host_backend(const struct host *h, unsigned i, bool v6, char *buf, size_t len);
+
+/* dnat-switch: backend 1 goes away (its address removed from the
+ * server), the router's DNAT sends new flows to the other backends, and
+ * with flush the router's entries DNATed to backend 1 are deleted (how
+ * many: *deleted). */
+int host_dnat_switch(struct host *h, bool flush, size_t *deleted, char *err, size_t errlen);
 
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */

@@ -391,16 +391,6 @@ static bool port53_ready(const void *arg)
 	return pr_listening53(l->pid, l->ipv6);
 }
 
-/* How long the load runs, as the loadgen will work it out: its profile's
- * length unless -l cuts it shorter; 10 s by default. */
-static uint64_t load_duration_ms(const struct lg_cli *lg)
-{
-	uint64_t ns = lg->duration ? lg->duration : 10 * CT_NS_PER_SEC;
-	if (lg->profile.n && (!lg->duration || lg->profile.total_ns < ns))
-		ns = lg->profile.total_ns;
-	return ns / CT_NS_PER_MS;
-}
-
 /* Waits until ready(arg) while the child lives; a failure names the child
  * and its log. */
 static int wait_ready(struct run_session *c, struct pr_child *k, bool (*ready)(const void *), const void *arg, uint64_t ms,
@@ -468,7 +458,7 @@ static void variant_open(struct run_session *c, size_t vi, const char *label, st
 	sc_section(&V->r, "sampler", sampler_cli_options, &V->sm, sizeof V->sm);
 	V->name = label ? label : V->r.name;
 	snprintf(V->vdir, sizeof V->vdir, "%s/%s", c->dir, V->name);
-	V->load_ms = load_duration_ms(&V->lg);
+	V->load_ms = lg_cli_duration_ns(&V->lg) / CT_NS_PER_MS;
 }
 
 static void variant_close(struct variant *V)
@@ -679,9 +669,16 @@ static int load_run(struct run_session *c, const struct variant *V, struct lab *
 	double total = (double)V->load_ms / 1e3;
 	uint64_t started = now_ms();
 	uint64_t deadline = started + V->load_ms + V->lg.timeout / CT_NS_PER_MS + 15000;
+	bool switched = !L->h.switching;
 	while (!pr_exited(&L->load, &c->j) && !stop_signal) {
 		if (child_failed(c, L, v))
 			return -1;
+		if (!switched && now_ms() - started >= V->sc.dnat_switch / CT_NS_PER_MS) {
+			size_t deleted;
+			switched = true;
+			if (host_dnat_switch(&L->h, V->sc.dnat_switch_flush, &deleted, err, sizeof err) < 0)
+				return ct_err(v->error, sizeof v->error, "the DNAT switch: %s", err);
+		}
 		if (now_ms() > deadline)
 			return ct_err(v->error, sizeof v->error, "the loadgen ran past its time (%.0f s): stopped",
 				      (double)(deadline - started) / 1e3);
