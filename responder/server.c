@@ -78,6 +78,7 @@ struct udp_sock {
 	size_t counted;  /* at the head, already counted delayed (a send that waits) */
 	struct event *timer;
 	struct udp_backlog *backlog;
+	_Atomic uint64_t queries;  /* this listener's, this worker's (its only writer) */
 };
 
 struct tcp_pending {
@@ -93,10 +94,12 @@ struct tcp_listener {
 	const struct ct_mode *mode;
 	int fd;
 	struct evconnlistener *lev;
+	_Atomic uint64_t queries;  /* as udp_sock's */
 };
 
 struct tcp_conn {
 	struct worker *w;
+	struct tcp_listener *tl;
 	const struct ct_mode *mode;
 	struct bufferevent *bev;
 	struct tcp_conn *prev, *next;
@@ -383,6 +386,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		ct_stats_add(&w->stats, CT_C_QUERIES_UDP, (uint64_t)n);
+		atomic_store_explicit(&u->queries, atomic_load_explicit(&u->queries, memory_order_relaxed) + (uint64_t)n,
+				      memory_order_relaxed);
 		int out = 0;
 		for (int i = 0; i < n; i++) {
 			struct ct_handle_info info;
@@ -547,6 +552,8 @@ static void conn_process(struct tcp_conn *c)
 		if (flen < 0)
 			return;
 		ct_stats_add(&w->stats, CT_C_QUERIES_TCP, 1);
+		atomic_store_explicit(&c->tl->queries, atomic_load_explicit(&c->tl->queries, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 
 		struct ct_handle_info info;
 		size_t len = ct_handle_query(w->srv->cfg.handler, CT_TCP, w->tcp_in, (size_t)flen, w->tcp_out + 2,
@@ -627,6 +634,7 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	}
 	ct_stats_add(&w->stats, CT_C_TCP_ACCEPTED, 1);
 	c->w = w;
+	c->tl = tl;
 	c->mode = tl->mode;
 	c->bev = bev;
 	c->next = w->conns;
@@ -880,6 +888,15 @@ void ct_server_snapshot(const struct ct_server *srv, struct ct_stats_snapshot *o
 	memset(out, 0, sizeof *out);
 	for (unsigned i = 0; i < srv->cfg.workers; i++)
 		ct_stats_sum(out, &srv->workers[i]->stats);
+	out->nlistens = srv->cfg.nlistens < CT_STATS_LISTENS ? srv->cfg.nlistens : CT_STATS_LISTENS;
+	for (size_t l = 0; l < out->nlistens; l++) {
+		struct ct_listen_count *b = &out->by_listen[l];
+		b->listen = srv->cfg.listens[l].text;
+		for (unsigned i = 0; i < srv->cfg.workers; i++) {
+			b->udp += atomic_load_explicit(&srv->workers[i]->udp[l].queries, memory_order_relaxed);
+			b->tcp += atomic_load_explicit(&srv->workers[i]->tcp[l].queries, memory_order_relaxed);
+		}
+	}
 	out->tcp_active = atomic_load(&((struct ct_server *)srv)->tcp_active);
 	out->uptime_s = srv->started_ns ? (double)(ct_now_ns() - srv->started_ns) / 1e9 : 0.0;
 }

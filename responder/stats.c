@@ -37,12 +37,24 @@ void ct_stats_sum(struct ct_stats_snapshot *out, const struct ct_stats *s)
 		out->c[i] += atomic_load_explicit(&s->c[i], memory_order_relaxed);
 }
 
+static json_t *stats_json(const struct ct_stats_snapshot *s);
+
 uint64_t ct_stats_queries(const struct ct_stats_snapshot *s)
 {
 	return s->c[CT_C_QUERIES_UDP] + s->c[CT_C_QUERIES_TCP];
 }
 
 json_t *ct_stats_json(const struct ct_stats_snapshot *s)
+{
+	json_t *j = stats_json(s), *by = json_array();
+	for (size_t i = 0; i < s->nlistens; i++)
+		json_array_append_new(by, json_pack("{s:s, s:I, s:I}", "listen", s->by_listen[i].listen, "udp",
+						    (json_int_t)s->by_listen[i].udp, "tcp", (json_int_t)s->by_listen[i].tcp));
+	json_object_set_new(j, "listeners", by);
+	return j;
+}
+
+static json_t *stats_json(const struct ct_stats_snapshot *s)
 {
 	const uint64_t *c = s->c;
 	return json_pack(

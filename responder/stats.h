@@ -51,9 +51,17 @@ static inline void ct_stats_add(struct ct_stats *s, enum ct_counter c, uint64_t 
 /* Counts what the handler reported for one query. */
 void ct_stats_count(struct ct_stats *s, const struct ct_handle_info *info);
 
+/* Queries by listener (--listen, in order): the first this many. */
+#define CT_STATS_LISTENS 64
+
 /* A plain copy, summed over workers. */
 struct ct_stats_snapshot {
 	uint64_t c[CT_C__COUNT];
+	size_t nlistens;
+	struct ct_listen_count {
+		const char *listen;  /* as given */
+		uint64_t udp, tcp;
+	} by_listen[CT_STATS_LISTENS];
 	uint64_t tcp_active;
 	double uptime_s;
 };
