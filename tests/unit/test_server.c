@@ -133,6 +133,36 @@ static void test_udp_answer(void **state)
 	close(fd);
 }
 
+/* Each listener counts the queries it received, UDP and TCP apart. */
+static void test_queries_by_listener(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_stats_snapshot before, after;
+	uint8_t q[512], r[4096];
+	ct_server_snapshot(f->srv, &before);
+	assert_int_equal(before.nlistens, L_COUNT);
+	assert_string_equal(before.by_listen[L_DROP].listen, f->listens[L_DROP].text);
+	size_t len = query(q, "web.example.test.", 9);
+	for (int i = 0; i < 2; i++) {
+		int fd = udp_ask(&f->udp[L_ANSWER], q, len);
+		assert_true(readable(fd, WAIT_MS));
+		assert_true(recv(fd, r, sizeof r, 0) > 0);
+		close(fd);
+	}
+	int fd = tcp_connect(&f->tcp[L_DELAY]);
+	uint8_t framed[514];
+	ct_put16(framed, (uint16_t)len);
+	memcpy(framed + 2, q, len);
+	assert_int_equal(write(fd, framed, len + 2), (ssize_t)(len + 2));
+	read_frame(fd, r);
+	close(fd);
+	ct_server_snapshot(f->srv, &after);
+	assert_int_equal(after.by_listen[L_ANSWER].udp - before.by_listen[L_ANSWER].udp, 2);
+	assert_int_equal(after.by_listen[L_ANSWER].tcp - before.by_listen[L_ANSWER].tcp, 0);
+	assert_int_equal(after.by_listen[L_DELAY].tcp - before.by_listen[L_DELAY].tcp, 1);
+	assert_int_equal(after.by_listen[L_DROP].udp - before.by_listen[L_DROP].udp, 0);
+}
+
 static void test_udp_wildcard(void **state)
 {
 	struct fixture *f = *state;
@@ -295,7 +325,8 @@ static void test_delay_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp_answer),        cmocka_unit_test(test_udp_wildcard),
+		cmocka_unit_test(test_udp_answer),        cmocka_unit_test(test_queries_by_listener),
+		cmocka_unit_test(test_udp_wildcard),
 		cmocka_unit_test(test_udp_garbage_then_answer),
 		cmocka_unit_test(test_tcp_pipelined),     cmocka_unit_test(test_tcp_byte_by_byte),
 		cmocka_unit_test(test_tcp_half_close),    cmocka_unit_test(test_tcp_stall_is_closed),
