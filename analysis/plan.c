@@ -119,7 +119,7 @@ static void sizing(struct plan_sizing *s, uint64_t max, uint64_t buckets, uint64
 }
 
 #define GC_BIAS_COUNT 100.0
-#define GC_MAX_S 60.0
+#define GC_MAX_S PLAN_AFTER_QUIET_S
 #define GC_MIN_S 1.0
 
 double plan_gc_period(double live, double mean_remaining_s)
@@ -160,7 +160,9 @@ void plan_compute(const struct plan_input *in, struct plan_result *out)
 	}
 	out->gc_period_s = in->gc_lag_s >= 0 ? in->gc_lag_s : plan_gc_period(live, live > 0 ? remaining / live : 0);
 	out->gc_extra = rate * out->gc_period_s;
-	out->peak = (out->steady + out->gc_extra) * (1 + in->headroom);
+	out->burst = rate * in->after_quiet_s;
+	double worst = out->steady + out->gc_extra > out->burst ? out->steady + out->gc_extra : out->burst;
+	out->peak = worst * (1 + in->headroom);
 	/* a round figure: the next multiple of 1024 entries. The buckets as
 	 * the kernel sizes its own default (max = buckets): each entry hangs
 	 * in two chains, so a full table keeps chains of two on average */

@@ -45,6 +45,9 @@ struct plan_input {
 	double headroom;         /* 0.25: 25% above the peak */
 	double gc_lag_s;         /* seconds an expired entry may wait for the collector; < 0: the kernel's
 				  * own pace for this table (plan_gc_period) */
+	double after_quiet_s;    /* a burst after a quiet period: the collector's first pass comes up to
+				  * this long into it (PLAN_AFTER_QUIET_S, its longest interval); 0: steady
+				  * traffic only */
 	uint64_t entry_bytes;    /* one entry's slab object */
 	unsigned kernel;         /* PLAN_KERNEL of the host planned for; 0: 6.1 */
 };
@@ -59,7 +62,8 @@ struct plan_result {
 	double steady;           /* their sum */
 	double gc_period_s;      /* the collector's pass interval assumed (the lag at its worst) */
 	double gc_extra;         /* rate x that, summed: what waits for the next pass */
-	double peak;             /* (steady + gc_extra) x (1 + headroom) */
+	double burst;            /* after a quiet period: rate x after_quiet_s, all held at the first pass */
+	double peak;             /* the larger of (steady + gc_extra) and burst, x (1 + headroom) */
 	struct plan_sizing plan;         /* recommended */
 	struct plan_sizing formula;      /* seed 004: RAM/16384/(bits/32), buckets max/8 */
 	uint64_t formula_buckets_max;    /* seed 004's upper bound: max/2 */
@@ -69,6 +73,11 @@ struct plan_result {
 #define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
 
 void plan_compute(const struct plan_input *in, struct plan_result *out);
+
+/* An idle table's collector sleeps its longest interval: a burst's first
+ * pass may come this long after its start, and nothing expired is freed
+ * before it (the passes' pace only then follows the table). */
+#define PLAN_AFTER_QUIET_S 60.0
 
 /* The kernel's garbage collector (Linux 5.19 and later) passes over the
  * table every "average remaining lifetime" of the entries it saw, biased by

@@ -43,6 +43,7 @@ struct cli {
 	uint64_t entry_size;
 	uint64_t headroom;
 	double gc_lag;  /* seconds; -1: auto */
+	uint64_t after_quiet; /* ns */
 	struct ct_strlist host; /* --host: ssh://... (status, cleanup) or ROLE=ssh://... (run, check, probe) */
 	const char *ssh_config;
 	struct ct_strlist ssh_option;
@@ -122,6 +123,11 @@ static const struct ct_opt options[] = {
 	  "plan: how long expired entries may wait for the kernel's collector; auto: its pass interval for this "
 	  "table, by the kernel's own formula",
 	  parse_gc_lag },
+	{ "after-quiet", 0, CT_OPT_DURATION, OFF(after_quiet), "60s", 0, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "plan: a burst after a quiet period meets an idle collector, whose first pass may come this long into "
+	  "it (60 s: its longest interval); the table must hold the burst's flows of that long; 0: steady traffic "
+	  "only",
+	  NULL },
 	{ "host", 'H', CT_OPT_LIST, OFF(host), NULL, 0, 0, "[ROLE=]ssh://[USER@]HOST[:PORT]",
 	  "run, check: server=ssh://... puts the server on that real host, router=ssh://... the router of a "
 	  "routed scenario, client=ssh://... (again for more) "
@@ -322,7 +328,7 @@ static int do_plan(const struct call *c)
 	const struct cli *cl = c->cl;
 	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .ram = cl->ram, .kernel = cl->kernel,
 			       .entry_bytes = cl->entry_size, .headroom_pct = cl->headroom, .gc_lag_s = cl->gc_lag,
-			       .json = cl->json };
+			       .after_quiet_s = (double)cl->after_quiet / 1e9, .json = cl->json };
 	return cmd_plan(&pc);
 }
 

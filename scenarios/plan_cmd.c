@@ -164,6 +164,8 @@ static void plan_json(const struct plan_out *p)
 			      entries(r->peak), "entry_bytes", (json_int_t)p->in.entry_bytes, "entry_bytes_from",
 			      p->o->entry_bytes ? "given" : p->entry_measured ? "slab" : "assumed", "ram_bytes", (json_int_t)p->in.ram_bytes, "ram_given", p->ram_given, "kernel",
 			      p->kernel_text, "kernel_given", p->kernel_given);
+	json_object_set_new(j, "after_quiet_s", json_real(secs(p->in.after_quiet_s)));
+	json_object_set_new(j, "after_quiet_entries", json_integer(entries(r->burst)));
 	json_object_set_new(j, "recommended", sizing_json(p, &r->plan));
 	json_object_set_new(j, "rule_of_thumb_seed_004", sizing_json(p, &r->formula));
 	json_object_set_new(j, "rule_of_thumb_buckets_max", json_integer((json_int_t)r->formula_buckets_max));
@@ -230,9 +232,17 @@ static void plan_text(const struct plan_out *p)
 	printf("  %-16s %9.0f/s x %7s = %10.0f   (expired entries wait for the collector's next pass%s)\n",
 	       "collector lag", total_rate, lag, r->gc_extra,
 	       p->in.gc_lag_s < 0 ? ": its interval for this table, by the kernel's formula" : "");
+	if (p->in.after_quiet_s > 0) {
+		char q[24];
+		fmt_secs(q, sizeof q, p->in.after_quiet_s);
+		printf("  %-16s %9.0f/s x %7s = %10.0f   (a burst after a quiet period: the idle collector's first pass "
+		       "may come %s into it, nothing is freed before)\n",
+		       "after quiet", total_rate, q, r->burst, q);
+	}
 	char peak[48];
 	snprintf(peak, sizeof peak, "peak with %" PRIu64 "%% headroom", p->o->headroom_pct);
-	printf("  %-27s %24.0f\n", peak, r->peak);
+	printf("  %-27s %24.0f%s\n", peak, r->peak,
+	       p->in.after_quiet_s > 0 ? "   (the larger of steady state + collector lag and after quiet)" : "");
 	char ram[32];
 	mib(ram, sizeof ram, p->in.ram_bytes);
 	printf("\nMemory: %" PRIu64 " bytes an entry (%s), %d bytes a bucket; RAM %s (%s); kernel %s (%s).\n\n",
@@ -275,7 +285,8 @@ int cmd_plan(const struct plan_cmd *o)
 	if (read_flows(&p) < 0)
 		goto out;
 	p.in = (struct plan_input){ .flows = p.flows, .n = o->nflows, .pointer_bits = (unsigned)sizeof(void *) * 8,
-				    .headroom = (double)o->headroom_pct / 100.0, .gc_lag_s = o->gc_lag_s };
+				    .headroom = (double)o->headroom_pct / 100.0, .gc_lag_s = o->gc_lag_s,
+				    .after_quiet_s = o->after_quiet_s };
 	p.in.ram_bytes = o->ram ? o->ram : host_ram();
 	p.in.entry_bytes = o->entry_bytes ? o->entry_bytes : slab_entry_bytes();
 	p.entry_measured = !o->entry_bytes && p.in.entry_bytes > 0;

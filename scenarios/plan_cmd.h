@@ -14,6 +14,7 @@ struct plan_cmd {
 	uint64_t entry_bytes;      /* --entry-size, or 0: this host's slab */
 	uint64_t headroom_pct;
 	double gc_lag_s;
+	double after_quiet_s;      /* --after-quiet */
 	bool json;
 };
 

@@ -14,7 +14,7 @@ plan() { "$CTSTORM" plan "$@"; }
 
 # 1000/s x 10 s = 10000, + 1000/s x 2 s of collector lag = 12000, x 1.25 = 15000
 # -> the next multiple of 1024: 15360; memory 15360 x (320 + 8) = 5038080
-plan --flow udp:1000:10s --ram 16G --kernel 6.1 --entry-size 320 --gc-lag 2s --json >"$CT_TMP/a.json"
+plan --flow udp:1000:10s --ram 16G --kernel 6.1 --entry-size 320 --gc-lag 2s --after-quiet 0 --json >"$CT_TMP/a.json"
 ct_check "plan --json: exit 0" test $? -eq 0
 python3 - "$CT_TMP/a.json" <<'PY'
 import json, sys
@@ -31,6 +31,20 @@ assert j["kernel"] == "6.1" and j["warnings"] == [], j
 assert j["this_host_now"] is None or isinstance(j["this_host_now"]["holds_peak"], bool), j
 PY
 ct_check "plan --json: Little's law, the sizings and holds_peak by hand" test $? -eq 0
+
+# after a quiet period (the default 60 s): 1000/s x 60 s = 60000 held at the
+# collector's first pass, above the steady 12000: x 1.25 = 75000 -> 75776
+plan --flow udp:1000:10s --ram 16G --kernel 6.1 --entry-size 320 --gc-lag 2s --json >"$CT_TMP/q.json"
+python3 - "$CT_TMP/q.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["after_quiet_s"] == 60 and j["after_quiet_entries"] == 60000 and j["peak_entries"] == 75000, j
+assert j["recommended"]["nf_conntrack_max"] == 75776, j["recommended"]
+PY
+ct_check "plan --json: a burst after quiet, 60 s of flows before the collector's first pass" test $? -eq 0
+out=$(plan --flow udp:400:5 --ram 4G --kernel 6.18 --entry-size 320 --after-quiet 30s)
+ct_check "plan: the after-quiet line (400/s x 30 s = 12000)" \
+	bash -c "grep -Eq 'after quiet +400/s x +30s = +12000' <<<\"\$0\"" "$out"
 
 # Linux 5.10 on 2 GiB: buckets 16384 above 1 GiB, max 4 x buckets; its
 # collector is not the model's: a warning, unless the lag is given

@@ -90,6 +90,32 @@ static void test_little(void **state)
 	assert_int_equal(r.kernel.buckets, 262144);
 }
 
+/* A burst after a quiet period: every flow of the idle collector's first
+ * interval is held at its first pass, whatever the timeouts. */
+static void test_after_quiet(void **state)
+{
+	(void)state;
+	struct plan_flow f;
+	char err[256];
+	assert_int_equal(plan_flow_parse("udp:400:5", &f, err, sizeof err), 0);
+	struct plan_input in = { .flows = &f, .n = 1, .ram_bytes = 4ull << 30, .pointer_bits = 64, .headroom = 0.25,
+				 .gc_lag_s = 2, .after_quiet_s = PLAN_AFTER_QUIET_S, .entry_bytes = 320 };
+	struct plan_result r;
+	plan_compute(&in, &r);
+	assert_true(r.steady == 2000 && r.gc_extra == 800);
+	assert_true(r.burst == 24000);
+	assert_true(r.peak == 30000);   /* 24000 x 1.25: the burst, not the steady 2800 */
+	assert_int_equal(r.plan.max, 30720);
+	/* long timeouts: Little's law is the larger */
+	assert_int_equal(plan_flow_parse("udp:400:120", &f, err, sizeof err), 0);
+	plan_compute(&in, &r);
+	assert_true(r.burst == 24000 && r.peak == (48000 + 800) * 1.25);
+	/* steady traffic only */
+	in.after_quiet_s = 0;
+	plan_compute(&in, &r);
+	assert_true(r.burst == 0 && r.peak == 48800 * 1.25);
+}
+
 static void test_kernel_default(void **state)
 {
 	(void)state;
@@ -188,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_parse),
 		cmocka_unit_test(test_little),
+		cmocka_unit_test(test_after_quiet),
 		cmocka_unit_test(test_kernel_default),
 		cmocka_unit_test(test_small_and_sizes),
 		cmocka_unit_test(test_gc_model),
