@@ -33,6 +33,7 @@ struct variant {
 	bool have_samples, have_intervals, have_composition, have_by_sent;
 	bool aligned;      /* the sampler's rows are on the load's clock */
 	bool comp_used[5]; /* composition series with a value other than 0 */
+	size_t passes;     /* collector passes seen in the samples (the count falling at once) */
 	unsigned pct_used[3]; /* intervals showing p50, p99, p99.9 */
 	double t_min, t_max, rate_max;
 	double load_s;     /* the load's length (its window starts at 0) */
@@ -110,6 +111,9 @@ static const char *const glossary_extra[][2] = {
 	  "as expected (a behaviour), from the variant's expectations; not judged when it has none or did not run to "
 	  "its end" },
 	{ "what changed", "the variant's own settings against the scenario" },
+	{ "collector pass", "in the conntrack plots, a green line up to the limit where the count fell at once (by a "
+			    "twentieth and 16 entries or more between two samples): the kernel's collector freed the "
+			    "expired entries; nothing expired is freed between its passes" },
 	{ "load window", "the shaded span of every plot: from the first query's slot to the load's end; time 0 is the "
 			 "load's start" },
 };
@@ -404,6 +408,15 @@ static const char *const comp_names[] = { "udp_unreplied", "udp_replied", "udp_a
 					  "tcp_time_wait" };
 #define NCOMP (sizeof comp_names / sizeof *comp_names)
 
+/* Entries leave the table in bulk only when the kernel's collector passes
+ * (expiry alone frees nothing; early_drop evicts one at a time): a count
+ * falling at once by a twentieth and 16 entries or more between two samples
+ * is a pass. */
+static bool collector_pass(double before, double after)
+{
+	return !isnan(before) && !isnan(after) && before - after >= 16 && before - after >= before / 20;
+}
+
 /* sampler.csv -> t count max drops_in_interval kmsg, then the composition
  * columns; t is on the load's clock (the row's wall time against the
  * load's start) when both are known, else the sampler's own. */
@@ -431,8 +444,9 @@ static void sampler_dat(struct variant *v, const char *out)
 	v->aligned = idx[5] >= 0 && metric(v, "loadgen.started_unix_ms", &start_ms);
 	if (!(o = fopen(out, "w")))
 		goto done;
-	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait\n");
-	double last_drop = NAN;
+	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait "
+		   "pass\n");
+	double last_drop = NAN, last_count = NAN;
 	while (getline(&line, &cap, f) > 0) {
 		double x[NN], c[NCOMP];
 		for (int i = 0; i < NN; i++)
@@ -451,7 +465,11 @@ static void sampler_dat(struct variant *v, const char *out)
 			v->have_composition |= !isnan(c[i]);
 			v->comp_used[i] |= !isnan(c[i]) && c[i] != 0;
 		}
-		fputc('\n', o);
+		bool pass = collector_pass(last_count, x[1]);
+		fprintf(o, " %s\n", pass ? "1" : "nan");
+		v->passes += pass;
+		if (!isnan(x[1]))
+			last_count = x[1];
 		extend(v, t);
 		v->have_samples = true;
 	}
@@ -631,7 +649,8 @@ static const struct plot_spec variant_plots[] = {
 	{ "conntrack", "conntrack entries", PD_SAMPLES, "entries", "set yrange [0:*]",
 	  { { "1:2", "lines lw 2", "", "count", SF_MAIN },
 	    { "1:3", "lines dt 2 lw 1.5", "#555555", "limit (nf\\_conntrack\\_max)", SF_MAIN },
-	    { "1:($4 > 0 ? $2 : 1/0)", "points pt 2 ps 1.2", "#d62728", "packets dropped in the interval", SF_MAIN } } },
+	    { "1:($4 > 0 ? $2 : 1/0)", "points pt 2 ps 1.2", "#d62728", "packets dropped in the interval", SF_MAIN },
+	    { "1:($11 * $3)", "impulses lw 1.5", "#2ca02c", "collector pass (the count fell at once)", SF_MAIN } } },
 	{ "queries", "queries per second", PD_INTERVALS, "queries per second", "set yrange [0:*]",
 	  { { "1:3", "lines dt 3 lw 1.5", "#555555", "sent", SF_MAIN },
 	    { "1:2", "linespoints lw 2 pt 7 ps 0.5", "", "answered", SF_MAIN },
@@ -671,6 +690,8 @@ static bool series_used(const struct variant *v, const struct plot_spec *p, size
 		return !v->have_by_sent;
 	if (p->data == PD_COMPOSITION)
 		return v->comp_used[k];
+	if (p->data == PD_SAMPLES && k == 3)
+		return v->passes > 0;
 	if (p->data == PD_LATENCY)
 		return v->pct_used[k] > 0;
 	return true;

@@ -408,6 +408,10 @@ static void check_real_hosts(const struct vctx *c, const struct sc_scenario_cfg 
 		bad(c, host, "a real server in a routed scenario needs a real router ([hosts] router = ssh://...): the "
 			     "lab's router cannot reach it");
 	}
+	const struct sc_setting *ap = sc_get(r, "scenario", "after-collector-pass");
+	if (ap && sc->after_pass && (host || router))
+		bad(c, ap, "the lab's: a real host's collector serves its whole table (ctstorm probe waits out a quiet "
+			   "host's first pass with its warmup)");
 	const struct sc_setting *be = sc_get(r, "server", "backends");
 	if (be && (host || router))
 		bad(c, be, "the lab's backends: a real server or router has its own addresses and rules");

@@ -105,6 +105,11 @@ const struct ct_opt sc_scenario_options[] = {
 	  "needs it)",
 	  NULL, nat_words },
 	{ "family", 0, CT_OPT_ENUM, S(family), "ipv4", 0, 0, NULL, "the lab's addresses", NULL, family_words },
+	{ "after-collector-pass", 0, CT_OPT_FLAG, S(after_pass), NULL, 0, 0, NULL,
+	  "a burst after a quiet period: before the load, a few marker flows, then a wait (at most 130 s) until "
+	  "the kernel's collector has freed them; the load starts right after that pass, with the idle "
+	  "collector's longest interval (60 s) ahead of it",
+	  NULL },
 	{ "dnat-switch", 0, CT_OPT_DURATION, S(dnat_switch), "0", 0, 3600 * CT_NS_PER_SEC, "DURATION",
 	  "nat = dnat with [server] backends >= 2: new flows go to backend 1 alone until this long after the "
 	  "load's start; then backend 1 is gone (its address removed, as a deleted pod's) and the DNAT sends new "

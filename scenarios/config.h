@@ -23,6 +23,7 @@ struct sc_scenario_cfg {
 	unsigned topology, nat, family;
 	uint64_t settle, tail;  /* ns */
 	uint64_t dnat_switch;   /* ns after the load's start; 0: none */
+	bool after_pass;        /* the load starts right after a collector pass */
 	bool dnat_switch_flush;
 };
 
