@@ -153,7 +153,8 @@ const struct ct_opt lg_cli_options[] = {
 const char lg_cli_synopsis[] =
 	"-s ADDR [-p PORT] -d FILE|--qname NAME [--qtype T] -l SECONDS [-Q QPS | --rate-profile P]\n"
 	"       [-c N] [-q N] [-t SECONDS] [-m udp|tcp] [-T N] [--sockets per-query|N]\n"
-	"       [--queries-per-flow K] [--src-range CIDR] [--canary RATE] [--resolver cares] [--json FILE]";
+	"       [--queries-per-flow K] [--src-range CIDR] [--canary RATE] [--resolver cares] [--json FILE]\n"
+	"       [--qtype A,AAAA --parallel-per-socket K [--parallel-threads]] [--sport PORT]";
 const char lg_cli_about[] =
 	"DNS load for conntrack experiments. Closed loop (like dnsperf) unless -Q or --rate-profile "
 	"makes it open loop: sends on a fixed schedule whatever the answers, never bursts to catch up, "
