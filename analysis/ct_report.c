@@ -94,7 +94,7 @@ static const struct col cols[] = {
 	{ "insert_failed", "sampler.insert_failed", 0, 1, +1, 0,
 	  "entries the kernel could not insert: a clash it could not resolve, or a chain too long" },
 	{ "chaintoolong", "sampler.chaintoolong", 0, 1, +1, 0,
-	  "inserts refused because the entry's hash chain was longer than 64: too few buckets for the entries "
+	  "inserts refused because the entry's hash chain was too long (past 50 to 79 entries): too few buckets "
 	  "(kernels since 5.15; a drop while the table is below its limit)" },
 	{ "clash_resolve", "sampler.clash_resolve", 0, 1, 0, 0,
 	  "clashes of two packets of one flow the kernel resolved (kernels since 5.6)" },

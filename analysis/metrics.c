@@ -83,7 +83,7 @@ static const struct leaf counters[] = {
 	{ "error", "packets", "ICMP errors that matched no entry" },
 	{ "search_restart", "lookups", "lookups restarted (a resize or a moved entry)" },
 	{ "clash_resolve", "packets", "clashes the kernel resolved (two packets of one new tuple at once)" },
-	{ "chaintoolong", "packets", "inserts refused: a hash chain longer than 64 (too few buckets)" },
+	{ "chaintoolong", "packets", "inserts refused: the hash chain too long (past 50 to 79 entries, drawn per insert: too few buckets)" },
 };
 
 static const struct leaf sampler[] = {
