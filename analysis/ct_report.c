@@ -447,6 +447,7 @@ static void sampler_dat(struct variant *v, const char *out)
 	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait "
 		   "pass\n");
 	double last_drop = NAN, last_count = NAN;
+	bool falling = false;
 	while (getline(&line, &cap, f) > 0) {
 		double x[NN], c[NCOMP];
 		for (int i = 0; i < NN; i++)
@@ -465,7 +466,9 @@ static void sampler_dat(struct variant *v, const char *out)
 			v->have_composition |= !isnan(c[i]);
 			v->comp_used[i] |= !isnan(c[i]) && c[i] != 0;
 		}
-		bool pass = collector_pass(last_count, x[1]);
+		/* a pass may take two samples to show: marked where the fall starts */
+		bool fall = collector_pass(last_count, x[1]), pass = fall && !falling;
+		falling = fall;
 		fprintf(o, " %s\n", pass ? "1" : "nan");
 		v->passes += pass;
 		if (!isnan(x[1]))
