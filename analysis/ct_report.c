@@ -865,12 +865,58 @@ static void table_md(FILE *o, struct run *runs, size_t nruns)
 		}
 }
 
-/* The text table for a terminal: the columns that matter most. */
+static size_t col_index(const char *path)
+{
+	size_t i = 0;
+	while (i < NCOLS && strcmp(cols[i].path, path) != 0)
+		i++;
+	if (i == NCOLS)
+		abort(); /* a column named here that the table lost */
+	return i;
+}
+
+/* Whether column c says something in some variant of the runs: a count
+ * other than 0; lookups failed where lookups were of several queries. */
+static bool col_speaks(const struct col *c, struct run *runs, size_t nruns)
+{
+	for (size_t ri = 0; ri < nruns; ri++)
+		for (size_t i = 0; i < runs[ri].nv; i++) {
+			double x, lookups, sent;
+			json_t *m = runs[ri].v[i].metrics;
+			if (strcmp(c->path, "loadgen.lookups_failed") == 0) {
+				if (m && ct_metric_value(m, "loadgen.lookups", &lookups) &&
+				    ct_metric_value(m, "loadgen.sent", &sent) && lookups > 0 && lookups < sent)
+					return true;
+			} else if (m && ct_metric_value(m, c->path, &x) && x != 0) {
+				return true;
+			}
+		}
+	return false;
+}
+
+/* The text table for a terminal: the columns that matter most, and those
+ * of the kernel's other refusals and of lookups where a run has them. */
 static void table_text(FILE *o, struct run *runs, size_t nruns)
 {
-	static const size_t pick[] = { 0, 1, 2, 3, 5, 8, 9, 11, 12, 15 };
-	enum { NP = sizeof pick / sizeof *pick };
-	size_t w[NP + 2];
+	static const char *const always[] = { "loadgen.sent",	     "loadgen.answered", "loadgen.loss_pct",
+					      "canary.loss_pct",     "loadgen.latency_us.actual.p99",
+					      "sampler.peak_count",  "sampler.max",	 "sampler.drop",
+					      "sampler.early_drop",  "sampler.kmsg_table_full" };
+	static const char *const when_used[] = { "loadgen.lookups_failed", "sampler.insert_failed",
+						 "sampler.chaintoolong", "sampler.clash_resolve" };
+	size_t pick[sizeof always / sizeof *always + sizeof when_used / sizeof *when_used], NP = 0;
+	for (size_t k = 0; k < sizeof always / sizeof *always; k++) {
+		pick[NP++] = col_index(always[k]);
+		/* after the canary: the lookups; after early_drop: the other refusals */
+		for (size_t u = 0; u < sizeof when_used / sizeof *when_used; u++) {
+			bool here = u == 0 ? strcmp(always[k], "canary.loss_pct") == 0
+					   : strcmp(always[k], "sampler.early_drop") == 0;
+			size_t c = col_index(when_used[u]);
+			if (here && col_speaks(&cols[c], runs, nruns))
+				pick[NP++] = c;
+		}
+	}
+	size_t w[sizeof pick / sizeof *pick + 2];
 	w[0] = strlen("variant");
 	w[NP + 1] = strlen("verdict");
 	for (size_t k = 0; k < NP; k++)
