@@ -240,6 +240,30 @@ static void incident_sentence(FILE *o, const struct variant *v, bool good)
 	fputc('.', o);
 }
 
+/* What this kernel absorbed that others would not: the insertion clashes
+ * it resolved (packets of one new flow meeting in conntrack at once, the
+ * A and AAAA of a lookup). */
+static void exposure(FILE *o, const struct run *r)
+{
+	bool first = true;
+	for (size_t i = 0; i < r->nv; i++) {
+		double clashes, lookups, sent;
+		const struct variant *v = &r->v[i];
+		if (!metric(v, "sampler.clash_resolve", &clashes) || clashes <= 0)
+			continue;
+		fprintf(o, "%s%s %.0f", first ? " This kernel resolved insertion clashes: " : ", ", v->name, clashes);
+		if (metric(v, "loadgen.lookups", &lookups) && metric(v, "loadgen.sent", &sent) && lookups > 0 &&
+		    lookups < sent)
+			fprintf(o, " (of %.0f lookups)", lookups);
+		first = false;
+	}
+	if (!first)
+		fputs("; a kernel that does not (before 5.6 where the two packets got different NAT targets, before 4.19 "
+		      "otherwise, or a regression) drops a packet of each, and a resolver waits out its timeout for it, 5 s "
+		      "in glibc.",
+		      o);
+}
+
 /* The answer first: did the incident reproduce, and which fixes held. */
 static void headline(FILE *o, const struct run *r)
 {
@@ -291,6 +315,7 @@ static void headline(FILE *o, const struct run *r)
 	}
 	if (!sentence)
 		fputs("No variant ran.", o);
+	exposure(o, r);
 }
 
 /* ---- loading ---- */

@@ -43,6 +43,9 @@ PY
 	ct_check "dns-race-dnat baseline, run $i: exit $rc, $clashes of $lookups lookups raced, $failed inserts failed, $lost lookups lost" \
 		bash -c "[ $rc -eq 0 ] && [ '${clashes:-0}' -gt 0 ] && [ '${lost:-1}' -eq 0 ] && [ '${lookups:-0}' -gt 0 ]"
 done
+ct_check "dns-race-dnat: the headline says what this kernel absorbed ($clashes clashes of $lookups lookups)" \
+	grep -q "This kernel resolved insertion clashes: baseline $clashes (of $lookups lookups); a kernel that does not" \
+	"$dir/report.md"
 ct_check "dns-race-dnat: the router's DNAT is kube-proxy's chain (statistic 1/3, 1/2, then the last)" \
 	bash -c "grep -q -- '-A CTSTORM-DNAT -m statistic --mode random --probability 0.33333333333 -j DNAT --to-destination 198.18.1.2' '$dir/baseline/ruleset.txt' &&
 		 grep -q -- '-A CTSTORM-DNAT -m statistic --mode random --probability 0.50000000000 -j DNAT --to-destination 198.18.1.3' '$dir/baseline/ruleset.txt' &&
