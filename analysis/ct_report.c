@@ -1188,6 +1188,77 @@ static void html_changes(FILE *o, size_t nruns, const struct change *ch, size_t 
 	}
 }
 
+/* The responder's queries by listener, where it answered on several
+ * addresses (the lab's DNAT backends): which backend the flows reached.
+ * A table in either document; nothing when no variant had two. */
+static void backends_table(FILE *o, bool html, struct run *runs, size_t nruns)
+{
+	json_t *heads = NULL;
+	for (size_t ri = 0; ri < nruns && !heads; ri++)
+		for (size_t i = 0; i < runs[ri].nv && !heads; i++) {
+			json_t *l = json_object_get(json_object_get(runs[ri].v[i].metrics, "responder"), "listeners");
+			if (json_array_size(l) >= 2)
+				heads = l;
+		}
+	if (!heads)
+		return;
+	static const char *const about = "What each address of the responder received (its listeners in responder.json): "
+					 "the backends the router's DNAT sent the flows to, UDP and TCP.";
+	size_t k;
+	json_t *h;
+	if (html) {
+		fprintf(o, "<h2>Queries by backend</h2>\n<p>%s</p>\n<table><tr>%s<th class=\"l\">variant</th>", about,
+			nruns > 1 ? "<th>run</th>" : "");
+		json_array_foreach(heads, k, h) {
+			fputs("<th>", o);
+			html_escape(o, json_string_value(json_object_get(h, "listen")));
+			fputs("</th>", o);
+		}
+		fputs("</tr>\n", o);
+	} else {
+		fprintf(o, "\n## Queries by backend\n\n%s\n\n| %svariant |", about, nruns > 1 ? "run | " : "");
+		json_array_foreach(heads, k, h)
+			fprintf(o, " %s |", json_string_value(json_object_get(h, "listen")));
+		fprintf(o, "\n|%s---|", nruns > 1 ? "---|" : "");
+		for (k = 0; k < json_array_size(heads); k++)
+			fputs("---:|", o);
+		fputc('\n', o);
+	}
+	for (size_t ri = 0; ri < nruns; ri++)
+		for (size_t i = 0; i < runs[ri].nv; i++) {
+			json_t *l = json_object_get(json_object_get(runs[ri].v[i].metrics, "responder"), "listeners");
+			if (html) {
+				fputs("<tr>", o);
+				if (nruns > 1)
+					fprintf(o, "<td>%zu</td>", ri + 1);
+				fputs("<td class=\"l\">", o);
+				html_escape(o, runs[ri].v[i].name);
+				fputs("</td>", o);
+			} else {
+				if (nruns > 1)
+					fprintf(o, "| %zu ", ri + 1);
+				fprintf(o, "| %s |", runs[ri].v[i].name);
+			}
+			json_array_foreach(heads, k, h) {
+				/* by address, not by position: a variant may have fewer */
+				const char *want = json_string_value(json_object_get(h, "listen"));
+				char cellv[32] = "-";
+				size_t j;
+				json_t *x;
+				json_array_foreach(l, j, x)
+					if (want && json_is_string(json_object_get(x, "listen")) &&
+					    strcmp(want, json_string_value(json_object_get(x, "listen"))) == 0)
+						snprintf(cellv, sizeof cellv, "%" JSON_INTEGER_FORMAT,
+							 json_integer_value(json_object_get(x, "udp")) +
+								 json_integer_value(json_object_get(x, "tcp")));
+				fprintf(o, html ? "<td>%s</td>" : " %s |", cellv);
+			}
+			fputs(html ? "</tr>\n" : "\n", o);
+		}
+	if (html)
+		fputs("</table>\n", o);
+}
+
 static const char *expect_result(json_t *x)
 {
 	json_t *pass = json_object_get(x, "pass");
@@ -1284,6 +1355,7 @@ static void write_html(FILE *o, const char *out, struct run *runs, size_t nruns,
 	html_variants(o, runs, nruns);
 	html_changes(o, nruns, ch, nch);
 	html_expectations(o, runs, nruns);
+	backends_table(o, true, runs, nruns);
 	html_plots(o, out, runs, nruns, plots);
 	html_glossary(o);
 	fprintf(o, "<p><small>Made by ctstorm %s. Every file behind it is in the results folder.</small></p>\n</body></html>\n",
@@ -1341,6 +1413,7 @@ static void write_md(FILE *m, struct run *runs, size_t nruns, const struct chang
 				ch[i].flag > 0 ? " **regression**" : ch[i].flag < 0 ? " (improvement)" : "");
 	}
 	md_expectations(m, runs, nruns);
+	backends_table(m, false, runs, nruns);
 	fprintf(m, "\n## Plots\n\n%s", have_plots ? "" : "No plots: gnuplot could not be run (plots/gnuplot.log).\n");
 	for (size_t ri = 0; have_plots && ri < nruns; ri++) {
 		fprintf(m, "![the table, every variant](plots/r%zu-variants-conntrack.svg)\n", ri);

@@ -73,6 +73,8 @@ ct_check "stale-udp-dnat flush: after the switch the client's new entry led to b
 	test "$(by flush 1)" -gt 0
 ct_check "stale-udp-dnat flush: the deletion is in commands.log" \
 	grep -q -- '--orig-dst 198.18.0.254 --dst-nat 198.18.1.2: [1-9][0-9]* deleted' "$dir/commands.log"
+ct_check "stale-udp-dnat: the report's queries by backend (baseline none to backend 2, flush some)" \
+	bash -c "grep -qx '| baseline | [1-9][0-9]* | 0 |' '$dir/report.md' && grep -qx '| flush | [1-9][0-9]* | [1-9][0-9]* |' '$dir/report.md'"
 ct_check "stale-udp-dnat: one source port for the whole load (new_flows 1)" /usr/bin/python3 - "$dir" <<'PY'
 import json, sys
 sys.exit(0 if all(json.load(open(f"{sys.argv[1]}/{v}/loadgen.json"))["new_flows"] == 1 for v in ("baseline", "flush")) else 1)
