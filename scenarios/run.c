@@ -703,9 +703,10 @@ static int wait_collector_pass(struct run_session *c, const struct variant *V, s
 			      "the collector's pass: the marker flows made no conntrack entry in the %s's namespace "
 			      "(its rules do not need conntrack): nothing to see the collector by",
 			      host_node_names[L->h.test]);
-	struct progress prog = { 0 };
-	snprintf(prog.vdir, sizeof prog.vdir, "%s", V->vdir);
 	uint64_t started = now_ms();
+	if (!c->tty)
+		fprintf(stderr, "[%zu/%zu] %s: waiting for a pass of the kernel's conntrack collector (at most %d s)\n",
+			idx + 1, c->total, V->name, PASS_WAIT_MS / 1000);
 	while (!stop_signal) {
 		if (child_failed(c, L, v))
 			return -1;
@@ -717,8 +718,10 @@ static int wait_collector_pass(struct run_session *c, const struct variant *V, s
 				      "on this host keeps the collector busy?)",
 				      PASS_WAIT_MS / 1000);
 		if (c->tty)
-			progress_line(&prog, idx, c->total, V->name, 0, (double)V->load_ms / 1e3);
-		tick(20);
+			fprintf(stderr, "\r\033[K[%zu/%zu] %s: waiting for a pass of the kernel's conntrack collector: %.0f s "
+					"(at most %d)",
+				idx + 1, c->total, V->name, (double)(now_ms() - started) / 1e3, PASS_WAIT_MS / 1000);
+		tick(250);
 	}
 	if (c->cmdlog)
 		fprintf(c->cmdlog, "[%s] # the collector freed the markers after %.1f s: the load starts\n",
