@@ -82,7 +82,10 @@ import json, sys
 d = sys.argv[1]
 md = open(f"{d}/report.md").read().splitlines()
 ok = md[2].startswith(("**Reproduced: ", "**As expected: ", "**Fixes that held: "))
-for row in md:
+# the variants' table: the first block of table rows (others follow, e.g. queries by backend)
+start = next(i for i, row in enumerate(md) if row.startswith("|"))
+end = next((i for i in range(start, len(md)) if not md[i].startswith("|")), len(md))
+for row in md[start:end]:
     cells = [c.strip() for c in row.split("|")]
     if len(cells) < 4 or cells[1] in ("variant", "---"):
         continue
