@@ -297,7 +297,6 @@ static void race_start(struct lg_thread *th)
 	struct race *r = calloc(1, sizeof *r);
 	if (!r)
 		return; /* the lookups then leave from this thread alone */
-	r->th = th;
 	for (unsigned i = 1; i < k; i++) {
 		r->arg[i] = (struct racer){ r, i };
 		if (pthread_create(&r->helper[r->nhelpers], NULL, racer_main, &r->arg[i]) != 0)

@@ -71,7 +71,6 @@ struct slot {
  * several CPUs at once. */
 #define MAX_PARALLEL 16
 struct race {
-	struct lg_thread *th;
 	pthread_t helper[MAX_PARALLEL];
 	struct racer {
 		struct race *r;

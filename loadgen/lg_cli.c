@@ -107,8 +107,8 @@ const struct ct_opt lg_cli_options[] = {
 	  "kernel's udpclash selftest makes it",
 	  NULL },
 	{ "sport", 0, CT_OPT_UINT, OFF(sport), "0", 0, 65535, "PORT",
-	  "send every query from this source port (one UDP socket for the whole run): a long-lived resolver, an "
-	  "NTP or syslog forwarder; 0: the kernel's choice",
+	  "send every query of the load from this source port (one UDP socket for the whole run; the canary keeps "
+	  "its fresh sockets): a long-lived resolver, an NTP or syslog forwarder; 0: the kernel's choice",
 	  NULL },
 	{ "src-range", 0, CT_OPT_CUSTOM, OFF(src_range), NULL, 0, 0, "CIDR",
 	  "bind new sockets to the addresses of this range in turn (the range must route back to us; IPv6: /64 or "

@@ -386,8 +386,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		ct_stats_add(&w->stats, CT_C_QUERIES_UDP, (uint64_t)n);
-		atomic_store_explicit(&u->queries, atomic_load_explicit(&u->queries, memory_order_relaxed) + (uint64_t)n,
-				      memory_order_relaxed);
+		ct_counter_add(&u->queries, (uint64_t)n);
 		int out = 0;
 		for (int i = 0; i < n; i++) {
 			struct ct_handle_info info;
@@ -552,8 +551,7 @@ static void conn_process(struct tcp_conn *c)
 		if (flen < 0)
 			return;
 		ct_stats_add(&w->stats, CT_C_QUERIES_TCP, 1);
-		atomic_store_explicit(&c->tl->queries, atomic_load_explicit(&c->tl->queries, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+		ct_counter_add(&c->tl->queries, 1);
 
 		struct ct_handle_info info;
 		size_t len = ct_handle_query(w->srv->cfg.handler, CT_TCP, w->tcp_in, (size_t)flen, w->tcp_out + 2,

@@ -241,9 +241,8 @@ static int ipv6_neighbour(struct host *h, int n, const char *addr, char *err, si
 	return ct_err(err, errlen, "%s: no IPv6 neighbour %s after 5 s", host_node_names[n], addr);
 }
 
-void host_backend(const struct host *h, unsigned i, bool v6, char *buf, size_t len)
+void host_backend(unsigned i, bool v6, char *buf, size_t len)
 {
-	(void)h;
 	/* RT_S4, RT_S6 and up */
 	if (v6)
 		snprintf(buf, len, "2001:2:0:1::%x", 2 + i);
@@ -256,8 +255,8 @@ static int backend_addrs(struct host *h, char *err, size_t errlen)
 {
 	for (unsigned i = 1; i < h->backends; i++) {
 		char a4[64], a6[64];
-		host_backend(h, i, false, a4, sizeof a4);
-		host_backend(h, i, true, a6, sizeof a6);
+		host_backend(i, false, a4, sizeof a4);
+		host_backend(i, true, a6, sizeof a6);
 		if (addr(h, H_SERVER, "veth-s", a4, a6, err, errlen) < 0)
 			return -1;
 	}
@@ -331,7 +330,7 @@ int host_build(struct host *h, const struct sc_resolved *r, const char *prefix, 
 		return -1;
 	for (unsigned i = 1; h->ipv6 && i < h->backends; i++) {
 		char a6[64];
-		host_backend(h, i, true, a6, sizeof a6);
+		host_backend(i, true, a6, sizeof a6);
 		if (ipv6_neighbour(h, H_ROUTER, a6, err, errlen) < 0)
 			return -1;
 	}
@@ -543,7 +542,7 @@ char *host_owned_iptables(const struct sc_resolved *r, const char *section, char
  * [from, to) takes a new flow with probability 1/(the rest), in a chain of
  * its own (CTSTORM-DNAT) that dnat-switch refills. jumps: the PREROUTING
  * rules too (the first time). */
-static void dnat_rules(const struct host *h, bool v6, unsigned from, unsigned to, bool jumps, char *buf, size_t len)
+static void dnat_rules(bool v6, unsigned from, unsigned to, bool jumps, char *buf, size_t len)
 {
 	FILE *f = fmemopen(buf, len, "w");
 	if (!f) {
@@ -560,7 +559,7 @@ static void dnat_rules(const struct host *h, bool v6, unsigned from, unsigned to
 		      f);
 	for (unsigned i = from; i < to; i++) {
 		char dst[64], stat[96] = "";
-		host_backend(h, i, v6, dst, sizeof dst);
+		host_backend(i, v6, dst, sizeof dst);
 		if (i + 1 < to)
 			snprintf(stat, sizeof stat, " -m statistic --mode random --probability %.11f", 1.0 / (double)(to - i));
 		fprintf(f, "-A CTSTORM-DNAT%s -j DNAT --to-destination %s\n", stat, dst);
@@ -569,18 +568,17 @@ static void dnat_rules(const struct host *h, bool v6, unsigned from, unsigned to
 	fclose(f);
 }
 
-int host_dnat_switch(struct host *h, bool flush, size_t *deleted, char *err, size_t errlen)
+int host_dnat_switch(struct host *h, bool flush, char *err, size_t errlen)
 {
 	char rules[4096], gone[64];
-	*deleted = 0;
 	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
-		dnat_rules(h, v6, 1, h->backends, false, rules, sizeof rules);
+		dnat_rules(v6, 1, h->backends, false, rules, sizeof rules);
 		applied(h, "## router: DNAT switched from backend 1 (%s)\n%s", v6 ? "IPv6" : "IPv4", rules);
 		if (cmd(h, H_ROUTER, rules, err, errlen, v6 ? "ip6tables-restore" : "iptables-restore", "--noflush", NULL) < 0)
 			return -1;
 		/* the pod is gone: its address with it (the others stay: promoted) */
 		char pfx[80];
-		host_backend(h, 0, v6, gone, sizeof gone);
+		host_backend(0, v6, gone, sizeof gone);
 		snprintf(pfx, sizeof pfx, "%s/%d", gone, v6 ? 64 : 24);
 		if ((!v6 && host_write_sysctl(h->fd[H_SERVER], "/proc/sys/net/ipv4/conf/veth-s/promote_secondaries", "1",
 					      err, errlen) < 0) ||
@@ -599,7 +597,6 @@ int host_dnat_switch(struct host *h, bool flush, size_t *deleted, char *err, siz
 		leave(h->fd[H_ROUTER]);
 		if (rc < 0)
 			return -1;
-		*deleted += n;
 		if (h->cmdlog)
 			fprintf(h->cmdlog, "[%s] conntrack -D -p udp/tcp --orig-dst %s --dst-nat %s: %zu deleted\n",
 				h->ns[H_ROUTER], v6 ? RT_RC6 : RT_RC4, gone, n);
@@ -618,7 +615,7 @@ static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t er
 		return 0;
 	for (int v6 = 0; v6 <= (h->ipv6 ? 1 : 0); v6++) {
 		if (dnat)
-			dnat_rules(h, v6, 0, h->switching ? 1 : h->backends, true, rules, sizeof rules);
+			dnat_rules(v6, 0, h->switching ? 1 : h->backends, true, rules, sizeof rules);
 		else
 			snprintf(rules, sizeof rules, "%s", masquerade);
 		applied(h, "## router: NAT (%s, %s)\n%s", dnat ? "DNAT port forward" : "MASQUERADE", v6 ? "IPv6" : "IPv4",

@@ -59,13 +59,13 @@ char *host_owned_iptables(const struct sc_resolved *r, const char *section, char
 
 /* Backend i's address (0-based) of family v6: where the responder
  * listens too (host_build adds them to the server). */
-void host_backend(const struct host *h, unsigned i, bool v6, char *buf, size_t len);
+void host_backend(unsigned i, bool v6, char *buf, size_t len);
 
 /* dnat-switch: backend 1 goes away (its address removed from the
  * server), the router's DNAT sends new flows to the other backends, and
  * with flush the router's entries DNATed to backend 1 are deleted (how
- * many: *deleted). */
-int host_dnat_switch(struct host *h, bool flush, size_t *deleted, char *err, size_t errlen);
+ * many goes to commands.log). */
+int host_dnat_switch(struct host *h, bool flush, char *err, size_t errlen);
 
 /* ruleset.txt: every namespace's ruleset (nft and iptables views) and
  * the sysctls as applied and as read back. */

@@ -530,7 +530,7 @@ static int start_responder(struct run_session *c, const struct variant *V, struc
 		for (unsigned b = 1; b < L->h.backends; b++) {
 			for (int v6 = 0; v6 <= (L->h.ipv6 ? 1 : 0); v6++) {
 				char addr[64];
-				host_backend(&L->h, b, v6, addr, sizeof addr);
+				host_backend(b, v6, addr, sizeof addr);
 				av_add(&a, v6 ? "--listen=[%s]:53" : "--listen=%s:53", addr);
 			}
 		}
@@ -748,9 +748,8 @@ static int load_run(struct run_session *c, const struct variant *V, struct lab *
 		if (child_failed(c, L, v))
 			return -1;
 		if (!switched && now_ms() - started >= V->sc.dnat_switch / CT_NS_PER_MS) {
-			size_t deleted;
 			switched = true;
-			if (host_dnat_switch(&L->h, V->sc.dnat_switch_flush, &deleted, err, sizeof err) < 0)
+			if (host_dnat_switch(&L->h, V->sc.dnat_switch_flush, err, sizeof err) < 0)
 				return ct_err(v->error, sizeof v->error, "the DNAT switch: %s", err);
 		}
 		if (now_ms() > deadline)
