@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -406,11 +407,54 @@ static void arm(struct event *ev, uint64_t ns)
 	evtimer_add(ev, &tv);
 }
 
+/* Whether the loop watches the answer set: not while every open-loop
+ * stream wakes within twice the pace slack (it reads the answers then,
+ * their latency from their kernel receive time), always otherwise. */
+static void rx_watch_update(struct lg_thread *th)
+{
+	bool watch = th->stopping;
+	uint64_t soonest = UINT64_MAX;
+	for (int i = 0; i < 2 && !watch; i++) {
+		const struct stream *st = i == 0 ? &th->load : &th->canary;
+		if (i == 1 && !th->has_canary)
+			break;
+		if (!st->open_loop)
+			watch = true; /* a closed loop sends on each answer */
+		else if (!st->finished && st->next_wake_ns < soonest)
+			soonest = st->next_wake_ns;
+	}
+	uint64_t now = ct_now_ns();
+	if (!watch)
+		watch = soonest == UINT64_MAX || soonest > now + 2 * th->e->cfg.pace_slack_ns;
+	if (watch == th->rx_watched)
+		return;
+	if (watch)
+		event_add(th->rx_ev, NULL);
+	else
+		event_del(th->rx_ev);
+	th->rx_watched = watch;
+}
+
+/* The answers the loop has not been woken for. */
+static void rx_catch_up(struct lg_thread *th)
+{
+	if (!th->rx_watched)
+		flow_read_answers(th);
+}
+
+static void rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flow_read_answers(arg);
+}
+
 static void send_open_loop(struct stream *st)
 {
 	struct lg_thread *th = st->th;
 	struct lg_engine *e = th->e;
 	uint64_t now = ct_now_ns();
+	st->next_wake_ns = UINT64_MAX;
 	for (int burst = 0; !th->stopping; burst++) {
 		uint64_t t = ct_sched_time(st->sched, st->k * st->stride + st->offset);
 		if (t == UINT64_MAX) {
@@ -423,12 +467,17 @@ static void send_open_loop(struct stream *st)
 			/* woken at the next slot's time, the wake-up takes every slot
 			 * due within the slack: one per batch, not one per query */
 			arm(st->send_ev, due - now);
+			st->next_wake_ns = due;
 			return;
 		}
 		if (burst == SEND_BURST) {
-			arm(st->send_ev, 0); /* let answers and timers run */
+			arm(st->send_ev, 0); /* let timers run */
+			st->next_wake_ns = now;
 			return;
 		}
+		/* answers not read yet may be what holds the stream at its limit */
+		if (fate == CT_SLOT_SEND && st->outstanding + lookup_size(st) > st->limit)
+			rx_catch_up(th);
 		if (fate == CT_SLOT_LATE) {
 			/* behind its slot: skipped, never sent in a burst to catch up */
 			lg_add(&st->cnt, LG_LATE, 1);
@@ -471,10 +520,13 @@ static void send_cb(evutil_socket_t fd, short what, void *arg)
 	struct stream *st = arg;
 	(void)fd;
 	(void)what;
-	if (st->open_loop)
-		send_open_loop(st);
-	else
+	if (!st->open_loop) {
 		send_closed_loop(st);
+		return;
+	}
+	send_open_loop(st);
+	rx_catch_up(st->th); /* the answers since the last wake-up */
+	rx_watch_update(st->th);
 }
 
 /* ---- time: timeouts, intervals, the end ---- */
@@ -497,6 +549,7 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	clock_offset_update(th);
+	rx_catch_up(th); /* an answer waiting to be read has not timed out */
 	/* the list is in send order, so the oldest come first; c-ares
 	 * lookups keep their own time (their retries) */
 	for (int32_t id = th->head, next; id != NONE; id = next) {
@@ -556,6 +609,7 @@ static void interval_cb(evutil_socket_t fd, short what, void *arg)
 	struct lg_thread *th = arg;
 	(void)fd;
 	(void)what;
+	rx_catch_up(th); /* answers in the interval they arrived in */
 	th->interval_k++;
 	publish(th, th->interval_k);
 	uint64_t next = th->e->start_ns + (th->interval_k + 1) * th->e->cfg.interval_ns;
@@ -598,6 +652,8 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
 		close_schedule(&th->load);
 		if (th->has_canary)
 			close_schedule(&th->canary);
+		rx_catch_up(th);
+		rx_watch_update(th); /* the last answers as they come */
 		finish_if_drained(th);
 		uint64_t wait = th->e->cfg.timeout_ns;
 		if (th->ares)
@@ -689,8 +745,10 @@ static void *thread_main(void *arg)
 	arm(th->interval_ev, wait + e->cfg.interval_ns);
 	arm(th->end_ev, wait + e->cfg.duration_ns);
 	arm(th->load.send_ev, wait);
+	th->load.next_wake_ns = th->canary.next_wake_ns = now + wait;
 	if (th->has_canary)
 		arm(th->canary.send_ev, wait);
+	rx_watch_update(th);
 	if (e->cfg.parallel_threads && e->cfg.parallel > 1)
 		race_start(th);
 	event_base_dispatch(th->base);
@@ -716,6 +774,7 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	th->e = e;
 	th->id = id;
 	th->head = th->tail = NONE;
+	th->rx_ep = -1;
 	pthread_mutex_init(&th->pub.lock, NULL);
 	th->slots = calloc(MAX_SLOTS, sizeof *th->slots);
 	th->free_ids = malloc(MAX_SLOTS * sizeof *th->free_ids);
@@ -746,6 +805,12 @@ static int thread_new(struct lg_engine *e, unsigned id, char *err, size_t errlen
 	th->interval_ev = evtimer_new(th->base, interval_cb, th);
 	th->end_ev = evtimer_new(th->base, end_cb, th);
 	if (!th->timeout_ev || !th->interval_ev || !th->end_ev)
+		return ct_err(err, errlen, "out of memory");
+	th->rx_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (th->rx_ep < 0)
+		return ct_err(err, errlen, "epoll_create1: %s", strerror(errno));
+	th->rx_ev = event_new(th->base, th->rx_ep, EV_READ | EV_PERSIST, rx_cb, th);
+	if (!th->rx_ev)
 		return ct_err(err, errlen, "out of memory");
 	if (stream_init(th, &th->load, false, err, errlen) < 0)
 		return -1;
@@ -973,6 +1038,10 @@ void lg_engine_free(struct lg_engine *e)
 			event_free(th->interval_ev);
 		if (th->end_ev)
 			event_free(th->end_ev);
+		if (th->rx_ev)
+			event_free(th->rx_ev);
+		if (th->rx_ep >= 0)
+			close(th->rx_ep);
 		if (th->base)
 			event_base_free(th->base);
 		pthread_mutex_destroy(&th->pub.lock);

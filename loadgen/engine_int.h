@@ -27,6 +27,8 @@
 #define PKTINFO_SOCKETS 64
 /* UDP answers read per recvmmsg, and the largest kept (bigger: malformed). */
 #define RECV_BATCH 32
+/* Ready UDP flows taken from the answer set per epoll_wait. */
+#define RX_EVENTS 64
 #define RECV_MAX 4096
 #define CARES_TICK_NS (5 * CT_NS_PER_MS)
 
@@ -36,9 +38,7 @@ struct stream;
 struct flow {
 	struct lg_thread *th;
 	struct stream *st;
-	int fd;
-	struct event ev;            /* UDP: readable (event_assign: no allocation per flow) */
-	bool ev_added;
+	int fd;                     /* UDP: in the thread's answer set (rx_ep) */
 	struct bufferevent *bev;    /* TCP */
 	struct flow *next_spare;    /* the thread's spare flows, for reuse */
 	int pool_index;             /* where it sits in the stream's pool, or NONE */
@@ -105,6 +105,7 @@ struct stream {
 	uint32_t outstanding, limit;
 	uint64_t qnext;
 	struct event *send_ev;
+	uint64_t next_wake_ns;         /* open loop: when send_ev fires next (monotonic) */
 	bool finished;                 /* the schedule is over */
 	struct lg_counters cnt;
 	uint64_t *to_by_sent;          /* timeouts by the interval their query was sent in */
@@ -146,6 +147,13 @@ struct lg_thread {
 	uint32_t nfree, free_head;
 	int32_t head, tail;
 	struct event *timeout_ev, *interval_ev, *end_ev;
+	/* The UDP flows' sockets, in an epoll set of their own: the loop
+	 * watches it (rx_ev) unless the open loop wakes often enough to read
+	 * the answers itself (rx_watched false): no wake-up per answer, and
+	 * each answer keeps its kernel receive time. */
+	int rx_ep;
+	struct event *rx_ev;
+	bool rx_watched;
 	struct stream load, canary;
 	bool has_canary;
 	uint64_t src_next;
@@ -208,6 +216,8 @@ void flow_retire(struct flow *f);
 void flow_spares_free(struct lg_thread *th);
 void fail_flow(struct flow *f, enum lg_counter why, const char *outcome);
 int send_pktinfo(struct stream *st, struct flow *f, const uint8_t *buf, size_t len);
+/* Reads every answer waiting on the thread's UDP flows. */
+void flow_read_answers(struct lg_thread *th);
 
 /* cares.c */
 int cares_init(struct lg_thread *th, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* ---- flows ---- */
@@ -49,12 +50,10 @@ void flow_free(struct flow *f)
 {
 	if (f->pool_index != NONE && f->st->pool[f->pool_index] == f)
 		f->st->pool[f->pool_index] = NULL;
-	if (f->ev_added)
-		event_del(&f->ev);
 	if (f->bev)
 		bufferevent_free(f->bev);
 	else if (f->fd >= 0)
-		close(f->fd);
+		close(f->fd); /* which takes it out of the thread's answer set */
 	flow_put(f);
 }
 
@@ -96,7 +95,6 @@ static void next_source(struct lg_thread *th, struct ct_sockaddr *src)
 	source_at(th, th->src_next++, src);
 }
 
-static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
 static void tcp_read_cb(struct bufferevent *bev, void *arg);
 static void tcp_event_cb(struct bufferevent *bev, short events, void *arg);
 
@@ -154,12 +152,9 @@ static struct flow *flow_new(struct stream *st)
 		 * errors; pktinfo sockets stay open to every source address */
 		if (!st->pktinfo && connect(fd, (const struct sockaddr *)&cfg->server.ss, cfg->server.len) < 0)
 			goto fail;
-		if (event_assign(&f->ev, th->base, fd, EV_READ | EV_PERSIST, udp_read_cb, f) < 0 ||
-		    event_add(&f->ev, NULL) < 0) {
-			errno = ENOMEM;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
+		if (epoll_ctl(th->rx_ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 			goto fail;
-		}
-		f->ev_added = true;
 		f->connected = true;
 	} else {
 		f->bev = bufferevent_socket_new(th->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -184,11 +179,8 @@ static struct flow *flow_new(struct stream *st)
 	return f;
 fail:
 	lg_add(&st->cnt, lg_errno_counter(errno), 1);
-	if (f) {
-		if (f->ev_added)
-			event_del(&f->ev);
+	if (f)
 		flow_put(f);
-	}
 	if (fd >= 0)
 		close(fd);
 	return NULL;
@@ -253,11 +245,11 @@ static uint64_t arrival_ns(struct lg_thread *th, int i, uint64_t now)
 	return now;
 }
 
-static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+/* The answers waiting on one UDP flow, read in batches. */
+static void udp_read(struct flow *f)
 {
-	struct flow *f = arg;
 	struct lg_thread *th = f->th;
-	(void)what;
+	int fd = f->fd;
 	/* the batch headers were set up once (thread_new): with no name,
 	 * recvmmsg changes nothing in them but the lengths, put back here */
 	for (int round = 0; round < 4; round++) {
@@ -284,10 +276,23 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			else if (handle_answer(f, th->rbatch[i], th->rmsg[i].msg_len, at) && last)
 				gone = true; /* the flow was freed with its last answer */
 		}
-		if (gone)
-			return;
-		if (n < RECV_BATCH)
-			return;
+		if (gone || n < RECV_BATCH)
+			return; /* a short batch: nothing more is waiting */
+	}
+}
+
+void flow_read_answers(struct lg_thread *th)
+{
+	struct epoll_event ready[RX_EVENTS];
+	/* each ready flow drained once a round: only ones that were ready
+	 * before it are in this round's list, and reading one flow frees
+	 * no other */
+	for (int round = 0; round < 64; round++) {
+		int n = epoll_wait(th->rx_ep, ready, RX_EVENTS, 0);
+		for (int i = 0; i < n; i++)
+			udp_read(ready[i].data.ptr);
+		if (n < RX_EVENTS)
+			break;
 	}
 }
 
