@@ -65,7 +65,7 @@ int ct_stat_parse_proc(const char *text, size_t len, struct ct_ctstat *out, uint
 	size_t p = 0;
 
 	memset(out, 0, sizeof *out);
-	*entries = 0;
+	*entries = CT_STAT_NO_ENTRIES;
 	/* the header: column names separated by blanks */
 	while (p < len && text[p] != '\n') {
 		while (p < len && (text[p] == ' ' || text[p] == '\t'))

@@ -38,7 +38,9 @@ const char *ct_stat_name(enum ct_stat_field f);
 /* Parses the text of /proc/net/stat/nf_conntrack: a header of column
  * names, then one line of hex numbers per CPU. Sums every CPU into out;
  * *entries gets the "entries" column (the namespace's count, the same on
- * every line). Returns -1 with err naming the line for malformed text. */
+ * every line), CT_STAT_NO_ENTRIES without one. Returns -1 with err naming
+ * the line for malformed text. */
+#define CT_STAT_NO_ENTRIES UINT64_MAX
 int ct_stat_parse_proc(const char *text, size_t len, struct ct_ctstat *out, uint64_t *entries,
 		       char *err, size_t errlen);
 

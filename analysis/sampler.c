@@ -14,12 +14,14 @@
 #include "sample.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/buffer.h>
+#include <event2/thread.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +55,20 @@ struct table_thread {
 	bool failed;
 };
 
+/* The samples are taken by a thread of their own, blocked on the periodic
+ * timerfd between them: a wake-up and a read of /proc a sample, nothing
+ * of the event loop's, and neither a scrape nor a burst of kernel-log
+ * lines can delay one. */
+struct tick_thread {
+	pthread_t thread;
+	bool started;
+	_Atomic bool stop;
+};
+
 struct sampler {
 	struct sampler_cli cfg;
 	struct event_base *base;
-	struct event *tick, *kmsg_ev, *sigs[3], *stop_ev;
+	struct event *kmsg_ev, *sigs[3], *stop_ev;
 	struct evhttp *http;
 	struct ct_nl *nl;
 	int fd_count, fd_max, fd_buckets, fd_stat, kmsg_fd, timer_fd;
@@ -70,6 +82,10 @@ struct sampler {
 	bool have_last;
 	struct ct_summary sum;
 	struct table_thread tt;
+	struct tick_thread tk;
+	/* what the tick thread and the loop (kernel log, scrapes) share:
+	 * sum, last, have_last, pend_* */
+	pthread_mutex_t lock;
 	uint64_t last_prom_ns, last_status_ns;
 	bool tty, failed;
 	char proc_buf[16384];
@@ -91,24 +107,64 @@ static int read_u64(int fd, const char *what, uint64_t *out, char *err, size_t e
 	return 0;
 }
 
+static int read_proc_stat(struct sampler *s, struct ct_ctstat *st, uint64_t *entries, char *err, size_t errlen)
+{
+	ssize_t n = pread(s->fd_stat, s->proc_buf, sizeof s->proc_buf - 1, 0);
+	if (n <= 0)
+		return ct_err(err, errlen, "%s: read failed: %s", PROC_STAT, n < 0 ? strerror(errno) : "empty");
+	char why[CT_ERRLEN];
+	if (ct_stat_parse_proc(s->proc_buf, (size_t)n, st, entries, why, sizeof why) < 0)
+		return ct_err(err, errlen, "%s: %s", PROC_STAT, why);
+	return 0;
+}
+
+/* The count and the counters: one read of /proc/net/stat/nf_conntrack
+ * (its entries column is the count), or where the sampler chose ctnetlink
+ * (sampler_open: /proc lacks a counter it has), a dump and a read of
+ * nf_conntrack_count. */
 static int read_counters(struct sampler *s, struct ct_sample *x, char *err, size_t errlen)
 {
 	if (s->nl) {
 		if (ct_nl_stats(s->nl, &x->st, err, errlen) == 0)
-			return 0;
+			return read_u64(s->fd_count, PROC_COUNT, &x->count, err, errlen);
 		ct_log_warn("%s; counters from %s from now on", err, PROC_STAT);
 		ct_nl_close(s->nl);
 		s->nl = NULL;
 		s->sum.source = "proc";
 	}
-	ssize_t n = pread(s->fd_stat, s->proc_buf, sizeof s->proc_buf - 1, 0);
-	if (n <= 0)
-		return ct_err(err, errlen, "%s: read failed: %s", PROC_STAT, n < 0 ? strerror(errno) : "empty");
 	uint64_t entries;
-	char why[CT_ERRLEN];
-	if (ct_stat_parse_proc(s->proc_buf, (size_t)n, &x->st, &entries, why, sizeof why) < 0)
-		return ct_err(err, errlen, "%s: %s", PROC_STAT, why);
-	return 0;
+	if (read_proc_stat(s, &x->st, &entries, err, errlen) < 0)
+		return -1;
+	if (entries != CT_STAT_NO_ENTRIES) {
+		x->count = entries;
+		return 0;
+	}
+	return read_u64(s->fd_count, PROC_COUNT, &x->count, err, errlen);
+}
+
+/* Where the counters come from: /proc/net/stat/nf_conntrack, a single
+ * read a sample, unless ctnetlink has a counter it lacks (older kernels
+ * print neither clash_resolve nor chaintoolong there). */
+static void choose_counters(struct sampler *s)
+{
+	char err[CT_ERRLEN], why[CT_ERRLEN];
+	struct ct_ctstat from_proc, from_nl;
+	uint64_t entries;
+	bool proc = read_proc_stat(s, &from_proc, &entries, why, sizeof why) == 0;
+	bool nl = ct_nl_open(&s->nl, err, sizeof err) == 0 && ct_nl_stats(s->nl, &from_nl, err, sizeof err) == 0;
+	bool proc_has_all = proc;
+	for (int i = 0; nl && proc && i < CT_ST__COUNT; i++)
+		if (from_nl.have[i] && !from_proc.have[i])
+			proc_has_all = false;
+	if (nl && !proc_has_all) {
+		s->sum.source = "ctnetlink";
+		return;
+	}
+	if (!nl && !proc)
+		ct_log_warn("%s; %s", err, why); /* the first sample fails with the reason */
+	ct_nl_close(s->nl);
+	s->nl = NULL;
+	s->sum.source = "proc";
 }
 
 static void write_prom_file(struct sampler *s, uint64_t now, bool force)
@@ -146,8 +202,6 @@ static int read_sample(struct sampler *s, struct ct_sample *x, uint64_t now, cha
 	}
 	x->max = s->max;
 	x->buckets = s->buckets;
-	if (read_u64(s->fd_count, PROC_COUNT, &x->count, err, errlen) < 0)
-		return -1;
 	return read_counters(s, x, err, errlen);
 }
 
@@ -199,17 +253,60 @@ static void take_sample(struct sampler *s)
 
 /* A periodic timerfd drives the samples: no re-arming per tick, and its
  * expiration count says exactly how many ticks passed. */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void *tick_main(void *arg)
 {
 	struct sampler *s = arg;
-	uint64_t ticks = 0;
-	(void)what;
-	if (read(fd, &ticks, sizeof ticks) != sizeof ticks || ticks == 0)
+	while (!atomic_load(&s->tk.stop)) {
+		uint64_t ticks = 0;
+		ssize_t n = read(s->timer_fd, &ticks, sizeof ticks);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (atomic_load(&s->tk.stop))
+			break;
+		pthread_mutex_lock(&s->lock);
+		if (n != sizeof ticks) {
+			ct_log_error("the sampling timer: %s", n < 0 ? strerror(errno) : "short read");
+			s->failed = true;
+		} else if (ticks > 0) {
+			/* the thread fell behind (a stopped process, an overloaded
+			 * CPU): count the samples that never were, do not invent them */
+			s->sum.missed_samples += ticks - 1;
+			take_sample(s);
+		}
+		bool failed = s->failed;
+		pthread_mutex_unlock(&s->lock);
+		if (failed) {
+			event_base_loopbreak(s->base);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int tick_start(struct sampler *s)
+{
+	/* signals are the loop's to take */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&s->tk.thread, NULL, tick_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -1;
+	s->tk.started = true;
+	return 0;
+}
+
+static void tick_stop(struct sampler *s)
+{
+	if (!s->tk.started)
 		return;
-	/* the loop fell behind (a stopped process, an overloaded CPU): count
-	 * the samples that never were, do not invent them */
-	s->sum.missed_samples += ticks - 1;
-	take_sample(s);
+	atomic_store(&s->tk.stop, true);
+	/* wakes its read at once, whatever the interval */
+	struct itimerspec now = { .it_value = { 0, 1 } };
+	timerfd_settime(s->timer_fd, 0, &now, NULL);
+	pthread_join(s->tk.thread, NULL);
+	s->tk.started = false;
 }
 
 static bool conntrack_line(const struct ct_kmsg_record *r)
@@ -228,7 +325,9 @@ static void kmsg_cb(evutil_socket_t fd, short what, void *arg)
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof rec - 1);
 		if (n < 0 && errno == EPIPE) {
+			pthread_mutex_lock(&s->lock);
 			s->sum.kmsg_lost++; /* the ring overwrote records before we read them */
+			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -239,6 +338,7 @@ static void kmsg_cb(evutil_socket_t fd, short what, void *arg)
 		if (ct_kmsg_parse(rec, (size_t)n, &r) < 0)
 			continue;
 		bool keep = false;
+		pthread_mutex_lock(&s->lock);
 		if (r.kind == CT_KMSG_TABLE_FULL) {
 			bool ours = r.has_netns ? r.netns == s->inode : s->init_ns;
 			if (ours)
@@ -250,6 +350,7 @@ static void kmsg_cb(evutil_socket_t fd, short what, void *arg)
 		} else {
 			keep = conntrack_line(&r);
 		}
+		pthread_mutex_unlock(&s->lock);
 		if (keep && s->kmsglog) {
 			fprintf(s->kmsglog, "[%llu.%06llu] %.*s\n", (unsigned long long)(r.ts_us / 1000000),
 				(unsigned long long)(r.ts_us % 1000000), (int)r.msglen, r.msg);
@@ -275,12 +376,16 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	if (!s->have_last) {
+	pthread_mutex_lock(&s->lock);
+	size_t len = s->have_last ? ct_prom_text(buf, sizeof buf, s->cfg.netns ? s->cfg.netns : "host", &s->last,
+						 &s->sum)
+				  : 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!len) {
 		evhttp_send_error(req, 503, "no sample yet");
 		evbuffer_free(out);
 		return;
 	}
-	size_t len = ct_prom_text(buf, sizeof buf, s->cfg.netns ? s->cfg.netns : "host", &s->last, &s->sum);
 	evbuffer_add(out, buf, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");
@@ -464,6 +569,7 @@ static void unfill_table(struct sampler *s)
 static int sampler_open(struct sampler *s, int *netns_fd)
 {
 	char err[CT_ERRLEN];
+	evthread_use_pthreads(); /* the tick thread may stop the loop */
 	if (!(s->base = event_base_new())) {
 		ct_log_error("cannot create the event loop");
 		return CT_EXIT_FAIL;
@@ -490,13 +596,7 @@ static int sampler_open(struct sampler *s, int *netns_fd)
 		ct_log_error("%s", err);
 		return CT_EXIT_FAIL;
 	}
-	struct ct_ctstat probe;
-	if (ct_nl_open(&s->nl, err, sizeof err) < 0 || ct_nl_stats(s->nl, &probe, err, sizeof err) < 0) {
-		ct_log_warn("%s; counters from %s instead", err, PROC_STAT);
-		ct_nl_close(s->nl);
-		s->nl = NULL;
-		s->sum.source = "proc";
-	}
+	choose_counters(s);
 	if (s->cfg.fill && fill_table(s, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
 		return s->sum.fill_created ? CT_EXIT_FAIL : CT_EXIT_USAGE;
@@ -519,10 +619,8 @@ static int sampler_loop(struct sampler *s)
 	take_sample(s);
 	struct timespec iv = { (time_t)(s->cfg.interval / CT_NS_PER_SEC), (long)(s->cfg.interval % CT_NS_PER_SEC) };
 	struct itimerspec its = { .it_interval = iv, .it_value = iv };
-	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	bool ok = s->timer_fd >= 0 && timerfd_settime(s->timer_fd, 0, &its, NULL) == 0 &&
-		  (s->tick = event_new(s->base, s->timer_fd, EV_READ | EV_PERSIST, tick_cb, s)) &&
-		  event_add(s->tick, NULL) == 0;
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	bool ok = s->timer_fd >= 0 && timerfd_settime(s->timer_fd, 0, &its, NULL) == 0;
 	if (ok && s->kmsg_fd >= 0)
 		ok = (s->kmsg_ev = event_new(s->base, s->kmsg_fd, EV_READ | EV_PERSIST, kmsg_cb, s)) &&
 		     event_add(s->kmsg_ev, NULL) == 0;
@@ -533,11 +631,12 @@ static int sampler_loop(struct sampler *s)
 		struct timeval dv = ct_timeval(s->cfg.duration);
 		ok = (s->stop_ev = evtimer_new(s->base, stop_cb, s)) && evtimer_add(s->stop_ev, &dv) == 0;
 	}
-	if (!ok) {
+	if (!ok || tick_start(s) < 0) {
 		ct_log_error("cannot set up the event loop");
 		return CT_EXIT_FAIL;
 	}
 	event_base_dispatch(s->base);
+	tick_stop(s);
 	if (s->kmsg_fd >= 0)
 		kmsg_cb(s->kmsg_fd, EV_READ, s); /* lines that arrived with the last packets */
 	table_stop(s);
@@ -550,6 +649,7 @@ static int sampler_loop(struct sampler *s)
 static int sampler_close(struct sampler *s, int netns_fd, int rc)
 {
 	char err[CT_ERRLEN];
+	tick_stop(s);
 	table_stop(s);
 	unfill_table(s);
 	if (s->tty)
@@ -569,7 +669,7 @@ static int sampler_close(struct sampler *s, int netns_fd, int rc)
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
 		if (files[i])
 			fclose(files[i]);
-	struct event *evs[] = { s->sigs[0], s->sigs[1], s->sigs[2], s->tick, s->kmsg_ev, s->stop_ev };
+	struct event *evs[] = { s->sigs[0], s->sigs[1], s->sigs[2], s->kmsg_ev, s->stop_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof *evs; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -583,6 +683,7 @@ static int sampler_close(struct sampler *s, int netns_fd, int rc)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	ct_opt_free(sampler_cli_options, &s->cfg);
+	pthread_mutex_destroy(&s->lock);
 	return rc;
 }
 
@@ -592,12 +693,12 @@ int main(int argc, char **argv)
 			     .timer_fd = -1 };
 	int netns_fd = -1, rc = CT_EXIT_FAIL;
 	s.sum.first_drop_s = -1;
-	s.sum.source = "ctnetlink";
 	if (!ct_opt_main(sampler_cli_options, &s.cfg, argc, argv, "ctstorm-sampler", sampler_cli_synopsis,
 			 sampler_cli_about, &rc)) {
 		ct_opt_free(sampler_cli_options, &s.cfg);
 		return rc;
 	}
+	pthread_mutex_init(&s.lock, NULL);
 	rc = sampler_open(&s, &netns_fd);
 	if (rc < 0)
 		rc = sampler_loop(&s);

@@ -75,6 +75,20 @@ static void test_515_large(void **state)
 	assert_int_equal(st.v[CT_ST_CLASH_RESOLVE], 4);
 }
 
+/* a text without the entries column says so: the count must then come
+ * from nf_conntrack_count */
+static void test_no_entries(void **state)
+{
+	(void)state;
+	static const char text[] = "drop early_drop\n00000002 00000001\n00000003 00000000\n";
+	struct ct_ctstat st;
+	uint64_t entries = 0;
+	char err[256];
+	assert_int_equal(ct_stat_parse_proc(text, sizeof text - 1, &st, &entries, err, sizeof err), 0);
+	assert_true(entries == CT_STAT_NO_ENTRIES);
+	assert_int_equal(st.v[CT_ST_DROP], 5);
+}
+
 struct bad {
 	const char *what, *text, *error;
 };
@@ -121,7 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_618),       cmocka_unit_test(test_54), cmocka_unit_test(test_515_large),
-		cmocka_unit_test(test_malformed), cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_no_entries), cmocka_unit_test(test_malformed), cmocka_unit_test(test_delta),
 	};
 	return cmocka_run_group_tests_name("ctstat", tests, NULL, NULL);
 }
