@@ -6,7 +6,10 @@
 #      generator's CPU per query;
 #   2. open loop at 20k qps for SECONDS: the achieved rate, the send lag,
 #      and the sender's CPU (user and system apart) against dnsperf -Q at
-#      the same rate; its CPU per query against the closed loop's;
+#      the same rate; its CPU per query against the closed loop's; then
+#      again with the server namespace's receive path steered to the
+#      server's CPU (RPS): over a veth pair it otherwise runs on the
+#      sender's CPU, in its system time, which two hosts would not do;
 #   3. new conntrack entries per second in the server namespace (conntrack
 #      active there), over the sending time (1 s): loadgen with a fresh
 #      socket per query over a /16 of source addresses (-T 1 and -T 2),
@@ -71,15 +74,19 @@ printf '  ctstorm-loadgen  %9.0f qps  CPU %6.2f s (user %.2f, sys %.2f)  %.2f us
 awk -v a="$lq" -v b="$dq" -v c="$cpu2" -v d="$cpu" -v n1="$ln" -v n2="$dn" \
 	'BEGIN {printf "  ratio: %.2fx dnsperf qps, %.2fx its CPU per query\n", a / b, (c / n1) / (d / n2)}'
 
-echo "== 2. open loop, 20000 qps for $SECS s: the rate, the send lag, the sender's CPU ($REPEAT interleaved runs, medians)"
-for rep in $(seq "$REPEAT"); do
-	read -r u3 s3 < <(run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS")
-	echo "dnsperf $u3 $s3 $(awk '/Queries sent/ {print $3}' "$CT_TMP/dp2")" >>"$CT_TMP/open.txt"
-	read -r u4 s4 < <(run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" \
-		--summary "$CT_TMP/lg2-$rep.json")
-	echo "loadgen $u4 $s4 $CT_TMP/lg2-$rep.json" >>"$CT_TMP/open.txt"
-done
-python3 - "$CT_TMP/open.txt" "$SECS" "$closed_us" <<'PY'
+# open_loop LABEL: REPEAT interleaved runs of dnsperf -Q and the loadgen at
+# 20k qps, their medians and ratios
+open_loop() {
+	echo "== $1"
+	: >"$CT_TMP/open.txt"
+	for rep in $(seq "$REPEAT"); do
+		read -r u3 s3 < <(run_timed "$CT_TMP/dp2" dnsperf -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS")
+		echo "dnsperf $u3 $s3 $(awk '/Queries sent/ {print $3}' "$CT_TMP/dp2")" >>"$CT_TMP/open.txt"
+		read -r u4 s4 < <(run_timed "$CT_TMP/lg2" "$LG" --quiet -s $S -d "$CT_TMP/q" -c 20 -Q 20000 -l "$SECS" \
+			--summary "$CT_TMP/lg2-$rep.json")
+		echo "loadgen $u4 $s4 $CT_TMP/lg2-$rep.json" >>"$CT_TMP/open.txt"
+	done
+	python3 - "$CT_TMP/open.txt" "$SECS" "$closed_us" <<'PY'
 import json, statistics, sys
 secs, closed_us = float(sys.argv[2]), float(sys.argv[3])
 want = 20000 * secs
@@ -105,6 +112,15 @@ print(f"  ctstorm-loadgen  sent {sent:.0f}: {100 * (sent / want - 1):+.3f}% of t
 per_q = (lu + ls) * 1e6 / sent
 print(f"  ratio: CPU {(lu + ls) / (du + ds):.2f}x dnsperf -Q's; {per_q:.2f} us/query = {per_q / closed_us:.2f}x the closed loop's")
 PY
+}
+open_loop "2. open loop, 20000 qps for $SECS s: the rate, the send lag, the sender's CPU ($REPEAT interleaved runs, medians)"
+# Over a veth pair the server namespace's receive path (its conntrack, its
+# rules, the delivery to NSD) runs on the sending CPU, in the sender's
+# system time. Steered to the server's CPU (RPS), as it is on two hosts,
+# what is left is the sender's own work.
+ip netns exec "$CT_SRV" sh -c "echo 2 >/sys/class/net/$CT_SRV_DEV/queues/rx-0/rps_cpus"
+open_loop "2b. the same with the server's receive path on the server's CPU (RPS to CPU 1, as on two hosts)"
+ip netns exec "$CT_SRV" sh -c "echo 0 >/sys/class/net/$CT_SRV_DEV/queues/rx-0/rps_cpus"
 
 SEND=1
 echo "== 3. new conntrack entries per second in the server namespace, over $SEND s of sending (the table holds $(cat /proc/sys/net/netfilter/nf_conntrack_max))"
