@@ -214,8 +214,7 @@ static void take_sample(struct sampler *s)
 	x.wall_s = (double)ct_wall_ns() / 1e9;
 	if (read_sample(s, &x, now, err, sizeof err) < 0) {
 		ct_log_error("%s", err);
-		s->failed = true;
-		event_base_loopbreak(s->base);
+		s->failed = true; /* the tick thread stops the loop */
 		return;
 	}
 	x.have_kmsg = s->kmsg_fd >= 0;
@@ -617,6 +616,8 @@ static int sampler_loop(struct sampler *s)
 	s->tty = isatty(STDERR_FILENO) && !s->cfg.quiet;
 	s->start_ns = ct_now_ns();
 	take_sample(s);
+	if (s->failed)
+		return CT_EXIT_FAIL; /* nothing to sample: no loop to run */
 	struct timespec iv = { (time_t)(s->cfg.interval / CT_NS_PER_SEC), (long)(s->cfg.interval % CT_NS_PER_SEC) };
 	struct itimerspec its = { .it_interval = iv, .it_value = iv };
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);

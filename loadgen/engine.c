@@ -407,25 +407,20 @@ static void arm(struct event *ev, uint64_t ns)
 	evtimer_add(ev, &tv);
 }
 
-/* Whether the loop watches the answer set: not while every open-loop
- * stream wakes within twice the pace slack (it reads the answers then,
- * their latency from their kernel receive time), always otherwise. */
+/* Whether the loop watches the answer set: not while the open loop's next
+ * wake-up (the load's or the canary's, whichever comes first) is within
+ * twice the pace slack: it reads the answers then, their latency from
+ * their kernel receive time. Always in a closed loop (it sends on each
+ * answer) and once the run is stopping. */
 static void rx_watch_update(struct lg_thread *th)
 {
-	bool watch = th->stopping;
-	uint64_t soonest = UINT64_MAX;
-	for (int i = 0; i < 2 && !watch; i++) {
-		const struct stream *st = i == 0 ? &th->load : &th->canary;
-		if (i == 1 && !th->has_canary)
-			break;
-		if (!st->open_loop)
-			watch = true; /* a closed loop sends on each answer */
-		else if (!st->finished && st->next_wake_ns < soonest)
-			soonest = st->next_wake_ns;
+	bool watch = th->stopping || !th->load.open_loop;
+	if (!watch) {
+		uint64_t soonest = th->load.finished ? UINT64_MAX : th->load.next_wake_ns;
+		if (th->has_canary && !th->canary.finished && th->canary.next_wake_ns < soonest)
+			soonest = th->canary.next_wake_ns;
+		watch = soonest > ct_now_ns() + 2 * th->e->cfg.pace_slack_ns;
 	}
-	uint64_t now = ct_now_ns();
-	if (!watch)
-		watch = soonest == UINT64_MAX || soonest > now + 2 * th->e->cfg.pace_slack_ns;
 	if (watch == th->rx_watched)
 		return;
 	if (watch)

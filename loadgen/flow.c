@@ -284,9 +284,8 @@ static void udp_read(struct flow *f)
 void flow_read_answers(struct lg_thread *th)
 {
 	struct epoll_event ready[RX_EVENTS];
-	/* each ready flow drained once a round: only ones that were ready
-	 * before it are in this round's list, and reading one flow frees
-	 * no other */
+	/* a round reads each flow epoll reports ready; reading a flow may
+	 * free that flow, never another, so the rest of the list stays valid */
 	for (int round = 0; round < 64; round++) {
 		int n = epoll_wait(th->rx_ep, ready, RX_EVENTS, 0);
 		for (int i = 0; i < n; i++)
