@@ -30,6 +30,30 @@ struct ct_strlist {
 
 typedef int (*ct_opt_parse_fn)(const char *text, void *field, char *err, size_t errlen);
 
+/* CT_OPT_CUSTOM: the field back as the text its parser reads ("" when
+ * the option is not set); -1 when it does not fit in len. */
+typedef int (*ct_opt_format_fn)(const void *field, char *buf, size_t len);
+
+/* How an option's value is divided among load hosts that share one load
+ * (ctstorm run with [hosts] client = ssh://A, ssh://B): a property of the
+ * option, so that the runner's command-line builder needs no list. */
+enum ct_opt_split {
+	CT_SPLIT_SAME = 0, /* every host the whole value */
+	CT_SPLIT_SCALE,    /* a rate times the host's share; a count too, rounded, at least 1 */
+	CT_SPLIT_EXACT,    /* a count divided so that the parts add up to it (the remainder to the first hosts) */
+	CT_SPLIT_FIRST,    /* the first host only (a canary); the others the default */
+	CT_SPLIT_CUSTOM,   /* the option's split_fn (a profile's rates, a range's part) */
+};
+
+/* One host's part of the whole: host i of n, their weights w[0..n). */
+struct ct_opt_part {
+	unsigned i, n;
+	const unsigned *w;
+};
+
+/* CT_SPLIT_CUSTOM: turns the whole value in field into host p->i's part. */
+typedef int (*ct_opt_split_fn)(void *field, const struct ct_opt_part *p, char *err, size_t errlen);
+
 struct ct_opt {
 	const char *name;       /* long option name, also the scenario key */
 	char short_name;        /* 0: none */
@@ -41,6 +65,9 @@ struct ct_opt {
 	const char *help;
 	ct_opt_parse_fn parse;  /* CT_OPT_CUSTOM only */
 	const char *const *words; /* CT_OPT_ENUM: the allowed words, NULL-terminated */
+	ct_opt_format_fn format; /* CT_OPT_CUSTOM: the value as text (optargv.h) */
+	enum ct_opt_split split; /* among load hosts */
+	ct_opt_split_fn split_fn; /* CT_SPLIT_CUSTOM */
 };
 
 #define CT_OPT_END { .name = NULL }

@@ -4,7 +4,12 @@
 #include "ct_err.h"
 #include "queryfile.h"
 
+#include <inttypes.h>
+#include <ldns/ldns.h>
+#include <math.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -56,6 +61,92 @@ static int parse_sockets(const char *text, void *field, char *err, size_t errlen
 	return ct_err(err, errlen, "'%s' is neither per-query nor a count 1..1000000", text);
 }
 
+/* The values back as text (the runner's command-line builder), and a
+ * load host's part of them. */
+static int format_qtypes(const void *field, char *buf, size_t len)
+{
+	const struct lg_qtypes *q = field;
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < q->n; i++) {
+		char *name = ldns_rr_type2str((ldns_rr_type)q->t[i]);
+		int n = name ? snprintf(buf + used, len - used, "%s%s", i ? "," : "", name) : -1;
+		free(name);
+		if (n < 0 || (size_t)n >= len - used)
+			return -1;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static int format_profile(const void *field, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return ct_sched_format(field, 1.0, buf, len);
+}
+
+static int split_profile(void *field, const struct ct_opt_part *p, char *err, size_t errlen)
+{
+	struct ct_sched *s = field;
+	double total = 0;
+	for (unsigned k = 0; k < p->n; k++)
+		total += p->w[k];
+	double share = p->w[p->i] / total;
+	for (size_t i = 0; i < s->n; i++) {
+		s->seg[i].r0 *= share;
+		s->seg[i].r1 *= share;
+	}
+	s->total *= share;
+	char text[4096];
+	if (s->n && ct_sched_format(s, 1.0, text, sizeof text) < 0)
+		return ct_err(err, errlen, "--rate-profile: too many segments to split among load hosts");
+	return 0;
+}
+
+static int format_sockets(const void *field, char *buf, size_t len)
+{
+	const struct lg_sockets *s = field;
+	int n = !s->given ? snprintf(buf, len, "%s", "")
+		: s->per_query ? snprintf(buf, len, "per-query")
+			       : snprintf(buf, len, "%" PRIu64, s->n);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* a pool of sockets is divided as the rate is; per-query stays */
+static int split_sockets(void *field, const struct ct_opt_part *p, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	struct lg_sockets *s = field;
+	double total = 0;
+	for (unsigned k = 0; k < p->n; k++)
+		total += p->w[k];
+	if (s->given && !s->per_query)
+		s->n = (uint64_t)fmax(1, round((double)s->n * p->w[p->i] / total));
+	return 0;
+}
+
+static int format_cidr(const void *field, char *buf, size_t len)
+{
+	const struct ct_cidr *c = field;
+	buf[0] = '\0';
+	return !c->base.len || ct_cidr_str(c, buf, len) ? 0 : -1;
+}
+
+/* each load host its own part of the range (on its lo, routed back) */
+static int split_cidr(void *field, const struct ct_opt_part *p, char *err, size_t errlen)
+{
+	struct ct_cidr *c = field, part;
+	char text[80];
+	if (!c->base.len)
+		return 0;
+	if (ct_cidr_part(c, p->n, p->i, &part) < 0)
+		return ct_err(err, errlen, "--src-range %s: too small for %u load hosts", ct_cidr_str(c, text, sizeof text),
+			      p->n);
+	*c = part;
+	return 0;
+}
+
 static const char *const mode_words[] = { "udp", "tcp", NULL };
 static const char *const resolver_words[] = { "none", "cares", NULL };
 
@@ -69,22 +160,23 @@ const struct ct_opt lg_cli_options[] = {
 	{ "qtype", 0, CT_OPT_CUSTOM, OFF(qtype), "A", 0, 0, "TYPE[,TYPE...]",
 	  "the type for --qname (A, AAAA, MX, TYPE65...); a comma list asks each in turn (A,AAAA: what a stub "
 	  "resolver asks for one name)",
-	  parse_qtypes },
+	  parse_qtypes, .format = format_qtypes },
 	{ "limit", 'l', CT_OPT_DURATION, OFF(duration), NULL, CT_NS_PER_MS, 24 * 3600 * CT_NS_PER_SEC, "SECONDS",
 	  "run this long (seconds, or with a unit: 500ms, 2m); default 10 s, or the rate profile's length: "
 	  "every run ends by itself",
 	  NULL },
 	{ "max-qps", 'Q', CT_OPT_RATE, OFF(qps), NULL, 0, 100000000, "QPS",
-	  "open loop at this constant rate (keeps sending when answers stop)", NULL },
+	  "open loop at this constant rate (keeps sending when answers stop)", NULL, .split = CT_SPLIT_SCALE },
 	{ "rate-profile", 'R', CT_OPT_CUSTOM, OFF(profile), NULL, 0, 0, "PROFILE",
 	  "open loop on a schedule: RATE@DUR and ramp:FROM-TO@DUR, comma separated "
 	  "(1000@10s,ramp:1000-50000@30s,50000@10s)",
-	  parse_profile },
+	  parse_profile, .format = format_profile, .split = CT_SPLIT_CUSTOM, .split_fn = split_profile },
 	{ "clients", 'c', CT_OPT_UINT, OFF(clients), "1", 1, 1000000, "N",
-	  "sockets (UDP) or connections (TCP) used in turn, as dnsperf -c", NULL },
+	  "sockets (UDP) or connections (TCP) used in turn, as dnsperf -c", NULL, .split = CT_SPLIT_SCALE },
 	{ "max-outstanding", 'q', CT_OPT_UINT, OFF(outstanding), NULL, 1, 65536 * 64, "N",
-	  "queries in flight at most; the closed loop keeps this many (default 100); open loop: 65536 per thread",
-	  NULL },
+	  "queries in flight at most; the closed loop keeps this many (default " LG_STR(LG_CLOSED_OUTSTANDING)
+	  "); open loop: 65536 per thread",
+	  NULL, .split = CT_SPLIT_SCALE },
 	{ "timeout", 't', CT_OPT_DURATION, OFF(timeout), "5", CT_NS_PER_MS, 60 * CT_NS_PER_SEC, "SECONDS",
 	  "a query unanswered this long has timed out", NULL },
 	{ "mode", 'm', CT_OPT_ENUM, OFF(mode), "udp", 0, 0, NULL, "transport", NULL, mode_words },
@@ -94,7 +186,7 @@ const struct ct_opt lg_cli_options[] = {
 	{ "sockets", 0, CT_OPT_CUSTOM, OFF(sockets), NULL, 0, 0, "per-query|N",
 	  "per-query: a fresh socket (new source port) for every query, as stub resolvers do; N: a pool of N "
 	  "(same as -c)",
-	  parse_sockets },
+	  parse_sockets, .format = format_sockets, .split = CT_SPLIT_CUSTOM, .split_fn = split_sockets },
 	{ "queries-per-flow", 'K', CT_OPT_UINT, OFF(per_flow), "0", 0, UINT32_MAX, "K",
 	  "replace a socket or connection after K queries (0: never); TCP with 1 is a connection per query", NULL },
 	{ "parallel-per-socket", 0, CT_OPT_UINT, OFF(parallel), "1", 1, 16, "K",
@@ -113,11 +205,12 @@ const struct ct_opt lg_cli_options[] = {
 	{ "src-range", 0, CT_OPT_CUSTOM, OFF(src_range), NULL, 0, 0, "CIDR",
 	  "bind new sockets to the addresses of this range in turn (the range must route back to us; IPv6: /64 or "
 	  "longer)",
-	  parse_cidr },
+	  parse_cidr, .format = format_cidr, .split = CT_SPLIT_CUSTOM, .split_fn = split_cidr },
 	{ "canary", 0, CT_OPT_RATE, OFF(canary), NULL, 0, 100000, "RATE",
-	  "beside the load, fresh-socket queries at this rate, each logged: what a normal client sees", NULL },
+	  "beside the load, fresh-socket queries at this rate, each logged: what a normal client sees", NULL,
+	  .split = CT_SPLIT_FIRST },
 	{ "canary-log", 0, CT_OPT_STR, OFF(canary_log), NULL, 0, 0, "FILE",
-	  "one JSON line per canary query (seq, time, rcode and latency, or timeout)", NULL },
+	  "one JSON line per canary query (seq, time, rcode and latency, or timeout)", NULL, .split = CT_SPLIT_FIRST },
 	{ "resolver", 0, CT_OPT_ENUM, OFF(resolver), "none", 0, 0, NULL,
 	  "none: our own sockets; cares: resolve through c-ares as an application does: its own sockets, -t per "
 	  "attempt, --tries attempts; reports failed resolutions and the time to resolve including retries",
@@ -132,7 +225,7 @@ const struct ct_opt lg_cli_options[] = {
 	{ "summary", 0, CT_OPT_STR, OFF(summary), NULL, 0, 0, "FILE",
 	  "the summary with the full latency histograms, as one JSON document (atomically)", NULL },
 	{ "max-queries", 'n', CT_OPT_UINT, OFF(max_queries), "0", 0, UINT64_MAX, "N",
-	  "stop after sending N queries (0: no limit but -l)", NULL },
+	  "stop after sending N queries (0: no limit but -l)", NULL, .split = CT_SPLIT_EXACT },
 	{ "max-lag", 0, CT_OPT_DURATION, OFF(max_lag), "10ms", 1000, 10 * CT_NS_PER_SEC, "DURATION",
 	  "open loop: a query this far behind its slot is not sent (counted late): no bursts to catch up", NULL },
 	{ "start-at", 0, CT_OPT_UINT, OFF(start_at), NULL, 1, UINT64_MAX, "UNIX_MS",

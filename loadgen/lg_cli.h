@@ -66,6 +66,11 @@ struct lg_cli {
 	bool quiet;
 };
 
+/* -q in a closed loop when not given (an open loop: 65536 per thread) */
+#define LG_CLOSED_OUTSTANDING 100
+#define LG_STR_(x) #x
+#define LG_STR(x) LG_STR_(x)
+
 extern const struct ct_opt lg_cli_options[];
 extern const char lg_cli_synopsis[];
 extern const char lg_cli_about[];

@@ -82,7 +82,7 @@ static int build_config(struct app *a, struct ct_queryset *qs, struct lg_config 
 	lc->pace_slack_ns = c->pace_slack;
 	lc->start_at_ns = c->start_at * CT_NS_PER_MS;
 	lc->threads = (unsigned)c->threads;
-	lc->outstanding = c->outstanding ? (uint32_t)c->outstanding : 100;
+	lc->outstanding = c->outstanding ? (uint32_t)c->outstanding : LG_CLOSED_OUTSTANDING;
 	lc->max_queries = c->max_queries;
 	lc->interval_ns = c->interval;
 	lc->load.pool = (uint32_t)c->clients;

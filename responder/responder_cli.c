@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "ct_err.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,17 @@ static int parse_mode(const char *text, void *field, char *err, size_t errlen)
 	return ct_mode_parse(text, field, err, errlen);
 }
 
+/* exact, for the runner's command-line builder (ct_mode_str rounds) */
+static int format_mode(const void *field, char *buf, size_t len)
+{
+	const struct ct_mode *m = field;
+	int n = m->kind != CT_MODE_DELAY ? snprintf(buf, len, "%s", m->kind == CT_MODE_DROP ? "drop" : "answer")
+		: m->delay_ns % 1000 ? snprintf(buf, len, "delay=%" PRIu64 ".%03" PRIu64 "us", m->delay_ns / 1000,
+					       m->delay_ns % 1000)
+				     : snprintf(buf, len, "delay=%" PRIu64 "us", m->delay_ns / 1000);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 #define OFF(f) offsetof(struct responder_cli, f)
 const struct ct_opt responder_cli_options[] = {
 	{ "listen", 'l', CT_OPT_LIST, OFF(listen), NULL, 0, 0, "ADDR:PORT[,mode=M]",
@@ -59,7 +71,7 @@ const struct ct_opt responder_cli_options[] = {
 	  "worker threads, each with its own SO_REUSEPORT sockets", NULL },
 	{ "mode", 'm', CT_OPT_CUSTOM, OFF(mode), "answer", 0, 0, "MODE",
 	  "answer; drop (never reply, conntrack entries stay UNREPLIED); delay=MS (reply MS late)",
-	  parse_mode },
+	  parse_mode, .format = format_mode },
 	{ "synthesize", 's', CT_OPT_LIST, OFF(synthesize), NULL, 0, 0, "ZONE",
 	  "answer every nonexistent name under this loaded zone as its apex would (A, AAAA, TXT...; not SOA/NS), "
 	  "for random-label load",

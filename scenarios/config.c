@@ -288,6 +288,10 @@ static const char *const sampler_reserved[] = { "netns",    "csv",   "json",    
 						"duration", "quiet", "prom-file", "listen",  NULL };
 const char *const sc_responder_reserved[] = { "listen", "user", "stats-json", "quiet", "zone", NULL };
 
+/* the report's time series: intervals of half a second show a short
+ * quick form's incident in several points */
+static const char *const lg_runner_defaults[] = { "stats-interval", "500ms", NULL };
+
 const struct sc_section_kind sc_sections[] = {
 	{ "scenario", sc_scenario_options, NULL, NULL, false, "the scenario as a whole" },
 	{ "server", sc_server_options, NULL, NULL, true,
@@ -298,7 +302,7 @@ const struct sc_section_kind sc_sections[] = {
 	  "the router of a routed lab, or the real router ([hosts] router); also per-namespace sysctls" },
 	{ "client", sc_node_options, NULL, NULL, true, "the client node; also per-namespace sysctls" },
 	{ "load", lg_cli_options, lg_reserved, "ctstorm-loadgen", false,
-	  "ctstorm-loadgen's long options, less those the runner sets" },
+	  "ctstorm-loadgen's long options, less those the runner sets", lg_runner_defaults },
 	{ "canary", sc_canary_options, NULL, NULL, false, "a normal client's queries beside the load" },
 	{ "sampler", sampler_cli_options, sampler_reserved, "ctstorm-sampler", false,
 	  "ctstorm-sampler's long options, less those the runner sets" },
@@ -336,11 +340,23 @@ void sc_section(const struct sc_resolved *r, const char *section, const struct c
 	char why[CT_ERRLEN];
 	memset(cfg, 0, size);
 	ct_opt_defaults(table, cfg, why, sizeof why);
+	const struct sc_section_kind *k = sc_section_kind(section);
+	for (const char *const *d = k && k->table == table ? k->defaults : NULL; d && *d; d += 2)
+		ct_opt_set(table, cfg, d[0], d[1], why, sizeof why);
 	for (size_t i = 0; i < r->nset; i++) {
 		const struct sc_setting *s = r->set[i];
 		if (*s->value && strcmp(s->section, section) == 0 && ct_opt_find(table, s->key))
 			ct_opt_set(table, cfg, s->key, s->value, why, sizeof why);
 	}
+}
+
+const char *sc_key_default(const char *section, const struct ct_opt *o)
+{
+	const struct sc_section_kind *k = sc_section_kind(section);
+	for (const char *const *d = k ? k->defaults : NULL; d && *d; d += 2)
+		if (strcmp(d[0], o->name) == 0)
+			return d[1];
+	return o->def;
 }
 
 uint64_t sc_global_value(const struct sc_global *g, bool buckets)

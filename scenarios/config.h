@@ -102,7 +102,14 @@ struct sc_section_kind {
 	const char *binary;
 	bool node;
 	const char *about;
+	/* KEY, VALUE pairs, NULL-terminated (or NULL): where the runner's
+	 * default differs from the binary's own, for the scenario's keys */
+	const char *const *defaults;
 };
+
+/* A key's default in a scenario's section: the runner's own for it, or
+ * the option's (NULL: none). */
+const char *sc_key_default(const char *section, const struct ct_opt *o);
 
 extern const struct sc_section_kind sc_sections[];
 
@@ -120,7 +127,7 @@ extern const char *const sc_responder_reserved[];
 const struct ct_opt *sc_node_table(const char *section);
 
 /* A section of a resolved variant in its typed form (cfg of size bytes):
- * zeros, the defaults, then every key of the section the table knows
+ * zeros, the defaults (sc_key_default's), then every key of the section the table knows
  * (others are skipped: a validated scenario has none but the binaries'
  * and the sysctls). */
 void sc_section(const struct sc_resolved *r, const char *section, const struct ct_opt *table, void *cfg, size_t size);

@@ -36,7 +36,7 @@ static void keys_man_section(const struct sc_section_kind *k)
 	printf(".\n");
 }
 
-static void key_man(const struct ct_opt *o, const char *form, const char *range)
+static void key_man(const struct ct_opt *o, const char *def, const char *form, const char *range)
 {
 	printf(".TP\n\\fB");
 	ct_roff_text(stdout, o->name);
@@ -44,9 +44,9 @@ static void key_man(const struct ct_opt *o, const char *form, const char *range)
 	ct_roff_text(stdout, form);
 	printf("\\fR%s\n", range);
 	ct_roff_text(stdout, o->help);
-	if (o->def) {
+	if (def) {
 		printf(" [default: ");
-		ct_roff_text(stdout, o->def);
+		ct_roff_text(stdout, def);
 		printf("]");
 	}
 	printf("\n");
@@ -67,16 +67,16 @@ int cmd_keys(enum doc_format fmt)
 			char words[256], range[64] = "";
 			if (o->type == CT_OPT_UINT)
 				snprintf(range, sizeof range, " (%" PRIu64 "..%" PRIu64 ")", o->min, o->max);
-			const char *form = value_form(o, words, sizeof words);
+			const char *form = value_form(o, words, sizeof words), *def = sc_key_default(k->name, o);
 			if (fmt == DOC_JSON)
 				json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "key", o->name, "type",
-								      type_names[o->type], "value", form, "default", o->def,
+								      type_names[o->type], "value", form, "default", def,
 								      "help", o->help));
 			else if (fmt == DOC_MAN)
-				key_man(o, form, range);
+				key_man(o, def, form, range);
 			else
-				printf("  %-22s %s%s%s%s%s\n      %s\n", o->name, form, range, o->def ? "  [default: " : "",
-				       o->def ? o->def : "", o->def ? "]" : "", o->help);
+				printf("  %-22s %s%s%s%s%s\n      %s\n", o->name, form, range, def ? "  [default: " : "",
+				       def ? def : "", def ? "]" : "", o->help);
 		}
 		if (fmt == DOC_JSON)
 			json_array_append_new(all, json_pack("{s:s, s:s, s:o}", "section", k->name, "about", k->about, "keys",
