@@ -96,7 +96,7 @@ static int node_up(struct site_hosts *H, struct ssh_node *n, const struct varian
 						      err, errlen));
 	if (ok && ipt) {
 		json_t *r = ssh_node_ask(n,
-					 json_pack("{s:s, s:s, s:s, s:i}", "op", "iptables", "rules", ipt, "family",
+					 json_pack("{s:s, s:s, s:i}", "op", "iptables", "rules", ipt, "family",
 						   strchr(dst, ':') ? 6 : 4),
 					 10000, err, errlen);
 		ok = r != NULL;
