@@ -74,7 +74,7 @@ int ct_opt_format(const struct ct_opt *o, const void *cfg, char *buf, size_t len
 
 /* share of host i; the exact part of a count: the remainder of the
  * rounding down to the first hosts, so the parts add up to the whole. */
-static double share_of(const struct ct_opt_part *p)
+double ct_opt_share(const struct ct_opt_part *p)
 {
 	double total = 0;
 	for (unsigned k = 0; k < p->n; k++)
@@ -99,7 +99,7 @@ static uint64_t exact_part(uint64_t whole, const struct ct_opt_part *p)
 
 int ct_opt_split(const struct ct_opt *table, void *cfg, const struct ct_opt_part *p, char *err, size_t errlen)
 {
-	double share = share_of(p);
+	double share = ct_opt_share(p);
 	for (const struct ct_opt *o = table; o->name; o++) {
 		void *f = (char *)cfg + o->offset;
 		switch (o->split) {

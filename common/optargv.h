@@ -16,6 +16,9 @@
  * values (see ct_opt_argv). -1 with err when it cannot be written. */
 int ct_opt_format(const struct ct_opt *o, const void *cfg, char *buf, size_t len, char *err, size_t errlen);
 
+/* Host p->i's share of the whole: its weight over their sum. */
+double ct_opt_share(const struct ct_opt_part *p);
+
 /* Host p->i's part of cfg, in place, by each option's split. */
 int ct_opt_split(const struct ct_opt *table, void *cfg, const struct ct_opt_part *p, char *err, size_t errlen);
 

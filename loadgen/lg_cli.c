@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "ct_err.h"
+#include "optargv.h"
 #include "queryfile.h"
 
 #include <inttypes.h>
@@ -88,10 +89,7 @@ static int format_profile(const void *field, char *buf, size_t len)
 static int split_profile(void *field, const struct ct_opt_part *p, char *err, size_t errlen)
 {
 	struct ct_sched *s = field;
-	double total = 0;
-	for (unsigned k = 0; k < p->n; k++)
-		total += p->w[k];
-	double share = p->w[p->i] / total;
+	double share = ct_opt_share(p);
 	for (size_t i = 0; i < s->n; i++) {
 		s->seg[i].r0 *= share;
 		s->seg[i].r1 *= share;
@@ -118,11 +116,8 @@ static int split_sockets(void *field, const struct ct_opt_part *p, char *err, si
 	(void)err;
 	(void)errlen;
 	struct lg_sockets *s = field;
-	double total = 0;
-	for (unsigned k = 0; k < p->n; k++)
-		total += p->w[k];
 	if (s->given && !s->per_query)
-		s->n = (uint64_t)fmax(1, round((double)s->n * p->w[p->i] / total));
+		s->n = (uint64_t)fmax(1, round((double)s->n * ct_opt_share(p)));
 	return 0;
 }
 
