@@ -4,7 +4,8 @@
 #include "ct_err.h"
 #include "lg_jsonl.h"
 #include "metrics.h"
-#include "sample.h"
+#include "rf_names.h"
+#include "sampler_csv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,7 +326,7 @@ static void headline(FILE *o, const struct run *r)
 static double sampler_start_wall(const struct variant *v)
 {
 	char in[1300];
-	snprintf(in, sizeof in, "%s/sampler.csv", v->dir);
+	snprintf(in, sizeof in, "%s/" RF_SAMPLER_CSV, v->dir);
 	FILE *f = fopen(in, "r");
 	if (!f)
 		return NAN;
@@ -333,9 +334,9 @@ static double sampler_start_wall(const struct variant *v)
 	size_t hc = 0, rc = 0;
 	double start = NAN;
 	if (getline(&head, &hc, f) > 0 && getline(&row, &rc, f) > 0) {
-		int t = ct_csv_column(head, "t_s"), w = ct_csv_column(head, "wall_s");
-		if (t >= 0 && w >= 0)
-			start = ct_csv_value(row, w) - ct_csv_value(row, t);
+		struct rf_csv csv;
+		rf_csv_open(&csv, head);
+		start = rf_csv_get(&csv, row, RF_COL_WALL_S) - rf_csv_get(&csv, row, RF_COL_T_S);
 	}
 	free(head);
 	free(row);
@@ -349,7 +350,7 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 	snprintf(v->status, sizeof v->status, "%s", json_string_value(json_object_get(entry, "status")));
 	snprintf(v->dir, sizeof v->dir, "%s/%s", run_dir, json_string_value(json_object_get(entry, "dir")));
 	char path[1300];
-	snprintf(path, sizeof path, "%s/verdict.json", v->dir);
+	snprintf(path, sizeof path, "%s/" RF_VERDICT, v->dir);
 	/* a variant that never got to judge (its lab failed, the run was
 	 * killed) still has a row, with what it has */
 	v->verdict = json_load_file(path, 0, NULL);
@@ -365,7 +366,7 @@ static void load_variant(struct variant *v, const char *run_dir, json_t *entry)
 	ct_verdict_word_of(v->verdict, v->name, v->status, &v->shows, &good);
 	/* a load from several hosts: each host's share beside the total */
 	for (size_t i = 0; i < 16; i++) {
-		snprintf(path, sizeof path, "%s/client-%zu/loadgen.json", v->dir, i + 1);
+		snprintf(path, sizeof path, "%s/client-%zu/" RF_LOADGEN_JSON, v->dir, i + 1);
 		json_t *h = json_load_file(path, 0, NULL);
 		if (!h)
 			break;
@@ -388,7 +389,7 @@ static int load_run(struct run *r, const char *dir, char *err, size_t errlen)
 {
 	snprintf(r->dir, sizeof r->dir, "%s", dir);
 	char path[1100];
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	snprintf(path, sizeof path, "%s/" RF_MANIFEST, dir);
 	json_error_t je;
 	r->manifest = json_load_file(path, 0, &je);
 	if (!r->manifest)
@@ -429,9 +430,9 @@ static void extend(struct variant *v, double t)
 }
 
 /* The composition's columns of sampler.csv, in the plot's order. */
-static const char *const comp_names[] = { "udp_unreplied", "udp_replied", "udp_assured", "tcp_established",
-					  "tcp_time_wait" };
-#define NCOMP (sizeof comp_names / sizeof *comp_names)
+static const enum rf_col comp_cols[] = { RF_COL_UDP_UNREPLIED, RF_COL_UDP_REPLIED, RF_COL_UDP_ASSURED,
+					 RF_COL_TCP_ESTABLISHED, RF_COL_TCP_TIME_WAIT };
+#define NCOMP (sizeof comp_cols / sizeof *comp_cols)
 
 /* Entries leave the table in bulk only when the kernel's collector passes
  * (expiry alone frees nothing; early_drop evicts one at a time): a count
@@ -448,7 +449,7 @@ static bool collector_pass(double before, double after)
 static void sampler_dat(struct variant *v, const char *out)
 {
 	char in[1300];
-	snprintf(in, sizeof in, "%s/sampler.csv", v->dir);
+	snprintf(in, sizeof in, "%s/" RF_SAMPLER_CSV, v->dir);
 	FILE *f = fopen(in, "r"), *o = NULL;
 	if (!f)
 		return;
@@ -456,17 +457,15 @@ static void sampler_dat(struct variant *v, const char *out)
 	size_t cap = 0;
 	if (getline(&line, &cap, f) <= 0)
 		goto done;
-	static const char *const names[] = { "t_s", "count", "max", "drop", "kmsg_table_full", "wall_s" };
-	enum { NN = sizeof names / sizeof *names };
-	int idx[NN], cidx[NCOMP];
-	for (int i = 0; i < NN; i++)
-		idx[i] = ct_csv_column(line, names[i]);
-	for (size_t i = 0; i < NCOMP; i++)
-		cidx[i] = ct_csv_column(line, comp_names[i]);
-	if (idx[0] < 0 || idx[1] < 0)
+	static const enum rf_col want[] = { RF_COL_T_S, RF_COL_COUNT, RF_COL_MAX, RF_COL_DROP, RF_COL_KMSG_TABLE_FULL,
+					    RF_COL_WALL_S };
+	enum { NN = sizeof want / sizeof *want };
+	struct rf_csv csv;
+	rf_csv_open(&csv, line);
+	if (csv.col[RF_COL_T_S] < 0 || csv.col[RF_COL_COUNT] < 0)
 		goto done;
 	double start_ms;
-	v->aligned = idx[5] >= 0 && metric(v, "loadgen.started_unix_ms", &start_ms);
+	v->aligned = csv.col[RF_COL_WALL_S] >= 0 && metric(v, "loadgen.started_unix_ms", &start_ms);
 	if (!(o = fopen(out, "w")))
 		goto done;
 	fprintf(o, "# t_s count max drops kmsg udp_unreplied udp_replied udp_assured tcp_established tcp_time_wait "
@@ -476,7 +475,7 @@ static void sampler_dat(struct variant *v, const char *out)
 	while (getline(&line, &cap, f) > 0) {
 		double x[NN], c[NCOMP];
 		for (int i = 0; i < NN; i++)
-			x[i] = ct_csv_value(line, idx[i]);
+			x[i] = rf_csv_get(&csv, line, want[i]);
 		double t = v->aligned ? x[5] - start_ms / 1e3 : x[0];
 		if (isnan(t))
 			continue;
@@ -486,7 +485,7 @@ static void sampler_dat(struct variant *v, const char *out)
 		/* gnuplot skips NaN (set datafile missing) */
 		fprintf(o, "%.3f %.0f %.0f %.0f %.0f", t, x[1], x[2], inc, isnan(x[4]) ? 0 : x[4]);
 		for (size_t i = 0; i < NCOMP; i++) {
-			c[i] = ct_csv_value(line, cidx[i]);
+			c[i] = rf_csv_get(&csv, line, comp_cols[i]);
 			fprintf(o, " %.0f", c[i]);
 			v->have_composition |= !isnan(c[i]);
 			v->comp_used[i] |= !isnan(c[i]) && c[i] != 0;
@@ -519,7 +518,7 @@ static const double pct_min_samples[3] = { 10, 100, 1000 };
 static void loadgen_dat(struct variant *v, const char *out, const char *tout)
 {
 	char in[1300];
-	snprintf(in, sizeof in, "%s/loadgen.jsonl", v->dir);
+	snprintf(in, sizeof in, "%s/" RF_LOADGEN_JSONL, v->dir);
 	FILE *f = fopen(in, "r"), *o = NULL;
 	if (!f)
 		return;

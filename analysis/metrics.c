@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "opt.h"
+#include "rf_names.h"
 
 #include <jansson.h>
 
@@ -188,22 +189,22 @@ static void build(void)
 {
 	if (reg)
 		return;
-	add_stream("loadgen", "loadgen.json");
-	add_leaves("loadgen", load_only, N(load_only), "loadgen.json");
+	add_stream("loadgen", RF_LOADGEN_JSON);
+	add_leaves("loadgen", load_only, N(load_only), RF_LOADGEN_JSON);
 	add_stream("canary", "loadgen.json (canary)");
 	add_leaves("sampler", counters, N(counters), "sampler.json (totals over the run)");
 	for (size_t i = 0; i < N(counters); i++) {
 		char *n;
 		if (asprintf(&n, "totals.%s", counters[i].name) < 0)
 			abort();
-		add("sampler", n, counters[i].unit, "sampler.json", "as the counter of that name", false);
+		add("sampler", n, counters[i].unit, RF_SAMPLER_JSON, "as the counter of that name", false);
 		free(n);
 		if (asprintf(&n, "last.%s", counters[i].name) < 0)
 			abort();
-		add("sampler", n, counters[i].unit, "sampler.json", "the counter's value in the last sample", false);
+		add("sampler", n, counters[i].unit, RF_SAMPLER_JSON, "the counter's value in the last sample", false);
 		free(n);
 	}
-	add_leaves("sampler", sampler, N(sampler), "sampler.json");
+	add_leaves("sampler", sampler, N(sampler), RF_SAMPLER_JSON);
 	add_leaves("responder", responder, N(responder), "responder.json (ctstorm-responder only)");
 }
 

@@ -44,14 +44,9 @@ struct ct_summary {
 /* Folds a sample into the summary. */
 void ct_summary_add(struct ct_summary *s, const struct ct_sample *x);
 
+/* The header (sampler_csv.h names its columns; the rows follow its order). */
 void ct_csv_header(FILE *out);
 void ct_csv_row(FILE *out, const struct ct_sample *x);
-
-/* Reading the CSV back (the runner's live line, the probe, the report):
- * the index of a column named in the header line (-1 when absent), and a
- * row's value in it (NAN when empty: not reported, or no table dump). */
-int ct_csv_column(const char *header, const char *name);
-double ct_csv_value(const char *line, int col);
 
 /* One JSON object per sample, on a line of its own (JSON lines). */
 void ct_sample_jsonl(FILE *out, const struct ct_sample *x);

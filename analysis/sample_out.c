@@ -1,5 +1,7 @@
 #include "sample.h"
 
+#include "sampler_csv.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -33,13 +35,7 @@ void ct_summary_add(struct ct_summary *s, const struct ct_sample *x)
 
 void ct_csv_header(FILE *out)
 {
-	fputs("t_s,wall_s,count,max,buckets", out);
-	for (int i = 0; i < CT_ST__COUNT; i++)
-		fprintf(out, ",%s", ct_stat_name(i));
-	fputs(",kmsg_table_full,kmsg_suppressed,table_total,udp_unreplied,udp_replied,udp_assured", out);
-	for (int i = 1; i < CT_TCP_STATES; i++)
-		fprintf(out, ",tcp_%s", ct_tcp_state_name(i));
-	fputs(",icmp,other,table_dump_ms\n", out);
+	fputs(rf_csv_header(), out);
 }
 
 /* A sample's row is built in memory and written once: an fprintf per field
@@ -154,36 +150,6 @@ void ct_csv_row(FILE *out, const struct ct_sample *x)
 	}
 	l_str(&l, "\n");
 	l_write(&l, out);
-}
-
-int ct_csv_column(const char *header, const char *name)
-{
-	size_t len = strlen(name);
-	int col = 0;
-	for (const char *p = header; *p; col++) {
-		size_t n = strcspn(p, ",\r\n");
-		if (n == len && strncmp(p, name, len) == 0)
-			return col;
-		if (p[n] != ',')
-			break;
-		p += n + 1;
-	}
-	return -1;
-}
-
-double ct_csv_value(const char *line, int col)
-{
-	if (col < 0)
-		return NAN;
-	const char *p = line;
-	for (int i = 0; i < col; i++) {
-		if (!(p = strchr(p, ',')))
-			return NAN;
-		p++;
-	}
-	char *end;
-	double v = strtod(p, &end);
-	return end == p ? NAN : v;
 }
 
 static json_t *stats_json(const struct ct_ctstat *st)

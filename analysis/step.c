@@ -1,7 +1,8 @@
 #include "step.h"
 
 #include "lg_jsonl.h"
-#include "sample.h"
+#include "sampler_csv.h"
+#include "rf_names.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ static void pace(const double *passes, int np, double from, struct ct_step_stats
 static void read_sampler(const char *dir, double warm_s, struct ct_step_stats *st)
 {
 	char path[1300];
-	snprintf(path, sizeof path, "%s/sampler.csv", dir);
+	snprintf(path, sizeof path, "%s/" RF_SAMPLER_CSV, dir);
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -47,13 +48,13 @@ static void read_sampler(const char *dir, double warm_s, struct ct_step_stats *s
 		free(line);
 		return;
 	}
-	int ct = ct_csv_column(line, "t_s"), cc = ct_csv_column(line, "count"),
-	    cols[3] = { ct_csv_column(line, "drop"), ct_csv_column(line, "early_drop"),
-			ct_csv_column(line, "insert_failed") };
+	struct rf_csv csv;
+	rf_csv_open(&csv, line);
+	static const enum rf_col cols[3] = { RF_COL_DROP, RF_COL_EARLY_DROP, RF_COL_INSERT_FAILED };
 	double t0 = NAN, first[3] = { NAN, NAN, NAN }, last[3] = { 0, 0, 0 }, prev = NAN, passes[MAX_PASSES];
 	int np = 0;
 	while (getline(&line, &cap, f) > 0) {
-		double t = ct_csv_value(line, ct), count = ct_csv_value(line, cc);
+		double t = rf_csv_get(&csv, line, RF_COL_T_S), count = rf_csv_get(&csv, line, RF_COL_COUNT);
 		if (isnan(t0) && count > 0)
 			t0 = t;
 		/* a fall; one pass may show over two samples */
@@ -64,7 +65,7 @@ static void read_sampler(const char *dir, double warm_s, struct ct_step_stats *s
 		if (isnan(t0) || t < t0 + warm_s)
 			continue;
 		for (int k = 0; k < 3; k++) {
-			double v = ct_csv_value(line, cols[k]);
+			double v = rf_csv_get(&csv, line, cols[k]);
 			if (isnan(first[k]))
 				first[k] = v;
 			if (!isnan(v))
@@ -84,7 +85,7 @@ static void read_sampler(const char *dir, double warm_s, struct ct_step_stats *s
 static void read_loadgen(const char *dir, double warm_s, struct ct_step_stats *st)
 {
 	char path[1300];
-	snprintf(path, sizeof path, "%s/loadgen.jsonl", dir);
+	snprintf(path, sizeof path, "%s/" RF_LOADGEN_JSONL, dir);
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;

@@ -65,13 +65,6 @@ struct lg_result {
 	size_t ntimeouts_by_sent;
 };
 
-struct lg_interval {
-	double t_s;                   /* end of the interval, since the start */
-	double len_s;
-	struct lg_totals t;           /* this interval's counts */
-	struct ct_hist lat_intended;
-	struct ct_hist lat_actual;
-};
 
 struct lg_engine;
 

@@ -4,6 +4,7 @@
 #include "ct_err.h"
 #include "iptowned.h"
 #include "netaddr.h"
+#include "rf_names.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -656,7 +657,7 @@ static void mark_interrupted(struct journal *j)
 	if (!*j->results)
 		return;
 	char path[600], err[CT_ERRLEN];
-	snprintf(path, sizeof path, "%s/manifest.json", j->results);
+	snprintf(path, sizeof path, "%s/" RF_MANIFEST, j->results);
 	json_t *m = json_load_file(path, 0, NULL);
 	if (!m)
 		return;

@@ -4,6 +4,7 @@
 
 #include "atomicfile.h"
 #include "ct_err.h"
+#include "rf_names.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -139,7 +140,7 @@ static void suite(FILE *o, const char *scenario, json_t *entry, json_t *verdict,
 int junit_write(const char *dir, const char *path, char *err, size_t errlen)
 {
 	char file[1200];
-	snprintf(file, sizeof file, "%s/manifest.json", dir);
+	snprintf(file, sizeof file, "%s/" RF_MANIFEST, dir);
 	json_error_t je;
 	json_t *man = json_load_file(file, 0, &je);
 	if (!man)
@@ -155,7 +156,7 @@ int junit_write(const char *dir, const char *path, char *err, size_t errlen)
 	size_t i;
 	json_t *entry;
 	json_array_foreach(json_object_get(man, "variants"), i, entry) {
-		snprintf(file, sizeof file, "%s/%s/verdict.json", dir, str(entry, "name"));
+		snprintf(file, sizeof file, "%s/%s/" RF_VERDICT, dir, str(entry, "name"));
 		json_t *verdict = json_load_file(file, 0, NULL); /* none: the variant died before its verdict */
 		suite(b, scenario, entry, verdict, &total);
 		time += json_number_value(json_object_get(entry, "wall_s"));

@@ -15,12 +15,13 @@
 #include "clock.h"
 #include "ct_err.h"
 #include "ct_report.h"
-#include "merge.h"
+#include "lg_merge.h"
 #include "metrics.h"
 #include "progress.h"
 #include "responders.h"
 #include "verdict.h"
 #include "zone.h"
+#include "rf_names.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -123,7 +124,7 @@ static int start_responder(struct variant *V, const struct roles *R, char *err, 
 	} else {
 		char zone[1200], stats[1200];
 		struct ct_argv a = { 0 };
-		n->ops->out(n, "responder.json", stats, sizeof stats);
+		n->ops->out(n, RF_RESPONDER_JSON, stats, sizeof stats);
 		rc = n->ops->stage(n, V->zone_file, "zone.txt", zone, sizeof zone, err, errlen);
 		if (rc == 0)
 			rc = cl_responder(V, R, zone, stats, &a, err, errlen);
@@ -138,9 +139,9 @@ static int start_sampler(const struct variant *V, const struct roles *R, char *e
 {
 	struct node *n = R->test;
 	char csv[1200], summary[1200], kmsg[1200];
-	n->ops->out(n, "sampler.csv", csv, sizeof csv);
-	n->ops->out(n, "sampler.json", summary, sizeof summary);
-	n->ops->out(n, "kmsg.log", kmsg, sizeof kmsg);
+	n->ops->out(n, RF_SAMPLER_CSV, csv, sizeof csv);
+	n->ops->out(n, RF_SAMPLER_JSON, summary, sizeof summary);
+	n->ops->out(n, RF_KMSG_LOG, kmsg, sizeof kmsg);
 	struct ct_argv a = { 0 };
 	if (cl_sampler(V, csv, summary, kmsg, &a, err, errlen) < 0 || spawn(n, NODE_SAMPLER, NULL, &a, err, errlen) < 0) {
 		ct_argv_free(&a);
@@ -287,9 +288,9 @@ static int start_load(const struct variant *V, const struct roles *R, size_t i, 
 {
 	struct node *n = R->clients[i];
 	char json[1200], summary[1200], canary[1200], queries[1200] = "";
-	n->ops->out(n, "loadgen.jsonl", json, sizeof json);
-	n->ops->out(n, "loadgen.json", summary, sizeof summary);
-	n->ops->out(n, "canary.jsonl", canary, sizeof canary);
+	n->ops->out(n, RF_LOADGEN_JSONL, json, sizeof json);
+	n->ops->out(n, RF_LOADGEN_JSON, summary, sizeof summary);
+	n->ops->out(n, RF_CANARY_JSONL, canary, sizeof canary);
 	if (V->lg.datafile) {
 		char *path = sc_path(V->r.file, V->lg.datafile);
 		int rc = n->ops->stage(n, path, "queries.txt", queries, sizeof queries, err, errlen);
@@ -402,12 +403,12 @@ static int merge_parts(const struct variant *V, const struct roles *R, char *err
 	int rc = 0;
 	for (size_t i = 0; i < R->nclients; i++) {
 		char path[1400];
-		snprintf(path, sizeof path, "%s/%s/loadgen.json", V->vdir, R->clients[i]->role);
+		snprintf(path, sizeof path, "%s/%s/" RF_LOADGEN_JSON, V->vdir, R->clients[i]->role);
 		json_t *j = json_load_file(path, 0, NULL);
-		snprintf(path, sizeof path, "%s/%s/loadgen.jsonl", V->vdir, R->clients[i]->role);
+		snprintf(path, sizeof path, "%s/%s/" RF_LOADGEN_JSONL, V->vdir, R->clients[i]->role);
 		FILE *f = fopen(path, "r");
 		if (!j || !f) {
-			rc = ct_err(err, errlen, "%sits load wrote no summary: see %s/loadgen.log", R->clients[i]->prefix,
+			rc = ct_err(err, errlen, "%sits load wrote no summary: see %s/" RF_LOADGEN_LOG, R->clients[i]->prefix,
 				    R->clients[i]->role);
 			json_decref(j);
 			if (f)
@@ -420,7 +421,7 @@ static int merge_parts(const struct variant *V, const struct roles *R, char *err
 	if (rc == 0) {
 		json_t *m = lg_summary_merge(parts, n, err, errlen);
 		char path[1300];
-		snprintf(path, sizeof path, "%s/loadgen.json", V->vdir);
+		snprintf(path, sizeof path, "%s/" RF_LOADGEN_JSON, V->vdir);
 		if (!m || ct_json_write_atomic(path, m, err, errlen) < 0)
 			rc = -1;
 		if (m) {
@@ -434,7 +435,7 @@ static int merge_parts(const struct variant *V, const struct roles *R, char *err
 				rc = -1;
 			if (out)
 				fclose(out);
-			snprintf(path, sizeof path, "%s/loadgen.jsonl", V->vdir);
+			snprintf(path, sizeof path, "%s/" RF_LOADGEN_JSONL, V->vdir);
 			if (rc == 0 && ct_write_atomic(path, text, len, err, errlen) < 0)
 				rc = -1;
 			free(text);
@@ -443,8 +444,8 @@ static int merge_parts(const struct variant *V, const struct roles *R, char *err
 		json_decref(m);
 		/* the canary ran on the first host */
 		char from[1400], to[1300];
-		snprintf(from, sizeof from, "%s/%s/canary.jsonl", V->vdir, R->clients[0]->role);
-		snprintf(to, sizeof to, "%s/canary.jsonl", V->vdir);
+		snprintf(from, sizeof from, "%s/%s/" RF_CANARY_JSONL, V->vdir, R->clients[0]->role);
+		snprintf(to, sizeof to, "%s/" RF_CANARY_JSONL, V->vdir);
 		if (access(from, R_OK) == 0 && link(from, to) < 0)
 			rc = ct_err(err, errlen, "%s: %s", to, strerror(errno));
 	}
@@ -455,7 +456,7 @@ static int merge_parts(const struct variant *V, const struct roles *R, char *err
 	return rc;
 }
 
-static const char *const load_files[] = { "loadgen.json", "loadgen.jsonl", "loadgen.log", "canary.jsonl" };
+static const char *const load_files[] = { RF_LOADGEN_JSON, RF_LOADGEN_JSONL, RF_LOADGEN_LOG, RF_CANARY_JSONL };
 
 /* The load hosts' files (also after a failed load: what they measured). */
 static void fetch_load(const struct variant *V, const struct roles *R)
@@ -476,8 +477,8 @@ static void fetch_load(const struct variant *V, const struct roles *R)
  * stop and their files come back. */
 static int variant_drain(struct run_session *c, const struct variant *V, const struct roles *R, struct vresult *v)
 {
-	static const char *const sampler_files[] = { "sampler.csv", "sampler.json", "kmsg.log", "sampler.log" };
-	static const char *const responder_files[] = { "responder.json", "responder.log" };
+	static const char *const sampler_files[] = { RF_SAMPLER_CSV, RF_SAMPLER_JSON, RF_KMSG_LOG, RF_SAMPLER_LOG };
+	static const char *const responder_files[] = { RF_RESPONDER_JSON, RF_RESPONDER_LOG };
 	char err[CT_ERRLEN];
 	if (!wait_while_up(R, v, V->sc.tail / CT_NS_PER_MS))
 		return -1;
@@ -536,7 +537,7 @@ static void write_verdict(const struct sc_resolved *r, const char *vdir, struct 
 	json_object_set_new(o, "overrides", variant_overrides(r));
 	json_object_set(o, "metrics", v->metrics ? v->metrics : json_null());
 	char path[1200], err[CT_ERRLEN];
-	snprintf(path, sizeof path, "%s/verdict.json", vdir);
+	snprintf(path, sizeof path, "%s/" RF_VERDICT, vdir);
 	if (ct_json_write_atomic(path, o, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
 	json_decref(o);

@@ -21,6 +21,7 @@
 #include "junit.h"
 #include "run.h"
 #include "scenario.h"
+#include "rf_names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -408,7 +409,7 @@ static int do_cleanup(const struct call *c)
 static bool baseline_ok(const struct sc_file *f, const struct cli *cl)
 {
 	char path[1200];
-	snprintf(path, sizeof path, "%s/manifest.json", cl->baseline);
+	snprintf(path, sizeof path, "%s/" RF_MANIFEST, cl->baseline);
 	json_error_t je;
 	json_t *m = json_load_file(path, 0, &je);
 	if (!m) {

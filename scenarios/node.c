@@ -8,6 +8,7 @@
 #include "ctnl.h"
 #include "iptowned.h"
 #include "scenario.h"
+#include "rf_names.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -220,7 +221,7 @@ static void ready(struct agent *a, const struct node_req *r)
 {
 	struct pr_child *k = &a->kids[r->prog];
 	char csv[400];
-	snprintf(csv, sizeof csv, "%s/sampler.csv", a->dir);
+	snprintf(csv, sizeof csv, "%s/" RF_SAMPLER_CSV, a->dir);
 	bool up = k->pid && !pr_exited(k, &a->j);
 	bool yes = up && (r->ready == NODE_READY_PORT53 ? pr_listening53(k->pid, false) : pr_has_sample(csv));
 	reply(json_pack("{s:b, s:b, s:b}", "ok", 1, "ready", yes, "running", up));

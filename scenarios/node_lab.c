@@ -5,6 +5,7 @@
 #include "ct_err.h"
 #include "host.h"
 #include "scenario.h"
+#include "rf_names.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -105,7 +106,7 @@ static int lab_poll(struct node *n, enum node_prog prog, int ready, struct node_
 		st->ready = st->running && pr_listening53(k->pid, l->ipv6);
 	} else if (ready == NODE_READY_SAMPLE) {
 		char csv[1300];
-		lab_out(n, "sampler.csv", csv, sizeof csv);
+		lab_out(n, RF_SAMPLER_CSV, csv, sizeof csv);
 		st->ready = st->running && pr_has_sample(csv);
 	}
 	return 0;

@@ -2,7 +2,7 @@
 
 #include "clock.h"
 #include "lg_jsonl.h"
-#include "sample.h"
+#include "rf_names.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -55,19 +55,16 @@ static void progress_sm(void *arg, char *line)
 {
 	struct progress *p = arg;
 	if (!p->header) {
-		p->col_count = ct_csv_column(line, "count");
-		p->col_max = ct_csv_column(line, "max");
-		p->col_drop = ct_csv_column(line, "drop");
-		p->col_kmsg = ct_csv_column(line, "kmsg_table_full");
+		rf_csv_open(&p->csv, line);
 		p->header = true;
 		return;
 	}
-	double count = ct_csv_value(line, p->col_count), drop = ct_csv_value(line, p->col_drop),
-	       kmsg = ct_csv_value(line, p->col_kmsg);
+	double count = rf_csv_get(&p->csv, line, RF_COL_COUNT), drop = rf_csv_get(&p->csv, line, RF_COL_DROP),
+	       kmsg = rf_csv_get(&p->csv, line, RF_COL_KMSG_TABLE_FULL);
 	if (isnan(count))
 		return;
 	p->count = count;
-	p->max = ct_csv_value(line, p->col_max);
+	p->max = rf_csv_get(&p->csv, line, RF_COL_MAX);
 	if (!isnan(drop)) {
 		if (!p->have_sample)
 			p->drop0 = drop;
@@ -85,9 +82,9 @@ void progress_line(struct progress *p, size_t idx, size_t n, const char *name, d
 		return;
 	p->next_ms = now + 250;
 	char path[1200];
-	snprintf(path, sizeof path, "%s/loadgen.jsonl", p->vdir);
+	snprintf(path, sizeof path, "%s/" RF_LOADGEN_JSONL, p->vdir);
 	tail_lines(path, &p->lg, progress_lg, p);
-	snprintf(path, sizeof path, "%s/sampler.csv", p->vdir);
+	snprintf(path, sizeof path, "%s/" RF_SAMPLER_CSV, p->vdir);
 	tail_lines(path, &p->sm, progress_sm, p);
 	fprintf(stderr, "\r\033[K[%zu/%zu %s] %4.1f/%.*fs  %.0f qps sent, %.0f answered  timeouts %.0f/%.0f", idx + 1,
 		n, name, t, total < 10 ? 1 : 0, total, p->rate_sent, p->rate_answered, p->timeouts, p->sent);

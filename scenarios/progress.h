@@ -4,6 +4,8 @@
 #ifndef SC_PROGRESS_H
 #define SC_PROGRESS_H
 
+#include "sampler_csv.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +20,7 @@ struct tail {
 struct progress {
 	char vdir[1100];
 	struct tail lg, sm;
-	int col_count, col_max, col_drop, col_kmsg; /* sampler.csv's, from its header */
+	struct rf_csv csv;   /* sampler.csv's columns, from its header */
 	bool header;
 	double sent, answered, timeouts, rate_sent, rate_answered;
 	double count, max, drop0, drop, kmsg;

@@ -7,6 +7,7 @@
 #include "host.h"
 #include "junit.h"
 #include "proc.h"
+#include "rf_names.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -156,7 +157,7 @@ static json_t *host_state(void)
 static void manifest_write(struct run_session *c)
 {
 	char path[1100], err[CT_ERRLEN];
-	snprintf(path, sizeof path, "%s/manifest.json", c->dir);
+	snprintf(path, sizeof path, "%s/" RF_MANIFEST, c->dir);
 	if (ct_json_write_atomic(path, c->manifest, err, sizeof err) < 0)
 		fprintf(stderr, "ctstorm: %s\n", err);
 }
@@ -203,7 +204,7 @@ static void print_failures(struct run_session *c, FILE *out)
 {
 	for (size_t i = 0; i < c->nres; i++) {
 		char path[1200];
-		snprintf(path, sizeof path, "%s/%s/verdict.json", c->dir, c->res[i].name);
+		snprintf(path, sizeof path, "%s/%s/" RF_VERDICT, c->dir, c->res[i].name);
 		json_t *vj = json_load_file(path, 0, NULL);
 		size_t k;
 		json_t *x;
@@ -281,7 +282,7 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 		return NULL;
 	}
 	char path[1200];
-	snprintf(path, sizeof path, "%s/commands.log", c->dir);
+	snprintf(path, sizeof path, "%s/" RF_COMMANDS_LOG, c->dir);
 	c->cmdlog = fopen(path, "w");
 	if (c->cmdlog)
 		setvbuf(c->cmdlog, NULL, _IOLBF, 0);

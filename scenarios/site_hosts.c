@@ -13,6 +13,7 @@
 #include "node_lab.h"
 #include "node_ssh.h"
 #include "proc.h"
+#include "rf_names.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -182,7 +183,7 @@ static int hosts_up(struct site *s, struct run_session *c, struct variant *V, si
 	if (c->cmdlog)
 		fprintf(c->cmdlog, "# variant %s on %s\n", V->name, t->h.t.url);
 	char path[1200];
-	snprintf(path, sizeof path, "%s/ruleset.txt", V->vdir);
+	snprintf(path, sizeof path, "%s/" RF_RULESET, V->vdir);
 	FILE *rf = fopen(path, "w");
 	*err = '\0';
 	int rc = node_up(H, t, V, t == H->server ? "server" : "router", rf, err, errlen);

@@ -6,6 +6,7 @@
 #include "ct_err.h"
 #include "host.h"
 #include "node_lab.h"
+#include "rf_names.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static int lab_up(struct site *s, struct run_session *c, struct variant *V, size
 	if (host_build(&L->h, &V->r, prefix, &c->j, c->cmdlog, why, sizeof why) < 0 ||
 	    host_configure(&L->h, &V->r, why, sizeof why) < 0)
 		return ct_err(err, errlen, "building the lab: %s", why);
-	snprintf(path, sizeof path, "%s/ruleset.txt", V->vdir);
+	snprintf(path, sizeof path, "%s/" RF_RULESET, V->vdir);
 	if (host_save_ruleset(&L->h, path, why, sizeof why) < 0)
 		fprintf(stderr, "ctstorm: %s\n", why);
 	for (int n = 0; n < H_NODES; n++)

@@ -1,6 +1,7 @@
 #include "verdict.h"
 
 #include "metrics.h"
+#include "rf_names.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static void lift_sampler(json_t *sm)
 json_t *vd_collect_metrics(const char *dir)
 {
 	json_t *m = json_object();
-	json_t *lg = load_json(dir, "loadgen.json");
+	json_t *lg = load_json(dir, RF_LOADGEN_JSON);
 	if (lg) {
 		json_object_del(lg, "histogram_us");
 		json_t *canary = json_object_get(lg, "canary");
@@ -43,12 +44,12 @@ json_t *vd_collect_metrics(const char *dir)
 		}
 		json_object_set_new(m, "loadgen", lg);
 	}
-	json_t *sm = load_json(dir, "sampler.json");
+	json_t *sm = load_json(dir, RF_SAMPLER_JSON);
 	if (sm) {
 		lift_sampler(sm);
 		json_object_set_new(m, "sampler", sm);
 	}
-	json_t *rs = load_json(dir, "responder.json");
+	json_t *rs = load_json(dir, RF_RESPONDER_JSON);
 	if (rs)
 		json_object_set_new(m, "responder", rs);
 	return m;

@@ -4,7 +4,7 @@
  * percentiles). */
 #include "engine.h"
 #include "lg_jsonl.h"
-#include "merge.h"
+#include "lg_merge.h"
 #include "stats.h"
 
 #include <setjmp.h>

@@ -1,6 +1,8 @@
 /* The sampler's writers: CSV shape, JSON lines, summary, Prometheus text. */
 #include "sample.h"
+#include "sampler_csv.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +59,49 @@ static void test_csv(void **state)
 }
 
 /* The rows' fixed-point numbers are printf's: t_s %.6f, wall_s %.3f. */
+/* Every column the readers go by (sampler_csv.h) holds what the writer
+ * put in it: the registry and the writer's order agree, the kernel's
+ * counters and the TCP states included. */
+static void test_columns(void **state)
+{
+	(void)state;
+	struct ct_sample x = make(2.5, 77, 0, 3);
+	for (int i = 0; i < CT_ST__COUNT; i++)
+		x.st.v[i] = 1000 + (uint64_t)i, x.st.have[i] = true;
+	x.has_table = true;
+	x.table = (struct ct_table){ .total = 500, .udp_unreplied = 501, .udp_replied = 502, .udp_assured = 503,
+				     .icmp = 504, .other = 505, .dump_ms = 6.25 };
+	for (int i = 1; i < CT_TCP_STATES; i++)
+		x.table.tcp[i] = 2000 + (uint64_t)i;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ct_csv_header(f);
+	ct_csv_row(f, &x);
+	fclose(f);
+	char *row = strchr(buf, '\n') + 1;
+	struct rf_csv csv;
+	rf_csv_open(&csv, buf);
+	for (int c = 0; c < RF_COL__N; c++)
+		assert_int_equal(csv.col[c], c); /* the writer's header is the registry's */
+	for (int i = 0; i < CT_ST__COUNT; i++) {
+		assert_string_equal(rf_col_names[RF_COL_STAT0 + i], ct_stat_name(i));
+		assert_true(rf_csv_get(&csv, row, RF_COL_STAT0 + i) == 1000 + i);
+	}
+	for (int i = 1; i < CT_TCP_STATES; i++)
+		assert_true(rf_csv_get(&csv, row, RF_COL_TCP0 + i - 1) == 2000 + i);
+	assert_true(rf_csv_get(&csv, row, RF_COL_COUNT) == 77);
+	assert_true(rf_csv_get(&csv, row, RF_COL_KMSG_TABLE_FULL) == 3);
+	assert_true(rf_csv_get(&csv, row, RF_COL_UDP_ASSURED) == 503);
+	assert_true(rf_csv_get(&csv, row, RF_COL_OTHER) == 505);
+	assert_true(rf_csv_get(&csv, row, RF_COL_TABLE_DUMP_MS) == 6.25);
+	/* a file without a column: NAN, as an empty field */
+	rf_csv_open(&csv, "t_s,count\n");
+	assert_true(rf_csv_get(&csv, "1,2\n", RF_COL_COUNT) == 2);
+	assert_true(isnan(rf_csv_get(&csv, "1,2\n", RF_COL_DROP)));
+	free(buf);
+}
+
 static void test_csv_numbers(void **state)
 {
 	(void)state;
@@ -172,6 +217,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_csv_numbers),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_summary),

@@ -1,9 +1,9 @@
-#include "merge.h"
+#include "lg_merge.h"
 
 #include "ct_err.h"
 #include "hist.h"
 #include "lg_jsonl.h"
-#include "stats.h"
+#include "lg_summary.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include "lg_jsonl.h"
 
-#include "engine.h"
+#include "lg_summary.h"
 
 #include <jansson.h>
 #include <math.h>
