@@ -14,7 +14,7 @@
 #include "queryfile.h"
 #include "responder_cli.h"
 #include "schedule.h"
-#include "sshhost.h"
+#include "sshtarget.h"
 
 #include <arpa/inet.h>
 #include "sampler_cli.h"

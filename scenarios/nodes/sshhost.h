@@ -7,6 +7,8 @@
 #ifndef SC_SSHHOST_H
 #define SC_SSHHOST_H
 
+#include "sshtarget.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -14,18 +16,6 @@
 /* Where `ctstorm deploy` puts this build's binaries, and where a run looks
  * for them first (then the host's PATH). */
 #define SSH_DEFAULT_REMOTE_DIR "/usr/local/lib/ctstorm/bin"
-
-struct ssh_target {
-	char user[64];  /* "" : ssh's default (the config's User, or ours) */
-	char host[256]; /* a name, an IPv4 address, or an IPv6 address without brackets */
-	unsigned port;  /* 0: ssh's default */
-	char url[400];  /* as normalised: ssh://user@host:port */
-};
-
-/* Parses ssh://[USER@]HOST[:PORT] (HOST may be [IPv6]). Refuses what ssh
- * would read as an option (a leading '-'), spaces and shell characters,
- * naming what is wrong. */
-int ssh_target_parse(const char *text, struct ssh_target *t, char *err, size_t errlen);
 
 /* How every ssh command is made: the user's config file and -o options. */
 struct ssh_opts {
@@ -85,8 +75,5 @@ int ssh_check_ctstorm(struct ssh_host *h, char *err, size_t errlen);
 extern const char *const ssh_deploy_names[SSH_DEPLOY_N]; /* ctstorm, ctstorm-loadgen, -responder, -sampler */
 int ssh_deploy(struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
 	       char *err, size_t errlen);
-
-/* A word safe in a remote shell command without quoting. */
-bool ssh_shell_safe(const char *s);
 
 #endif

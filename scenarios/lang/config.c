@@ -4,7 +4,7 @@
 #include "ct_err.h"
 #include "lg_cli.h"
 #include "sampler_cli.h"
-#include "sshhost.h"
+#include "sshtarget.h"
 
 #include <arpa/inet.h>
 
