@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+const char *const plan_tcp_state_words[] = { "syn_sent", "syn_recv", "established", "fin_wait", "close_wait",
+					      "last_ack", "time_wait", "close", NULL };
 static const char *const tcp_states[] = { "syn_sent", "syn_recv",  "established", "fin_wait", "close_wait",
 					  "last_ack", "time_wait", "close",       "retrans",  "unacknowledged" };
 

@@ -64,7 +64,7 @@ struct ct_opt {
 	const char *arg;        /* argument name shown in --help */
 	const char *help;
 	ct_opt_parse_fn parse;  /* CT_OPT_CUSTOM only */
-	const char *const *words; /* CT_OPT_ENUM: the allowed words, NULL-terminated */
+	const char *const *words; /* CT_OPT_ENUM: the allowed words, NULL-terminated; others: completion hints */
 	ct_opt_format_fn format; /* CT_OPT_CUSTOM: the value as text (optargv.h) */
 	enum ct_opt_split split; /* among load hosts */
 	ct_opt_split_fn split_fn; /* CT_SPLIT_CUSTOM */

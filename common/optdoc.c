@@ -95,7 +95,9 @@ const struct ct_opt *ct_opt_takes_value(const struct ct_opt *table, const char *
 
 static void complete_words(FILE *out, const struct ct_opt *o, const char *lead, const char *cur)
 {
-	for (size_t i = 0; o->type == CT_OPT_ENUM && o->words[i]; i++) {
+	/* an enum's words; another type's, where its entry gives some, are the
+	 * starts of its values (delay=, udp:) */
+	for (size_t i = 0; o->words && o->words[i]; i++) {
 		char cand[256];
 		snprintf(cand, sizeof cand, "%s%s", lead, o->words[i]);
 		ct_complete_word(out, cur, cand);

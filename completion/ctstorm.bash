@@ -15,7 +15,7 @@ _ctstorm()
 	local word=${line##*[[:blank:]]} breaks=${COMP_WORDBREAKS//[^=:]/} lead=
 	[[ -n $breaks ]] && lead=${word%"${word##*[$breaks]}"}
 	COMPREPLY=("${reply[@]#"$lead"}")
-	if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
+	if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[=:] ]]; then
 		compopt -o nospace 2>/dev/null
 	fi
 }

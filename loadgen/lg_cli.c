@@ -142,6 +142,8 @@ static int split_cidr(void *field, const struct ct_opt_part *p, char *err, size_
 	return 0;
 }
 
+static const char *const qtype_hints[] = { "A", "AAAA", "A,AAAA", "MX", "TXT", "NS", "SOA", NULL };
+static const char *const sockets_hints[] = { "per-query", NULL };
 static const char *const mode_words[] = { "udp", "tcp", NULL };
 static const char *const resolver_words[] = { "none", "cares", NULL };
 
@@ -155,7 +157,7 @@ const struct ct_opt lg_cli_options[] = {
 	{ "qtype", 0, CT_OPT_CUSTOM, OFF(qtype), "A", 0, 0, "TYPE[,TYPE...]",
 	  "the type for --qname (A, AAAA, MX, TYPE65...); a comma list asks each in turn (A,AAAA: what a stub "
 	  "resolver asks for one name)",
-	  parse_qtypes, .format = format_qtypes },
+	  parse_qtypes, qtype_hints, .format = format_qtypes },
 	{ "limit", 'l', CT_OPT_DURATION, OFF(duration), NULL, CT_NS_PER_MS, 24 * 3600 * CT_NS_PER_SEC, "SECONDS",
 	  "run this long (seconds, or with a unit: 500ms, 2m); default 10 s, or the rate profile's length: "
 	  "every run ends by itself",
@@ -181,7 +183,7 @@ const struct ct_opt lg_cli_options[] = {
 	{ "sockets", 0, CT_OPT_CUSTOM, OFF(sockets), NULL, 0, 0, "per-query|N",
 	  "per-query: a fresh socket (new source port) for every query, as stub resolvers do; N: a pool of N "
 	  "(same as -c)",
-	  parse_sockets, .format = format_sockets, .split = CT_SPLIT_CUSTOM, .split_fn = split_sockets },
+	  parse_sockets, sockets_hints, .format = format_sockets, .split = CT_SPLIT_CUSTOM, .split_fn = split_sockets },
 	{ "queries-per-flow", 'K', CT_OPT_UINT, OFF(per_flow), "0", 0, UINT32_MAX, "K",
 	  "replace a socket or connection after K queries (0: never); TCP with 1 is a connection per query", NULL },
 	{ "parallel-per-socket", 0, CT_OPT_UINT, OFF(parallel), "1", 1, 16, "K",

@@ -61,6 +61,8 @@ static int format_mode(const void *field, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+static const char *const mode_hints[] = { "answer", "drop", "delay=", NULL };
+
 #define OFF(f) offsetof(struct responder_cli, f)
 const struct ct_opt responder_cli_options[] = {
 	{ "listen", 'l', CT_OPT_LIST, OFF(listen), NULL, 0, 0, "ADDR:PORT[,mode=M]",
@@ -71,7 +73,7 @@ const struct ct_opt responder_cli_options[] = {
 	  "worker threads, each with its own SO_REUSEPORT sockets", NULL },
 	{ "mode", 'm', CT_OPT_CUSTOM, OFF(mode), "answer", 0, 0, "MODE",
 	  "answer; drop (never reply, conntrack entries stay UNREPLIED); delay=MS (reply MS late)",
-	  parse_mode, .format = format_mode },
+	  parse_mode, mode_hints, .format = format_mode },
 	{ "synthesize", 's', CT_OPT_LIST, OFF(synthesize), NULL, 0, 0, "ZONE",
 	  "answer every nonexistent name under this loaded zone as its apex would (A, AAAA, TXT...; not SOA/NS), "
 	  "for random-label load",

@@ -1,6 +1,9 @@
 #include "catalogue.h"
 
+#include "opt.h"
 #include "run.h"
+
+#include <stdbool.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,36 @@ char *sc_catalogue_path(const char *arg)
 	if (!p)
 		abort();
 	return p;
+}
+
+char *sc_catalogue_missing(const char *arg)
+{
+	char *path = sc_catalogue_path(arg);
+	bool exists = access(path, F_OK) == 0;
+	free(path);
+	if (exists || strchr(arg, '/'))
+		return NULL; /* a path: the parser says what is wrong with it */
+	struct dirent **names;
+	int n = sc_catalogue_scan(&names);
+	const char *cands[256];
+	size_t nc = 0;
+	for (int i = 0; i < n; i++) {
+		names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
+		if (nc < 256)
+			cands[nc++] = names[i]->d_name;
+	}
+	char want[256];
+	snprintf(want, sizeof want, "%.*s", (int)strcspn(arg, "."), arg); /* seed-00.scn: seed-00 */
+	const char *hint = ct_did_you_mean(want, cands, nc);
+	char *msg;
+	if (asprintf(&msg, "'%s' is neither a file nor a scenario of the catalogue (%s)%s%s%s; `ctstorm list` shows them all",
+		     arg, run_data_dir(), hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "") < 0)
+		abort();
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	if (n >= 0)
+		free(names);
+	return msg;
 }
 
 static int is_scenario(const struct dirent *d)

@@ -9,6 +9,11 @@
  * Allocated. */
 char *sc_catalogue_path(const char *arg);
 
+/* Why arg names no scenario, when it names none (NULL: it is a path, or
+ * the file exists): "no scenario 'seed-00' in the catalogue (DIR); did
+ * you mean 'seed-000'? `ctstorm list` shows them all". Allocated. */
+char *sc_catalogue_missing(const char *arg);
+
 /* The catalogue's *.scn entries, sorted (scandir(3): free each and the
  * array); -1 with errno if the folder cannot be read. */
 int sc_catalogue_scan(struct dirent ***names);

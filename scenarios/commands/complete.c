@@ -3,6 +3,7 @@
 #include "catalogue.h"
 #include "config.h"
 #include "optdoc.h"
+#include "plan.h"
 #include "responder_cli.h"
 #include "scenario.h"
 
@@ -79,6 +80,25 @@ static void complete_set(FILE *out, const char *cur)
 	}
 }
 
+/* --flow tcp:RATE:<TAB>: the TCP states. */
+static bool flow_states(FILE *out, const char *prev, const char *cur)
+{
+	const char *v = strncmp(cur, "--flow=", 7) == 0 ? cur + 7
+			: strcmp(prev, "--flow") == 0 || strcmp(prev, "-f") == 0 ? cur
+										  : NULL;
+	if (!v || strncmp(v, "tcp:", 4) != 0)
+		return false;
+	size_t rate = strspn(v + 4, "0123456789.e");
+	if (rate == 0 || v[4 + rate] != ':')
+		return false;
+	char cand[256];
+	for (size_t i = 0; plan_tcp_state_words[i]; i++) {
+		snprintf(cand, sizeof cand, "%.*s%s", (int)(v - cur) + 5 + (int)rate, cur, plan_tcp_state_words[i]);
+		ct_complete_word(out, cur, cand);
+	}
+	return true;
+}
+
 void sc_complete(FILE *out, const struct ct_opt *options, const struct sc_command_word *cmds, size_t ncmds,
 		 const char *line)
 {
@@ -89,18 +109,24 @@ void sc_complete(FILE *out, const struct ct_opt *options, const struct sc_comman
 	for (size_t i = 0; ws.n > 2 && i < ncmds; i++)
 		if (strcmp(ws.w[1], cmds[i].name) == 0)
 			cmd = &cmds[i];
-	if (ws.n == 2) {
+	if (ws.n == 2 || (ws.n == 3 && strcmp(ws.w[1], "help") == 0)) {
 		for (size_t i = 0; i < ncmds; i++)
 			ct_complete_word(out, cur, cmds[i].name);
-		ct_complete_word(out, cur, "--help");
-		ct_complete_word(out, cur, "--version");
+		if (ws.n == 2) {
+			ct_complete_word(out, cur, "help");
+			ct_complete_word(out, cur, "--help");
+			ct_complete_word(out, cur, "--version");
+		}
+	} else if (flow_states(out, prev, cur)) {
+		/* tcp:RATE: and the state its entries end in */
 	} else if (strcmp(prev, "--set") == 0 || strcmp(prev, "-s") == 0) {
 		complete_set(out, cur);
 	} else if (strcmp(prev, "--variant") == 0 || strcmp(prev, "-v") == 0) {
 		const char *scenario = line_scenario(options, &ws);
 		if (scenario)
 			complete_variants(out, scenario, cur);
-	} else if (!ct_opt_complete(out, options, &ws) && cmd && cmd->scenario && !line_scenario(options, &ws) &&
+	} else if (!ct_opt_complete(out, cmd ? cmd->options : options, &ws) && cmd && cmd->scenario &&
+		   !line_scenario(options, &ws) &&
 		   !strchr(cur, '/')) {
 		complete_catalogue(out, cur); /* a path: left to the shell */
 	}

@@ -13,6 +13,7 @@
 struct sc_command_word {
 	const char *name;
 	bool scenario;  /* takes a scenario (file or catalogue name) */
+	const struct ct_opt *options; /* its own options */
 };
 
 void sc_complete(FILE *out, const struct ct_opt *options, const struct sc_command_word *cmds, size_t ncmds,

@@ -83,6 +83,8 @@ static int parse_gc_lag(const char *text, void *field, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const flow_hints[] = { "udp:", "tcp:", NULL };
+
 #define OFF(f) offsetof(struct cli, f)
 static const struct ct_opt options[] = {
 	{ "quick", 'q', CT_OPT_FLAG, OFF(quick), NULL, 0, 0, NULL,
@@ -108,7 +110,7 @@ static const struct ct_opt options[] = {
 	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, keys, metrics, status, plan: JSON output", NULL },
 	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
 	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given",
-	  NULL },
+	  NULL, flow_hints },
 	{ "ram", 0, CT_OPT_CUSTOM, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  parse_size },
 	{ "kernel", 0, CT_OPT_CUSTOM, OFF(kernel), NULL, 0, 0, "VERSION",
@@ -162,6 +164,12 @@ static const char exit_status[] =
 static int load_scenario(const char *arg, const struct cli *cl, bool kernel_note, struct sc_file *f)
 {
 	struct sc_errors e = { 0 };
+	char *missing = sc_catalogue_missing(arg);
+	if (missing) {
+		fprintf(stderr, "ctstorm: error: %s\n", missing);
+		free(missing);
+		return -1;
+	}
 	char *path = sc_catalogue_path(arg);
 	int rc = sc_parse_file(path, f, &e);
 	free(path);
@@ -472,6 +480,22 @@ static int do_scenario(const struct call *c)
 
 enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS, ARGS_HOST };
 
+/* Each subcommand's options (names in the table above): any other is
+ * refused, as a usage error. */
+#define SSH_OPTS "host", "ssh-config", "ssh-option", "remote-dir"
+static const char *const run_opts[] = { "quick", "variant", "set", "out", "junit", "baseline", "tolerance", "wait",
+					"quiet", SSH_OPTS, NULL };
+static const char *const check_opts[] = { "variant", "set", "host", NULL };
+static const char *const probe_opts[] = { "variant", "quick", "set", "out", "wait", "quiet", SSH_OPTS, NULL };
+static const char *const report_opts[] = { "out", "junit", NULL };
+static const char *const plan_opts[] = { "flow", "ram", "kernel", "entry-size", "headroom", "gc-lag", "after-quiet",
+					 "json", NULL };
+static const char *const json_opts[] = { "json", NULL };
+static const char *const status_opts[] = { "json", SSH_OPTS, NULL };
+static const char *const cleanup_opts[] = { SSH_OPTS, NULL };
+static const char *const deploy_opts[] = { "ssh-config", "ssh-option", "remote-dir", NULL };
+static const char *const node_opts[] = { "control", NULL };
+
 /* The subcommands: what they take and do, for --help, the man page and
  * completion as well as for the dispatch. */
 static const struct command {
@@ -480,42 +504,55 @@ static const struct command {
 	int (*fn)(const struct call *);
 	const char *usage;
 	const char *help;
+	const char *const *opts;
 } commands[] = {
 	{ "run", ARGS_SCENARIO, do_scenario,
 	  "FILE.scn|NAME [--quick] [--variant NAME]... [--set SECTION.KEY=VALUE]... [--out DIR] [--junit FILE] "
 	  "[--baseline DIR [--tolerance PCT]] [--wait]",
 	  "builds a lab per variant, applies the scenario's firewall and sysctls (global ones saved and "
 	  "restored), runs responder, sampler and load, judges [expect], writes a results folder with its "
-	  "report and prints a comparison; the folder's path is the last line" },
+	  "report and prints a comparison; the folder's path is the last line",
+	  run_opts },
 	{ "check", ARGS_SCENARIO, do_scenario, "FILE.scn|NAME [--set SECTION.KEY=VALUE]...",
 	  "parses and validates every value by the parser the run uses and, as root, tries the rulesets and "
-	  "sysctls in scratch namespaces that vanish after; changes nothing" },
+	  "sysctls in scratch namespaces that vanish after; changes nothing",
+	  check_opts },
 	{ "probe", ARGS_SCENARIO, do_scenario,
 	  "FILE.scn|NAME [--variant NAME] [--quick] [--set SECTION.KEY=VALUE]... [--out DIR]",
 	  "the highest new-flow rate the scenario's table takes without a drop or an eviction, ramping then "
-	  "bisecting in fresh labs, next to Little's law's prediction" },
+	  "bisecting in fresh labs, next to Little's law's prediction",
+	  probe_opts },
 	{ "report", ARGS_RESULTS, do_report, "RESULTS_DIR... [--out DIR] [--junit FILE]",
 	  "tables and plots of results folders (report.md, a self-contained report.html); with several, the "
-	  "last against the first" },
+	  "last against the first",
+	  report_opts },
 	{ "plan", ARGS_NONE, do_plan,
 	  "--flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--kernel VERSION] "
 	  "[--entry-size BYTES] [--json]",
 	  "nf_conntrack_max and buckets for given flows by Little's law and the kernel's collector, beside "
-	  "seed 004's formula and the kernel's default" },
-	{ "list", ARGS_NONE, do_list, "[--json]", "the catalogue: each scenario, its description and variants" },
-	{ "keys", ARGS_NONE, do_keys, "[--json]", "every scenario key with its type, words and default" },
-	{ "metrics", ARGS_NONE, do_metrics, "[--json]", "every metric an expectation can name, with its unit" },
+	  "seed 004's formula and the kernel's default",
+	  plan_opts },
+	{ "list", ARGS_NONE, do_list, "[--json]", "the catalogue: each scenario, its description and variants",
+	  json_opts },
+	{ "keys", ARGS_NONE, do_keys, "[--json]", "every scenario key with its type, words and default",
+	  json_opts },
+	{ "metrics", ARGS_NONE, do_metrics, "[--json]", "every metric an expectation can name, with its unit",
+	  json_opts },
 	{ "status", ARGS_NONE, do_status, "[--json] [--host ssh://HOST]",
-	  "what a run holds or left behind on this host, or on a real host over ssh" },
+	  "what a run holds or left behind on this host, or on a real host over ssh",
+	  status_opts },
 	{ "cleanup", ARGS_NONE, do_cleanup, "[--host ssh://HOST]",
 	  "undoes what a killed run left (namespaces, rules, sysctls, processes; the next run does it too), here "
-	  "or on a real host over ssh" },
+	  "or on a real host over ssh",
+	  cleanup_opts },
 	{ "deploy", ARGS_HOST, do_deploy, "ssh://[USER@]HOST[:PORT] [--remote-dir DIR]",
 	  "copies this build's binaries to a real host over ssh and checks that their libraries resolve and the "
-	  "version answers there" },
+	  "version answers there",
+	  deploy_opts },
 	{ "node", ARGS_NONE, do_node, "",
 	  "the agent a controller runs on a real host over ssh: JSON requests on stdin, replies on stdout; "
-	  "journals that host's changes and restores them when its input closes or it is signalled" },
+	  "journals that host's changes and restores them when its input closes or it is signalled",
+	  node_opts },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -531,10 +568,77 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s", commands[i].name);
 		ct_print_wrapped(out, commands[i].help, 11, 79);
 	}
+	fprintf(out, "  %-9s", "help");
+	ct_print_wrapped(out, "this text; help COMMAND (or COMMAND --help): that command alone, with its options", 11, 79);
 	fputc('\n', out);
 	ct_opt_print_options(out, options);
 	fputc('\n', out);
 	ct_print_wrapped(out, exit_status, 0, 78);
+}
+
+/* The command's own options: the table's entries it takes, in order. */
+static const struct ct_opt *command_options(const struct command *c)
+{
+	static struct ct_opt mine[sizeof options / sizeof *options];
+	size_t n = 0;
+	for (const struct ct_opt *o = options; o->name; o++)
+		if (sc_word_in(c->opts, o->name))
+			mine[n++] = *o;
+	mine[n] = (struct ct_opt)CT_OPT_END;
+	return mine;
+}
+
+/* `ctstorm CMD --help`, `ctstorm help CMD`: that command alone. */
+static void command_usage(FILE *out, const struct command *c)
+{
+	fprintf(out, "Usage: ctstorm %s%s%s\n\n", c->name, *c->usage ? " " : "", c->usage);
+	ct_print_wrapped(out, c->help, 0, 78);
+	if (c->opts[0]) {
+		fputc('\n', out);
+		ct_opt_print_options(out, command_options(c));
+	}
+	fputc('\n', out);
+	ct_print_wrapped(out, exit_status, 0, 78);
+}
+
+/* An option of the table on the command line that c does not take (the
+ * first), as written; NULL when there is none. */
+static const char *foreign_option(const struct command *c, int argc, char **argv, char *name, size_t len)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] != '-' || !a[1])
+			continue;
+		const struct ct_opt *o = NULL;
+		if (a[1] == '-') {
+			snprintf(name, len, "%.*s", (int)strcspn(a + 2, "="), a + 2);
+			o = ct_opt_find(options, name);
+		} else {
+			for (const struct ct_opt *t = options; t->name && !o; t++)
+				if (t->short_name == a[1])
+					o = t;
+		}
+		if (o && !sc_word_in(c->opts, o->name)) {
+			snprintf(name, len, "%s", o->name);
+			return a;
+		}
+	}
+	return NULL;
+}
+
+/* "--flow is plan's": the commands that take it. */
+static void foreign_error(const struct command *c, const char *written, const char *name)
+{
+	char err[CT_ERRLEN], whose[256] = "";
+	size_t used = 0, n = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (sc_word_in(commands[i].opts, name))
+			used += (size_t)snprintf(whose + used, sizeof whose - used, "%s%s", n++ ? ", " : "", commands[i].name);
+	snprintf(err, sizeof err, "%s: not an option of %s (%s%s)", written, c->name, n ? "it is for " : "no command takes it",
+		 whose);
+	ct_usage_error(err);
 }
 
 /* "ctstorm NAME USAGE" in roff, on a line of its own. */
@@ -568,18 +672,19 @@ static void man_commands(void)
 /* The hidden requests: the man page's generated sections and completion. */
 static bool hidden(int argc, char **argv, int *rc)
 {
-	if (argc != 3)
-		return false;
+	if (argc != 3 || (strcmp(argv[1], "--complete") != 0 && strcmp(argv[1], "--man-section") != 0))
+		return false; /* an ordinary command line: its status is its own */
 	*rc = CT_EXIT_OK;
 	if (strcmp(argv[1], "--complete") == 0) {
 		struct sc_command_word words[NCOMMANDS];
-		for (size_t i = 0; i < NCOMMANDS; i++)
-			words[i] = (struct sc_command_word){ commands[i].name, commands[i].args == ARGS_SCENARIO };
+		struct ct_opt mine[NCOMMANDS][sizeof options / sizeof *options];
+		for (size_t i = 0; i < NCOMMANDS; i++) {
+			memcpy(mine[i], command_options(&commands[i]), sizeof mine[i]);
+			words[i] = (struct sc_command_word){ commands[i].name, commands[i].args == ARGS_SCENARIO, mine[i] };
+		}
 		sc_complete(stdout, options, words, NCOMMANDS, argv[2]);
 		return true;
 	}
-	if (strcmp(argv[1], "--man-section") != 0)
-		return false;
 	if (strcmp(argv[2], "synopsis") == 0)
 		man_synopsis();
 	else if (strcmp(argv[2], "options") == 0)
@@ -642,15 +747,34 @@ int main(int argc, char **argv)
 		printf("ctstorm %s\n", CT_VERSION);
 		return CT_EXIT_OK;
 	}
+	if (strcmp(sub, "help") == 0) { /* ctstorm help [CMD] */
+		const struct command *c = argc == 3 ? find_command(argv[2]) : NULL;
+		if (argc > 3)
+			return ct_usage_error("help takes one command at most");
+		if (argc == 3 && !c)
+			return CT_EXIT_USAGE;
+		c ? command_usage(stdout, c) : usage(stdout);
+		return CT_EXIT_OK;
+	}
 	const struct command *cmd = find_command(sub);
 	if (!cmd)
 		return CT_EXIT_USAGE;
-	switch (ct_opt_parse(options, &cl, argc - 1, argv + 1, &optind_out, err, sizeof err)) {
+	/* its errors as "ctstorm CMD: error: ...", pointing at its own help */
+	static char prog[32];
+	snprintf(prog, sizeof prog, "ctstorm %s", cmd->name);
+	ct_log_init(prog);
+	char name[64];
+	const char *foreign = foreign_option(cmd, argc, argv, name, sizeof name);
+	if (foreign) {
+		foreign_error(cmd, foreign, name);
+		return CT_EXIT_USAGE;
+	}
+	switch (ct_opt_parse(command_options(cmd), &cl, argc - 1, argv + 1, &optind_out, err, sizeof err)) {
 	case CT_OPT_ERROR:
 		rc = ct_usage_error(err);
 		break;
 	case CT_OPT_HELP:
-		usage(stdout);
+		command_usage(stdout, cmd);
 		rc = CT_EXIT_OK;
 		break;
 	case CT_OPT_VERSION:
@@ -665,6 +789,6 @@ int main(int argc, char **argv)
 		break;
 	}
 	}
-	ct_opt_free(options, &cl);
+	ct_opt_free(command_options(cmd), &cl);
 	return rc;
 }

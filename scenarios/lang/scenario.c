@@ -677,8 +677,12 @@ int sc_select(const struct sc_file *f, const char *const *names, size_t n, size_
 			found |= strcmp(f->var[v].name, names[i]) == 0;
 		if (!found) {
 			const char *hint = ct_did_you_mean(names[i], cands, f->nvar < 256 ? f->nvar : 256);
-			sc_error(e, "--variant %s: no such variant in %s%s%s%s", names[i], f->path,
-				 hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+			char list[1024];
+			size_t used = 0;
+			for (size_t v = 0; v < f->nvar && used < sizeof list; v++)
+				used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", v ? ", " : "", f->var[v].name);
+			sc_error(e, "--variant %s: no such variant in %s (%s%s%sits variants: %s)", names[i], f->path,
+				 hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
 		}
 	}
 	if (e->n)
