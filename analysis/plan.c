@@ -26,16 +26,59 @@ static int parse_positive(const char *text, double *out)
 	return 0;
 }
 
+/* life=DURATION, dst=N: after the positional fields. */
+static int flow_option(const char *text, const char *field, struct plan_flow *f, char *err, size_t errlen)
+{
+	char why[CT_ERRLEN];
+	uint64_t ns;
+	if (strncmp(field, "life=", 5) == 0) {
+		if (ct_parse_duration(field + 5, &ns, why, sizeof why) < 0)
+			return ct_err(err, errlen, "--flow %s: life=%s: %s", text, field + 5, why);
+		f->life_s = (double)ns / 1e9;
+		return 0;
+	}
+	if (strncmp(field, "dst=", 4) == 0) {
+		if (parse_positive(field + 4, &f->dsts) < 0 || f->dsts != floor(f->dsts))
+			return ct_err(err, errlen, "--flow %s: dst=%s: a number of destinations (1, 2...)", text, field + 4);
+		return 0;
+	}
+	return 1; /* not an option */
+}
+
+static int tcp_state(const char *text, const char *field, char *state, size_t len, char *err, size_t errlen)
+{
+	/* as the sysctls spell them, or as conntrack -L prints them (TIME_WAIT) */
+	for (size_t i = 0; i < sizeof tcp_states / sizeof *tcp_states; i++)
+		if (strcasecmp(field, tcp_states[i]) == 0) {
+			snprintf(state, len, "%s", tcp_states[i]);
+			return 0;
+		}
+	return ct_err(err, errlen, "%s: '%s' is not a TCP state (syn_sent, syn_recv, established, fin_wait, close_wait, "
+				   "last_ack, time_wait, close)",
+		      text, field);
+}
+
 int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof *f);
-	char buf[128], *field[5];
+	char buf[128], *field[8];
 	int n = 0;
 	snprintf(buf, sizeof buf, "%s", text);
-	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 5; t = strtok_r(NULL, ":", &save))
+	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 8; t = strtok_r(NULL, ":", &save))
 		field[n++] = t;
+	/* the options at the end, in any order */
+	while (n > 2) {
+		int rc = flow_option(text, field[n - 1], f, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			break;
+		n--;
+	}
 	if (n < 2 || (strcasecmp(field[0], "udp") != 0 && strcasecmp(field[0], "tcp") != 0))
-		return ct_err(err, errlen, "--flow %s: expected udp:RATE[:TIMEOUT] or tcp:RATE:STATE[:TIMEOUT]", text);
+		return ct_err(err, errlen,
+			      "--flow %s: expected udp:RATE[:TIMEOUT] or tcp:RATE:STATE[:TIMEOUT], then life=DURATION, dst=N",
+			      text);
 	f->proto = strcasecmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;
 	if (parse_positive(field[1], &f->rate) < 0)
 		return ct_err(err, errlen, "--flow %s: '%s' is not a rate (new flows per second)", text, field[1]);
@@ -45,16 +88,10 @@ int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t err
 			return ct_err(err, errlen, "--flow %s: TCP needs the state its entries end in (time_wait for short "
 						   "connections, established for long ones)",
 				      text);
-		/* as the sysctls spell them, or as conntrack -L prints them (TIME_WAIT) */
-		const char *known = NULL;
-		for (size_t i = 0; i < sizeof tcp_states / sizeof *tcp_states; i++)
-			if (strcasecmp(field[2], tcp_states[i]) == 0)
-				known = tcp_states[i];
-		if (!known)
-			return ct_err(err, errlen, "--flow %s: '%s' is not a TCP state (syn_sent, syn_recv, established, "
-						   "fin_wait, close_wait, last_ack, time_wait, close)",
-				      text, field[2]);
-		snprintf(f->state, sizeof f->state, "%s", known);
+		char what[160];
+		snprintf(what, sizeof what, "--flow %s", text);
+		if (tcp_state(what, field[2], f->state, sizeof f->state, err, errlen) < 0)
+			return -1;
 		next = 3;
 	} else if (n >= 3 && strcasecmp(field[2], "stream") == 0) {
 		snprintf(f->state, sizeof f->state, "stream");
@@ -64,12 +101,43 @@ int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t err
 		uint64_t ns = 0;
 		char why[CT_ERRLEN];
 		if (n > next + 1 || ct_parse_duration(field[next], &ns, why, sizeof why) < 0 || ns == 0)
-			return ct_err(err, errlen, "--flow %s: '%s' is not a timeout (120, 120s, 2m, 500ms)", text,
-				      field[next]);
+			return ct_err(err, errlen, "--flow %s: '%s' is not a timeout (120, 120s, 2m, 500ms), life=, nor dst=",
+				      text, field[next]);
 		f->timeout_s = (double)ns / 1e9;
 		f->timeout_given = true;
 	}
 	return 0;
+}
+
+int plan_open_parse(const char *text, struct plan_open *o, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof *o);
+	char buf[128], *field[4];
+	int n = 0;
+	snprintf(buf, sizeof buf, "%s", text);
+	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 4; t = strtok_r(NULL, ":", &save))
+		field[n++] = t;
+	if (n < 2 || n > 3 || (strcasecmp(field[0], "udp") != 0 && strcasecmp(field[0], "tcp") != 0))
+		return ct_err(err, errlen, "--open %s: expected udp:COUNT or tcp:COUNT[:STATE]", text);
+	o->proto = strcasecmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;
+	if (parse_positive(field[1], &o->count) < 0 || o->count != floor(o->count))
+		return ct_err(err, errlen, "--open %s: '%s' is not a number of flows", text, field[1]);
+	if (o->proto == PLAN_TCP) {
+		char what[160];
+		snprintf(what, sizeof what, "--open %s", text);
+		if (tcp_state(what, n == 3 ? field[2] : "established", o->state, sizeof o->state, err, errlen) < 0)
+			return -1;
+	} else if (n == 3) {
+		if (strcasecmp(field[2], "stream") != 0)
+			return ct_err(err, errlen, "--open %s: UDP's open flows are streams (udp:COUNT[:stream])", text);
+		snprintf(o->state, sizeof o->state, "stream");
+	}
+	return 0;
+}
+
+double plan_flow_lifetime(const struct plan_flow *f)
+{
+	return f->life_s + f->timeout_s;
 }
 
 int plan_kernel_parse(const char *text, unsigned *code, char *err, size_t errlen)
@@ -145,39 +213,64 @@ double plan_breaking_rate(double max, double timeout_s, double limit_fraction)
 	return lo;
 }
 
+/* Seconds to the millisecond: what the text shows is what was computed
+ * with, so every line recomputes exactly. */
+static double ms(double s)
+{
+	return round(s * 1000) / 1000;
+}
+
 void plan_compute(const struct plan_input *in, struct plan_result *out)
 {
 	memset(out, 0, sizeof *out);
 	/* the collector's pace: live entries are those younger than their
-	 * timeout, on average halfway through it */
+	 * lifetime, on average halfway through it */
 	double live = 0, remaining = 0, rate = 0;
 	for (size_t i = 0; i < in->n; i++) {
-		double e = in->flows[i].rate * in->flows[i].timeout_s;
+		double life = plan_flow_lifetime(&in->flows[i]);
+		double e = in->flows[i].rate * life;
 		if (i < sizeof out->per_flow / sizeof *out->per_flow)
 			out->per_flow[i] = e;
 		out->steady += e;
 		live += e;
-		remaining += e * in->flows[i].timeout_s / 2;
+		remaining += e * life / 2;
 		rate += in->flows[i].rate;
 	}
-	out->gc_period_s = in->gc_lag_s >= 0 ? in->gc_lag_s : plan_gc_period(live, live > 0 ? remaining / live : 0);
+	for (size_t i = 0; i < in->nopen; i++) {
+		if (i < sizeof out->per_open / sizeof *out->per_open)
+			out->per_open[i] = in->open[i].count;
+		out->steady += in->open[i].count; /* held open: never expire, the collector does not free them */
+	}
+	out->gc_period_s =
+		ms(in->gc_lag_s >= 0 ? in->gc_lag_s : plan_gc_period(live, live > 0 ? remaining / live : 0));
 	out->gc_extra = rate * out->gc_period_s;
 	out->burst = rate * in->after_quiet_s;
-	double worst = out->steady + out->gc_extra > out->burst ? out->steady + out->gc_extra : out->burst;
+	out->driver = out->steady + out->gc_extra >= out->burst ? PLAN_DRIVER_STEADY : PLAN_DRIVER_AFTER_QUIET;
+	double worst = out->driver == PLAN_DRIVER_STEADY ? out->steady + out->gc_extra : out->burst;
 	out->peak = worst * (1 + in->headroom);
-	/* a round figure: the next multiple of 1024 entries. The buckets as
-	 * the kernel sizes its own default (max = buckets): each entry hangs
-	 * in two chains, so a full table keeps chains of two on average */
-	uint64_t max = (uint64_t)ceil(out->peak / 1024.0) * 1024;
-	if (max < 1024)
-		max = 1024;
-	sizing(&out->plan, max, max, in->entry_bytes);
 	uint64_t fmax = in->ram_bytes / 16384 / (in->pointer_bits / 32 ? in->pointer_bits / 32 : 1);
 	sizing(&out->formula, fmax, fmax / 8, in->entry_bytes);
 	out->formula_buckets_max = fmax / 2;
 	uint64_t kmax, kb;
 	plan_kernel_default(in->ram_bytes, in->pointer_bits, in->kernel ? in->kernel : PLAN_KERNEL(6, 1), &kmax, &kb);
 	sizing(&out->kernel, kmax, kb, in->entry_bytes);
+	/* a round figure: the next multiple of 1024 entries. The buckets as
+	 * the kernel sizes its own default (max = buckets): each entry hangs
+	 * in two chains, so a full table keeps chains of two on average;
+	 * never more than the kernel's array takes */
+	double max = ceil(out->peak / 1024.0) * 1024;
+	if (max < 1024)
+		max = 1024;
+	if (max > (double)PLAN_MAX_LIMIT) {
+		out->refused = PLAN_OVER_KERNEL;
+		return;
+	}
+	uint64_t buckets = (uint64_t)max < PLAN_BUCKETS_LIMIT ? (uint64_t)max : PLAN_BUCKETS_LIMIT;
+	sizing(&out->plan, (uint64_t)max, buckets, in->entry_bytes);
+	if (out->plan.memory_bytes >= in->ram_bytes) {
+		out->refused = PLAN_OVER_RAM;
+		memset(&out->plan, 0, sizeof out->plan);
+	}
 }
 
 int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen)

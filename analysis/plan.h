@@ -16,17 +16,35 @@
 
 enum plan_proto { PLAN_UDP, PLAN_TCP };
 
+#define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
+
 struct plan_flow {
 	enum plan_proto proto;
 	double rate;             /* new flows per second */
 	char state[24];          /* udp: "" (one-shot, never assured) or "stream"; tcp: time_wait, established, ... */
-	double timeout_s;        /* seconds each entry lives */
+	double timeout_s;        /* seconds an entry lives once its flow has ended in state */
 	bool timeout_given;      /* on the command line; else from the host (plan_timeout_key) */
+	double life_s;           /* life=: seconds a flow is in use before it ends (0: at once) */
+	double dsts;             /* dst=: destinations the flows spread over (0: not given) */
 };
 
 /* "udp:5000", "udp:5000:10", "udp:200:stream", "tcp:2000:time_wait",
- * "tcp:100:established:3600". */
+ * "tcp:100:established:3600", and after them life=DURATION (how long a
+ * flow is in use before it ends: an entry lives life + timeout) and
+ * dst=N (how many destinations they go to). */
 int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen);
+
+/* --open PROTO:COUNT[:STATE]: flows held open at any time (a NAT box's
+ * open connections), entries whatever the rate. */
+struct plan_open {
+	enum plan_proto proto;
+	double count;
+	char state[24];          /* tcp: established by default */
+};
+int plan_open_parse(const char *text, struct plan_open *o, char *err, size_t errlen);
+
+/* An entry's life: the flow's life and then its state's timeout. */
+double plan_flow_lifetime(const struct plan_flow *f);
 
 /* A kernel version as a number that orders: PLAN_KERNEL(5, 15). */
 #define PLAN_KERNEL(major, minor) ((major) * 256u + (minor))
@@ -40,6 +58,8 @@ void plan_timeout_key(const struct plan_flow *f, char *buf, size_t len);
 struct plan_input {
 	const struct plan_flow *flows;
 	size_t n;
+	const struct plan_open *open;
+	size_t nopen;
 	uint64_t ram_bytes;
 	unsigned pointer_bits;   /* 64 */
 	double headroom;         /* 0.25: 25% above the peak */
@@ -57,20 +77,33 @@ struct plan_sizing {
 	uint64_t memory_bytes;   /* max entries and the bucket array */
 };
 
+/* What the kernel takes: nf_conntrack_max is an int; the bucket array
+ * at most INT_MAX bytes of 8-byte heads (nf_ct_alloc_hashtable). */
+#define PLAN_MAX_LIMIT 2147483647ull
+#define PLAN_BUCKETS_LIMIT (2147483647ull / PLAN_BUCKET_BYTES)
+
+/* The term of the peak that drove it. */
+enum plan_driver { PLAN_DRIVER_STEADY, PLAN_DRIVER_AFTER_QUIET };
+
+/* Why a table cannot be recommended (PLAN_FITS: it can). */
+enum plan_refusal { PLAN_FITS, PLAN_OVER_KERNEL, PLAN_OVER_RAM };
+
 struct plan_result {
-	double per_flow[64];     /* entries of each flow: rate x timeout */
+	double per_flow[64];     /* entries of each flow: rate x its entries' life */
+	double per_open[64];     /* entries of each --open */
 	double steady;           /* their sum */
 	double gc_period_s;      /* the collector's pass interval assumed (the lag at its worst) */
 	double gc_extra;         /* rate x that, summed: what waits for the next pass */
 	double burst;            /* after a quiet period: rate x after_quiet_s, all held at the first pass */
 	double peak;             /* the larger of (steady + gc_extra) and burst, x (1 + headroom) */
+	enum plan_driver driver; /* which of the two */
+	enum plan_refusal refused; /* plan is then empty */
 	struct plan_sizing plan;         /* recommended */
 	struct plan_sizing formula;      /* seed 004: RAM/16384/(bits/32), buckets max/8 */
 	uint64_t formula_buckets_max;    /* seed 004's upper bound: max/2 */
 	struct plan_sizing kernel;       /* the kernel's default for this RAM and version */
 };
 
-#define PLAN_BUCKET_BYTES 8      /* struct hlist_nulls_head: one pointer */
 
 void plan_compute(const struct plan_input *in, struct plan_result *out);
 

@@ -34,7 +34,7 @@
 
 struct cli {
 	bool quick, wait, quiet, json;
-	struct ct_strlist variant, set, flow;
+	struct ct_strlist variant, set, flow, open;
 	const char *out;
 	const char *junit;
 	const char *baseline;
@@ -109,7 +109,13 @@ static const struct ct_opt options[] = {
 	{ "quiet", 0, CT_OPT_FLAG, OFF(quiet), NULL, 0, 0, NULL, "no live status line", NULL },
 	{ "json", 'j', CT_OPT_FLAG, OFF(json), NULL, 0, 0, NULL, "list, keys, metrics, status, plan: JSON output", NULL },
 	{ "flow", 'f', CT_OPT_LIST, OFF(flow), NULL, 0, 0, "udp:RATE[:TIMEOUT]|tcp:RATE:STATE[:TIMEOUT]",
-	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given",
+	  "plan: new flows per second and the state their entries end in; timeouts from this host unless given; "
+	  "then life=DURATION, how long each flow is in use before it ends (an entry lives that and its timeout), "
+	  "and dst=N, the destinations they go to (warns when one source address runs out of ports)",
+	  NULL, flow_hints },
+	{ "open", 0, CT_OPT_LIST, OFF(open), NULL, 0, 0, "udp:COUNT|tcp:COUNT[:STATE]",
+	  "plan: flows held open at once whatever their rate (a NAT box's open connections; TCP established by "
+	  "default): entries that never expire",
 	  NULL, flow_hints },
 	{ "ram", 0, CT_OPT_CUSTOM, OFF(ram), NULL, 0, 0, "SIZE", "plan: the RAM to size for (64G); default this host's",
 	  parse_size },
@@ -335,7 +341,7 @@ static int do_metrics(const struct call *c)
 static int do_plan(const struct call *c)
 {
 	const struct cli *cl = c->cl;
-	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .ram = cl->ram, .kernel = cl->kernel,
+	struct plan_cmd pc = { .flows = cl->flow.v, .nflows = cl->flow.n, .opens = cl->open.v, .nopens = cl->open.n, .ram = cl->ram, .kernel = cl->kernel,
 			       .entry_bytes = cl->entry_size, .headroom_pct = cl->headroom, .gc_lag_s = cl->gc_lag,
 			       .after_quiet_s = (double)cl->after_quiet / 1e9, .json = cl->json };
 	return cmd_plan(&pc);
@@ -488,7 +494,7 @@ static const char *const run_opts[] = { "quick", "variant", "set", "out", "junit
 static const char *const check_opts[] = { "variant", "set", "host", NULL };
 static const char *const probe_opts[] = { "variant", "quick", "set", "out", "wait", "quiet", SSH_OPTS, NULL };
 static const char *const report_opts[] = { "out", "junit", NULL };
-static const char *const plan_opts[] = { "flow", "ram", "kernel", "entry-size", "headroom", "gc-lag", "after-quiet",
+static const char *const plan_opts[] = { "flow", "open", "ram", "kernel", "entry-size", "headroom", "gc-lag", "after-quiet",
 					 "json", NULL };
 static const char *const json_opts[] = { "json", NULL };
 static const char *const status_opts[] = { "json", SSH_OPTS, NULL };
@@ -527,8 +533,8 @@ static const struct command {
 	  "last against the first",
 	  report_opts },
 	{ "plan", ARGS_NONE, do_plan,
-	  "--flow udp:RATE[:TIMEOUT] --flow tcp:RATE:STATE[:TIMEOUT]... [--ram SIZE] [--kernel VERSION] "
-	  "[--entry-size BYTES] [--json]",
+	  "--flow udp:RATE[:TIMEOUT][:life=D][:dst=N] --flow tcp:RATE:STATE[:TIMEOUT][:life=D][:dst=N]... "
+	  "[--open tcp:COUNT]... [--ram SIZE] [--kernel VERSION] [--entry-size BYTES] [--json]",
 	  "nf_conntrack_max and buckets for given flows by Little's law and the kernel's collector, beside "
 	  "seed 004's formula and the kernel's default",
 	  plan_opts },

@@ -3,7 +3,9 @@
  * deploy, or JSON. */
 #include "plan_cmd.h"
 
+#include "atomicfile.h"
 #include "ct_err.h"
+#include "journal.h"
 #include "plan.h"
 
 #include <inttypes.h>
@@ -72,13 +74,17 @@ static json_t *sizing_json(const struct plan_out *p, const struct plan_sizing *s
 struct plan_out {
 	const struct plan_cmd *o;
 	struct plan_flow *flows;
+	struct plan_open *opens;
 	char (*source)[96];  /* where each flow's timeout came from */
 	struct plan_input in;
 	struct plan_result r;
 	bool ram_given, entry_measured, kernel_given;
 	char kernel_text[65];          /* uname -r, or --kernel's major.minor */
 	bool have_current;             /* this host's nf_conntrack_max and buckets, read */
+	bool current_saved;            /* ... as a run in progress saved them (it changed them) */
 	struct plan_sizing current;
+	double ports;                  /* source ports one address has (ip_local_port_range) */
+	char port_range[32];
 };
 
 static bool holds(const struct plan_out *p, uint64_t max)
@@ -86,12 +92,40 @@ static bool holds(const struct plan_out *p, uint64_t max)
 	return (double)max >= p->r.peak;
 }
 
-/* What this host runs with now: a row to set beside the plan. */
+/* A run in progress changed a global sysctl: the value it saved to
+ * restore is the host's own. */
+static bool saved_by_run(const char *path, double *out)
+{
+	char jpath[512], err[CT_ERRLEN];
+	snprintf(jpath, sizeof jpath, "%s/journal", jr_state_dir());
+	char *text = ct_read_file(jpath, NULL, err, sizeof err);
+	if (!text)
+		return false;
+	struct journal j = { 0 };
+	jr_parse(&j, text);
+	free(text);
+	bool found = false;
+	for (size_t i = 0; i < j.n && !found; i++) /* the oldest: what the host had */
+		if (j.e[i].kind == JR_SYSCTL && strcmp(j.e[i].a, path) == 0)
+			found = sscanf(j.e[i].b, "%lf", out) == 1;
+	jr_free_entries(&j);
+	return found;
+}
+
+/* What this host runs with now: a row to set beside the plan (what a run
+ * in progress saved, where it changed them). */
 static void read_current(struct plan_out *p)
 {
-	double max, buckets;
-	p->have_current = read_number("/proc/sys/net/netfilter/nf_conntrack_max", &max) &&
-			  read_number("/proc/sys/net/netfilter/nf_conntrack_buckets", &buckets);
+	static const char *const paths[] = { "/proc/sys/net/netfilter/nf_conntrack_max",
+					     "/proc/sys/net/netfilter/nf_conntrack_buckets" };
+	double v[2];
+	p->have_current = true;
+	for (int i = 0; i < 2; i++) {
+		bool saved = saved_by_run(paths[i], &v[i]);
+		p->current_saved |= saved;
+		p->have_current &= saved || read_number(paths[i], &v[i]);
+	}
+	double max = v[0], buckets = v[1];
 	if (p->have_current) {
 		p->current.max = (uint64_t)max;
 		p->current.buckets = (uint64_t)buckets;
@@ -111,12 +145,16 @@ static double secs(double v)
 	return round(v * 1000) / 1000;
 }
 
+/* Seconds as computed with (to the millisecond), trailing zeros off. */
 static void fmt_secs(char *buf, size_t len, double v)
 {
-	if (v == floor(v))
-		snprintf(buf, len, "%.0fs", v);
-	else
-		snprintf(buf, len, "%.3gs", v);
+	snprintf(buf, len, "%.3f", v);
+	char *e = buf + strlen(buf);
+	while (e[-1] == '0')
+		*--e = '\0';
+	if (e[-1] == '.')
+		*--e = '\0';
+	snprintf(e, len - (size_t)(e - buf), "s");
 }
 
 /* The flows, each with its timeout: given, or this host's. */
@@ -144,38 +182,115 @@ static int read_flows(struct plan_out *p)
 		}
 		snprintf(p->source[i], sizeof p->source[i], "%s, this host", key);
 	}
+	for (size_t i = 0; i < o->nopens; i++) {
+		if (plan_open_parse(o->opens[i], &p->opens[i], err, sizeof err) < 0) {
+			fprintf(stderr, "ctstorm: error: %s\n", err);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/* One source address's ports toward one destination: the local port range. */
+static void read_ports(struct plan_out *p)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || hi < lo)
+			lo = 32768, hi = 60999;
+		fclose(f);
+	}
+	p->ports = hi - lo + 1;
+	snprintf(p->port_range, sizeof p->port_range, "%u %u", lo, hi);
+}
+
+static const char *flow_name(const struct plan_flow *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", f->proto == PLAN_UDP ? "udp" : "tcp", *f->state ? " " : "", f->state);
+	return buf;
 }
 
 static json_t *warnings_json(const struct plan_out *p);
 
+/* A flow whose entries live a long idle timeout, given no life: what
+ * drove an impossible plan, most often. */
+static const struct plan_flow *idle_timeout_flow(const struct plan_out *p)
+{
+	const struct plan_flow *worst = NULL;
+	for (size_t i = 0; i < p->o->nflows; i++)
+		if (p->flows[i].life_s == 0 && p->flows[i].timeout_s >= 3600 &&
+		    (!worst || p->flows[i].rate * p->flows[i].timeout_s > worst->rate * worst->timeout_s))
+			worst = &p->flows[i];
+	return worst;
+}
+
+/* Why no table can be recommended, and what to change. */
+static const char *refusal(const struct plan_out *p, char *buf, size_t len)
+{
+	char need[32], ram[32], mem[32];
+	snprintf(need, sizeof need, "%.0f", p->r.peak);
+	mib(ram, sizeof ram, p->in.ram_bytes);
+	mib(mem, sizeof mem, (uint64_t)(p->r.peak * (double)(p->in.entry_bytes + PLAN_BUCKET_BYTES)));
+	size_t n = p->r.refused == PLAN_OVER_KERNEL
+			   ? (size_t)snprintf(buf, len, "the peak needs %s entries; nf_conntrack_max takes at most %llu (an int)",
+					      need, PLAN_MAX_LIMIT)
+			   : (size_t)snprintf(buf, len, "the peak needs %s entries, %s at %" PRIu64
+						      " bytes an entry and %d a bucket: more than the RAM (%s)",
+					      need, mem, p->in.entry_bytes, PLAN_BUCKET_BYTES, ram);
+	const struct plan_flow *f = idle_timeout_flow(p);
+	if (f && n < len) {
+		char name[40], t[24];
+		fmt_secs(t, sizeof t, f->timeout_s);
+		snprintf(buf + n, len - n,
+			 "; %s's entries live its idle timeout (%s) as if no flow ever ended: give how long each is in use "
+			 "(life=DURATION, then %s), or how many are open at once (--open %s:COUNT)",
+			 flow_name(f, name, sizeof name), t, f->proto == PLAN_TCP ? "ending in time_wait" : "its timeout",
+			 f->proto == PLAN_TCP ? "tcp" : "udp");
+	}
+	return buf;
+}
+
 static void plan_json(const struct plan_out *p)
 {
 	const struct plan_result *r = &p->r;
-	json_t *fl = json_array();
-	for (size_t i = 0; i < p->o->nflows; i++)
-		json_array_append_new(fl, json_pack("{s:s, s:f, s:s, s:f, s:s, s:I}", "proto",
-						    p->flows[i].proto == PLAN_UDP ? "udp" : "tcp", "rate", p->flows[i].rate,
-						    "state", p->flows[i].state, "timeout_s", secs(p->flows[i].timeout_s),
-						    "timeout_from", p->source[i], "entries", entries(r->per_flow[i < 64 ? i : 63])));
+	json_t *fl = json_array(), *op = json_array();
+	for (size_t i = 0; i < p->o->nflows; i++) {
+		json_t *f = json_pack("{s:s, s:f, s:s, s:f, s:s, s:f, s:I}", "proto",
+				      p->flows[i].proto == PLAN_UDP ? "udp" : "tcp", "rate", p->flows[i].rate, "state",
+				      p->flows[i].state, "timeout_s", secs(p->flows[i].timeout_s), "timeout_from", p->source[i],
+				      "life_s", secs(p->flows[i].life_s), "entries", entries(r->per_flow[i < 64 ? i : 63]));
+		if (p->flows[i].dsts > 0)
+			json_object_set_new(f, "destinations", json_integer((json_int_t)p->flows[i].dsts));
+		json_array_append_new(fl, f);
+	}
+	for (size_t i = 0; i < p->o->nopens; i++)
+		json_array_append_new(op, json_pack("{s:s, s:s, s:I}", "proto", p->opens[i].proto == PLAN_UDP ? "udp" : "tcp",
+						    "state", p->opens[i].state, "entries", entries(r->per_open[i < 64 ? i : 63])));
 	json_t *j = json_pack("{s:o, s:I, s:f, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:s, s:b}", "flows", fl,
 			      "steady_entries", entries(r->steady), "gc_lag_s", secs(r->gc_period_s), "gc_lag_entries",
 			      entries(r->gc_extra), "headroom_pct", (json_int_t)p->o->headroom_pct, "peak_entries",
 			      entries(r->peak), "entry_bytes", (json_int_t)p->in.entry_bytes, "entry_bytes_from",
 			      p->o->entry_bytes ? "given" : p->entry_measured ? "slab" : "assumed", "ram_bytes", (json_int_t)p->in.ram_bytes, "ram_given", p->ram_given, "kernel",
 			      p->kernel_text, "kernel_given", p->kernel_given);
+	json_object_set_new(j, "open", op);
+	json_object_set_new(j, "driven_by", json_string(r->driver == PLAN_DRIVER_STEADY ? "steady" : "after_quiet"));
 	json_object_set_new(j, "after_quiet_s", json_real(secs(p->in.after_quiet_s)));
 	json_object_set_new(j, "after_quiet_entries", json_integer(entries(r->burst)));
-	json_object_set_new(j, "recommended", sizing_json(p, &r->plan));
+	json_object_set_new(j, "recommended", r->refused ? json_null() : sizing_json(p, &r->plan));
+	char why[512];
+	json_object_set_new(j, "refused", r->refused ? json_string(refusal(p, why, sizeof why)) : json_null());
 	json_object_set_new(j, "rule_of_thumb_seed_004", sizing_json(p, &r->formula));
 	json_object_set_new(j, "rule_of_thumb_buckets_max", json_integer((json_int_t)r->formula_buckets_max));
 	json_object_set_new(j, "kernel_default", sizing_json(p, &r->kernel));
 	json_object_set_new(j, "this_host_now", p->have_current ? sizing_json(p, &p->current) : json_null());
+	if (p->have_current)
+		json_object_set_new(json_object_get(j, "this_host_now"), "saved_by_run", json_boolean(p->current_saved));
 	json_object_set_new(j, "warnings", warnings_json(p));
 	char l1[96], l2[96];
 	snprintf(l1, sizeof l1, "net.netfilter.nf_conntrack_max = %" PRIu64, r->plan.max);
 	snprintf(l2, sizeof l2, "net.netfilter.nf_conntrack_buckets = %" PRIu64, r->plan.buckets);
-	json_object_set_new(j, "sysctl", json_pack("[s, s]", l1, l2));
+	json_object_set_new(j, "sysctl", r->refused ? json_array() : json_pack("[s, s]", l1, l2));
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	fputc('\n', stdout);
 	json_decref(j);
@@ -187,9 +302,35 @@ static json_t *warnings_json(const struct plan_out *p)
 {
 	json_t *w = json_array();
 	double share = (double)p->r.plan.memory_bytes / (double)p->in.ram_bytes;
-	char buf[256];
+	char buf[512];
 	if (share > RAM_SHARE_WARN) {
 		snprintf(buf, sizeof buf, "the recommended table takes %.0f%% of the RAM", share * 100);
+		json_array_append_new(w, json_string(buf));
+	}
+	const struct plan_flow *idle = idle_timeout_flow(p);
+	if (idle && !p->r.refused) {
+		char name[40], t[24];
+		fmt_secs(t, sizeof t, idle->timeout_s);
+		snprintf(buf, sizeof buf,
+			 "%s: each entry lives its idle timeout (%s), as if no flow ever ended; for flows that end, give "
+			 "their life (life=DURATION) and the state they end in; for connections held open, --open",
+			 flow_name(idle, name, sizeof name), t);
+		json_array_append_new(w, json_string(buf));
+	}
+	for (size_t i = 0; i < p->o->nflows; i++) {
+		const struct plan_flow *f = &p->flows[i];
+		if (f->dsts <= 0)
+			continue;
+		double live = f->rate * plan_flow_lifetime(f) / f->dsts;
+		if (live <= p->ports)
+			continue;
+		char name[40];
+		snprintf(buf, sizeof buf,
+			 "%s: %.0f flows live at once toward each of %.0f destination%s, and one source address has %.0f "
+			 "source ports toward one (net.ipv4.ip_local_port_range %s): they need %.0f source addresses (or a "
+			 "SNAT pool that large); short of them new flows fail (the catalogue's snat-exhaustion)",
+			 flow_name(f, name, sizeof name), live, f->dsts, f->dsts > 1 ? "s" : "", p->ports, p->port_range,
+			 ceil(live / p->ports));
 		json_array_append_new(w, json_string(buf));
 	}
 	if (p->in.kernel && p->in.kernel < PLAN_KERNEL(5, 19) && p->in.gc_lag_s < 0) {
@@ -218,16 +359,25 @@ static void plan_text(const struct plan_out *p)
 	printf("Entries by Little's law (new flows per second x seconds each entry lives):\n");
 	double total_rate = 0;
 	for (size_t i = 0; i < p->o->nflows; i++) {
-		char what[40], t[24];
-		snprintf(what, sizeof what, "%s%s%s", flows[i].proto == PLAN_UDP ? "udp" : "tcp", *flows[i].state ? " " : "",
-			 flows[i].state);
+		char what[40], t[24], life[24], both[64];
+		flow_name(&flows[i], what, sizeof what);
 		fmt_secs(t, sizeof t, flows[i].timeout_s);
-		printf("  %-16s %9.0f/s x %7s = %10.0f   (%s)\n", what, flows[i].rate, t, r->per_flow[i < 64 ? i : 63],
-		       p->source[i]);
+		fmt_secs(life, sizeof life, flows[i].life_s);
+		if (flows[i].life_s > 0)
+			snprintf(both, sizeof both, "(%s + %s)", life, t);
+		else
+			snprintf(both, sizeof both, "%s", t);
+		printf("  %-16s %9.0f/s x %7s = %10.0f   (%s%s)\n", what, flows[i].rate, both, r->per_flow[i < 64 ? i : 63],
+		       flows[i].life_s > 0 ? "in use, then " : "", p->source[i]);
 		total_rate += flows[i].rate;
 	}
+	for (size_t i = 0; i < p->o->nopens; i++) {
+		char what[48];
+		snprintf(what, sizeof what, "%s %s open", p->opens[i].proto == PLAN_UDP ? "udp" : "tcp", p->opens[i].state);
+		printf("  %-16s %24s %10.0f   (held open at once: they never expire)\n", what, "", r->per_open[i < 64 ? i : 63]);
+	}
 	char lag[24];
-	fmt_secs(lag, sizeof lag, round(r->gc_period_s * 10) / 10);
+	fmt_secs(lag, sizeof lag, r->gc_period_s);
 	printf("  %-16s %35.0f\n", "steady state", r->steady);
 	printf("  %-16s %9.0f/s x %7s = %10.0f   (expired entries wait for the collector's next pass%s)\n",
 	       "collector lag", total_rate, lag, r->gc_extra,
@@ -243,6 +393,17 @@ static void plan_text(const struct plan_out *p)
 	snprintf(peak, sizeof peak, "peak with %" PRIu64 "%% headroom", p->o->headroom_pct);
 	printf("  %-27s %24.0f%s\n", peak, r->peak,
 	       p->in.after_quiet_s > 0 ? "   (the larger of steady state + collector lag and after quiet)" : "");
+	if (r->driver == PLAN_DRIVER_AFTER_QUIET)
+		printf("\nDriven by: after quiet (a burst meeting an idle collector); for steady traffic alone "
+		       "(--after-quiet 0) the peak is %.0f.\n",
+		       (r->steady + r->gc_extra) * (1 + p->in.headroom));
+	else
+		printf("\nDriven by: steady state + collector lag%s.\n",
+		       p->in.after_quiet_s > 0 ? " (a burst after quiet needs less)" : "");
+	if (r->refused) {
+		char why[512];
+		printf("\nCannot be planned: %s.\n", refusal(p, why, sizeof why));
+	}
 	char ram[32];
 	mib(ram, sizeof ram, p->in.ram_bytes);
 	printf("\nMemory: %" PRIu64 " bytes an entry (%s), %d bytes a bucket; RAM %s (%s); kernel %s (%s).\n\n",
@@ -251,24 +412,27 @@ static void plan_text(const struct plan_out *p)
 	       PLAN_BUCKET_BYTES, ram, p->ram_given ? "given" : "this host", p->kernel_text,
 	       p->kernel_given ? "given" : "this host");
 	printf("%-46s %10s %10s %11s  %s\n", "", "max", "buckets", "memory", "holds the peak?");
-	char label[96], tail[64];
+	char label[96], tail[96];
 	snprintf(label, sizeof label, "recommended (the peak, to 1024)");
-	sizing_row(p, label, &r->plan, "");
-	snprintf(tail, sizeof tail, " (buckets up to %" PRIu64 ")", r->formula_buckets_max);
+	if (!r->refused)
+		sizing_row(p, label, &r->plan, r->plan.buckets < r->plan.max ? " (buckets: the most the kernel takes)" : "");
+	snprintf(tail, sizeof tail, " (its buckets may go from max/8 to max/2 = %" PRIu64 ")", r->formula_buckets_max);
 	sizing_row(p, "RAM/16384/(bits/32) rule of thumb (seed 004)", &r->formula, tail);
 	snprintf(label, sizeof label, "the kernel's default (%s)", p->kernel_text);
 	sizing_row(p, label, &r->kernel, "");
 	if (p->have_current)
-		sizing_row(p, "this host now", &p->current, "");
+		sizing_row(p, p->current_saved ? "this host (as saved by the run changing it now)" : "this host now",
+			   &p->current, "");
 	json_t *w = warnings_json(p);
 	size_t i;
 	json_t *v;
 	json_array_foreach(w, i, v)
 		printf("\nWarning: %s.\n", json_string_value(v));
 	json_decref(w);
-	printf("\nTo deploy (/etc/sysctl.d/90-conntrack.conf; buckets also as nf_conntrack hashsize=%" PRIu64 "):\n"
-	       "net.netfilter.nf_conntrack_max = %" PRIu64 "\nnet.netfilter.nf_conntrack_buckets = %" PRIu64 "\n",
-	       r->plan.buckets, r->plan.max, r->plan.buckets);
+	if (!r->refused)
+		printf("\nTo deploy (/etc/sysctl.d/90-conntrack.conf; buckets also as nf_conntrack hashsize=%" PRIu64 "):\n"
+		       "net.netfilter.nf_conntrack_max = %" PRIu64 "\nnet.netfilter.nf_conntrack_buckets = %" PRIu64 "\n",
+		       r->plan.buckets, r->plan.max, r->plan.buckets);
 }
 
 int cmd_plan(const struct plan_cmd *o)
@@ -278,13 +442,14 @@ int cmd_plan(const struct plan_cmd *o)
 		return CT_EXIT_USAGE;
 	}
 	struct plan_out p = { .o = o, .flows = calloc(o->nflows, sizeof *p.flows),
+			      .opens = calloc(o->nopens ? o->nopens : 1, sizeof *p.opens),
 			      .source = calloc(o->nflows, sizeof *p.source), .ram_given = o->ram != 0 };
-	if (!p.flows || !p.source)
+	if (!p.flows || !p.source || !p.opens)
 		abort();
 	int rc = CT_EXIT_USAGE;
 	if (read_flows(&p) < 0)
 		goto out;
-	p.in = (struct plan_input){ .flows = p.flows, .n = o->nflows, .pointer_bits = (unsigned)sizeof(void *) * 8,
+	p.in = (struct plan_input){ .flows = p.flows, .n = o->nflows, .open = p.opens, .nopen = o->nopens, .pointer_bits = (unsigned)sizeof(void *) * 8,
 				    .headroom = (double)o->headroom_pct / 100.0, .gc_lag_s = o->gc_lag_s,
 				    .after_quiet_s = o->after_quiet_s };
 	p.in.ram_bytes = o->ram ? o->ram : host_ram();
@@ -306,12 +471,15 @@ int cmd_plan(const struct plan_cmd *o)
 	}
 	plan_compute(&p.in, &p.r);
 	read_current(&p);
+	read_ports(&p);
 	if (o->json)
 		plan_json(&p);
 	else
 		plan_text(&p);
-	rc = CT_EXIT_OK;
+	/* no table holds it: the planner's "no", as a failed expectation */
+	rc = p.r.refused ? CT_EXIT_FAIL : CT_EXIT_OK;
 out:
+	free(p.opens);
 	free(p.flows);
 	free(p.source);
 	return rc;

@@ -9,6 +9,8 @@
 struct plan_cmd {
 	const char *const *flows;  /* --flow texts */
 	size_t nflows;
+	const char *const *opens;  /* --open texts: flows held open */
+	size_t nopens;
 	uint64_t ram;              /* --ram in bytes, or 0: this host's */
 	unsigned kernel;           /* --kernel as PLAN_KERNEL, or 0: this host's */
 	uint64_t entry_bytes;      /* --entry-size, or 0: this host's slab */

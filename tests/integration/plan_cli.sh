@@ -56,13 +56,50 @@ ct_check "plan: the rule of thumb by its name" bash -c "grep -q 'RAM/16384/(bits
 ct_check "plan: 'peak with 25% headroom'" bash -c "grep -q 'peak with 25% headroom' <<<\"\$0\"" "$out"
 ct_check "plan: a 5.10 host's collector is flagged" bash -c "grep -q 'Warning: the collector lag is modelled on Linux 5.19' <<<\"\$0\"" "$out"
 
-# a table that takes most of a small host's RAM: 50000/s x 30 s on 1 GiB
-out=$(plan --flow udp:50000:30 --ram 1G --kernel 6.1 --entry-size 320 --gc-lag 1s)
+# a table that takes much of a small host's RAM: 50000/s x 30 s on 1 GiB
+out=$(plan --flow udp:50000:30 --ram 1G --kernel 6.1 --entry-size 320 --gc-lag 1s --after-quiet 0)
 ct_check "plan: a warning when the table takes much of the RAM" \
 	bash -c "grep -qE 'Warning: the recommended table takes [0-9]+% of the RAM' <<<\"\$0\"" "$out"
+# more than the RAM: refused, with why, and no line to deploy
+out=$(plan --flow udp:50000:30 --ram 1G --kernel 6.1 --entry-size 320 --gc-lag 1s)
+rc=$?
+ct_check "plan: a table larger than the RAM is refused (exit 1, no sysctl line)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'Cannot be planned' <<<\"\$0\" && ! grep -q '^net.netfilter' <<<\"\$0\"" "$out"
+# an idle timeout taken for a life: refused beyond the kernel's int, and why
+out=$(plan --flow tcp:50000:established --ram 64G --kernel 6.1 --entry-size 320)
+rc=$?
+ct_check "plan tcp:50000:established: exit 1, beyond what nf_conntrack_max takes, the fix named" \
+	bash -c "[ $rc -eq 1 ] && grep -q '2147483647' <<<\"\$0\" && grep -q 'life=' <<<\"\$0\" && grep -q -- '--open' <<<\"\$0\" && ! grep -q '^net.netfilter' <<<\"\$0\"" "$out"
+plan --flow udp:1e9 --json --ram 64G --kernel 6.1 --entry-size 320 >"$CT_TMP/big.json"
+ct_check "plan udp:1e9 --json: refused, no sysctl" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["recommended"] is None and j["refused"] and j["sysctl"] == [], j' "$CT_TMP/big.json"
+# life and open connections: 2000/s x (30 s + 120 s) = 300000; 50000 open; lag 2 s x 2000 = 4000
+# (300000 + 50000 + 4000) x 1.25 = 442500 -> 443392
+out=$(plan --flow tcp:2000:time_wait:120:life=30s --open tcp:50000 --ram 64G --kernel 6.1 --entry-size 320 \
+	--gc-lag 2s --after-quiet 0 --json)
+ct_check "plan life= and --open: 2000/s x (30 s + 120 s) + 50000 open -> max 443392" python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["flows"][0]["entries"] == 300000 and j["flows"][0]["life_s"] == 30, j["flows"]
+assert j["open"][0]["entries"] == 50000, j["open"]
+assert j["steady_entries"] == 350000 and j["peak_entries"] == 442500, j
+assert j["recommended"]["nf_conntrack_max"] == 443392, j["recommended"]' "$out"
+# the term that drove it, named
+out=$(plan --flow udp:20000:30 --ram 64G --kernel 6.1 --entry-size 320 --gc-lag 15.0075s)
+ct_check "plan: the arithmetic recomputes (20000/s x 15.008s = 300160)" \
+	bash -c "grep -qE '20000/s x +15.008s = +300160' <<<\"\$0\"" "$out"
+ct_check "plan: the term that drove the peak is named" \
+	bash -c "grep -q 'Driven by: after quiet' <<<\"\$0\" && grep -q -- '--after-quiet 0' <<<\"\$0\"" "$out"
+# flows toward one destination beyond the source ports
+out=$(plan --flow udp:2000:30:dst=1 --ram 64G --kernel 6.1 --entry-size 320)
+ct_check "plan dst=1: 60000 live flows toward one destination need more than one address's ports" \
+	bash -c "grep -q 'source ports' <<<\"\$0\" && grep -q 'snat-exhaustion' <<<\"\$0\"" "$out"
 
 # bad input: exit 2, named
-for bad in "--ram 64" "--kernel six" "--flow udp:10:0" "--flow tcp:10:timewait" "--entry-size 10"; do
+for bad in "--ram 64" "--kernel six" "--flow udp:10:0" "--flow tcp:10:timewait" "--entry-size 10" \
+	"--flow udp:10:life=x" "--flow udp:10:dst=0.5" "--open tcp:x" "--open tcp:10:nosuch" "--open udp:10:established"; do
 	# shellcheck disable=SC2086
 	err=$(plan --flow udp:10 $bad 2>&1 >/dev/null)
 	rc=$?
