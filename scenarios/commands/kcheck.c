@@ -54,12 +54,46 @@ static char *node_signature(const struct sc_resolved *r, const char *section)
 	return sig;
 }
 
+/* The line of a rules text the tool named in its error: iptables-restore
+ * (nf_tables: "Error occurred at line: N"; legacy: "line N failed") or
+ * nft ("/dev/stdin:N:"); 0 when it named none. */
+static int tool_line(const char *why)
+{
+	/* the words before the number, and what must follow it */
+	static const struct {
+		const char *lead, *tail;
+	} forms[] = { { "Error occurred at line: ", "" }, { "line ", " failed" }, { "/dev/stdin:", ":" } };
+	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+		for (const char *p = strstr(why, forms[i].lead); p; p = strstr(p + 1, forms[i].lead)) {
+			char *end;
+			long n = strtol(p + strlen(forms[i].lead), &end, 10);
+			if (n > 0 && n < 100000 && end != p + strlen(forms[i].lead) &&
+			    strncmp(end, forms[i].tail, strlen(forms[i].tail)) == 0)
+				return (int)n;
+		}
+	}
+	return 0;
+}
+
 static void refused(const struct sc_file *f, const struct sc_resolved *r, const char *section, const char *key,
 		    const char *why, struct sc_errors *e)
 {
 	const struct sc_setting *s = sc_get(r, section, key);
 	char where[600];
-	if (s && s->line)
+	int n = s && (strcmp(key, "iptables") == 0 || strcmp(key, "nft") == 0) ? tool_line(why) : 0;
+	if (n) {
+		/* the rule's own line and text */
+		const char *rule = s->value;
+		for (int i = 1; rule && i < n; i++)
+			if ((rule = strchr(rule, '\n')))
+				rule++;
+		int line = s->line ? sc_value_line(f, s->line, n) : 0;
+		char at[64] = "";
+		if (line)
+			snprintf(at, sizeof at, "%d:", line);
+		snprintf(where, sizeof where, "%s%s%s [%s] %s, line %d of its text ('%.*s')", s->line ? f->path : "--set",
+			 s->line ? ":" : "", at, section, key, n, rule ? (int)strcspn(rule, "\n") : 0, rule ? rule : "");
+	} else if (s && s->line)
 		snprintf(where, sizeof where, "%s:%d: [%s] %s", f->path, s->line, section, key);
 	else if (s)
 		snprintf(where, sizeof where, "--set %s.%s", section, key);

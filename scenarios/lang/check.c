@@ -163,6 +163,43 @@ static void check_sysctl(const struct vctx *c, const struct sc_setting *s, const
 		bad(c, s, "empty value");
 }
 
+/* An iptables-restore text: every rule inside a table (*raw ... COMMIT).
+ * A text without its table line would reach the kernel only to fail at
+ * "line 1"; said here at the rule's own line. */
+static void check_ipt_text(const struct vctx *c, const struct sc_setting *s)
+{
+	const char *table = NULL, *opened = NULL;
+	int n = 0;
+	for (const char *p = s->value; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		n++;
+		size_t len = strcspn(p, "\n");
+		const char *w = p + strspn(p, " \t");
+		if (w - p >= (long)len || *w == '#')
+			continue;
+		struct sc_setting at = *s;
+		at.line = s->line ? sc_value_line(c->f, s->line, n) : 0;
+		if (*w == '*') {
+			if (table)
+				bad(c, &at, "line %d of its text ('%.*s'): the *%s table is not closed with COMMIT before it", n,
+				    (int)len, p, table);
+			table = w + 1;
+			opened = p;
+		} else if (strncmp(w, "COMMIT", 6) == 0) {
+			if (!table)
+				bad(c, &at, "line %d of its text: COMMIT closes no table", n);
+			table = NULL;
+		} else if (!table) {
+			bad(c, &at,
+			    "line %d of its text ('%.*s'): a rule before any table line: iptables-restore text opens each "
+			    "table with *raw, *filter, *nat or *mangle and closes it with COMMIT",
+			    n, (int)len, p);
+			return;
+		}
+	}
+	if (table)
+		bad(c, s, "the table it opens ('%.*s') is not closed with COMMIT", (int)strcspn(opened, "\n"), opened);
+}
+
 /* [server], [router], [client]: the node's keys, the responder's options
  * ([server]), then per-namespace sysctls. */
 static void check_node(const struct vctx *c, const struct sc_setting *s)
@@ -178,6 +215,8 @@ static void check_node(const struct vctx *c, const struct sc_setting *s)
 		check_value(c, s, table);
 		if (strcmp(s->key, "iptables-file") == 0 || strcmp(s->key, "nft-file") == 0)
 			check_file(c, s);
+		else if (strcmp(s->key, "iptables") == 0)
+			check_ipt_text(c, s);
 		else if (strcmp(s->key, "zone") == 0)
 			check_zone(c, s);
 		return;

@@ -696,3 +696,18 @@ int sc_select(const struct sc_file *f, const char *const *names, size_t n, size_
 	}
 	return 0;
 }
+
+int sc_value_line(const struct sc_file *f, int key_line, int n)
+{
+	const char *p = f->text;
+	for (int l = 1; p && l < key_line; l++)
+		if ((p = strchr(p, '\n')))
+			p++;
+	if (!p)
+		return 0;
+	const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
+	if (!eq || (nl && eq > nl))
+		return 0;
+	eq += 1 + strspn(eq + 1, " \t");
+	return key_line + n - (*eq && *eq != '\n' ? 1 : 0);
+}

@@ -153,6 +153,11 @@ const char *sc_op_str(enum sc_op op);
  * /proc/sys path (malloc'd); NULL when the key is neither. */
 char *sc_sysctl_path(const char *key);
 
+/* Where line n (1-based) of a multi-line value (iptables, nft) set on
+ * key_line stands in f: the text starts on the key's own line when
+ * something follows its '=', else on the next. 0 when it cannot tell. */
+int sc_value_line(const struct sc_file *f, int key_line, int n);
+
 /* Resolves a path written in the scenario against its folder. */
 char *sc_path(const struct sc_file *f, const char *value);
 
