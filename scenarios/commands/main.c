@@ -50,6 +50,7 @@ struct cli {
 	struct ct_strlist ssh_option;
 	const char *remote_dir;
 	const char *control;
+	uint64_t lease;  /* ns */
 };
 
 static int parse_remote_dir(const char *text, void *field, char *err, size_t errlen)
@@ -151,6 +152,11 @@ static const struct ct_opt options[] = {
 	  "where deploy puts ctstorm on a host, and where a host's ctstorm is looked for before its PATH "
 	  "(default " SSH_DEFAULT_REMOTE_DIR ")",
 	  parse_remote_dir },
+	{ "lease", 0, CT_OPT_DURATION, OFF(lease), "15s", 2 * CT_NS_PER_SEC, 3600 * CT_NS_PER_SEC, "DURATION",
+	  "run, probe (real hosts), node: an agent whose controller is silent this long while it holds changes "
+	  "takes it for gone (a partition, a controller host down), restores its host and exits; the controller "
+	  "renews it every third of it",
+	  NULL },
 	{ "control", 0, CT_OPT_STR, OFF(control), NULL, 0, 0, "'CLIENT PORT SERVER PORT'",
 	  "node: the control connection, as ssh's SSH_CONNECTION gives it (which sudo does not pass on); "
 	  "default SSH_CONNECTION",
@@ -350,7 +356,7 @@ static int do_plan(const struct call *c)
 static struct ssh_opts ssh_opts_of(const struct cli *cl)
 {
 	return (struct ssh_opts){ .config = cl->ssh_config, .options = cl->ssh_option.v, .noptions = cl->ssh_option.n,
-				  .remote_dir = cl->remote_dir };
+				  .remote_dir = cl->remote_dir, .lease_ms = cl->lease / CT_NS_PER_MS };
 }
 
 /* status and cleanup --host: one host, no role. 1: given; 0: none; -1: bad. */
@@ -385,7 +391,7 @@ static int do_status(const struct call *c)
 
 static int do_node(const struct call *c)
 {
-	return node_agent(c->cl->control);
+	return node_agent(c->cl->control, c->cl->lease / CT_NS_PER_MS);
 }
 
 static int do_deploy(const struct call *c)
@@ -489,10 +495,11 @@ enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS, ARGS_HOST };
 /* Each subcommand's options (names in the table above): any other is
  * refused, as a usage error. */
 #define SSH_OPTS "host", "ssh-config", "ssh-option", "remote-dir"
+#define LEASE_OPTS SSH_OPTS, "lease"
 static const char *const run_opts[] = { "quick", "variant", "set", "out", "junit", "baseline", "tolerance", "wait",
-					"quiet", SSH_OPTS, NULL };
+					"quiet", LEASE_OPTS, NULL };
 static const char *const check_opts[] = { "variant", "set", "host", NULL };
-static const char *const probe_opts[] = { "variant", "quick", "set", "out", "wait", "quiet", SSH_OPTS, NULL };
+static const char *const probe_opts[] = { "variant", "quick", "set", "out", "wait", "quiet", LEASE_OPTS, NULL };
 static const char *const report_opts[] = { "out", "junit", NULL };
 static const char *const plan_opts[] = { "flow", "open", "ram", "kernel", "entry-size", "headroom", "gc-lag", "after-quiet",
 					 "json", NULL };
@@ -500,7 +507,7 @@ static const char *const json_opts[] = { "json", NULL };
 static const char *const status_opts[] = { "json", SSH_OPTS, NULL };
 static const char *const cleanup_opts[] = { SSH_OPTS, NULL };
 static const char *const deploy_opts[] = { "ssh-config", "ssh-option", "remote-dir", NULL };
-static const char *const node_opts[] = { "control", NULL };
+static const char *const node_opts[] = { "control", "lease", NULL };
 
 /* The subcommands: what they take and do, for --help, the man page and
  * completion as well as for the dispatch. */

@@ -1,5 +1,6 @@
 #include "node.h"
 
+#include "clock.h"
 #include "ct_err.h"
 #include "host.h"
 #include "atomicfile.h"
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ struct agent {
 	int init_ns; /* the host's initial network namespace: global sysctls */
 	bool nft_owned, control_owned;
 	struct pr_child kids[NODE_NPROGS];
+	uint64_t lease_ms; /* silent this long while it holds a change: the controller is gone */
 };
 
 static void on_signal(int sig)
@@ -80,6 +83,7 @@ static json_t *hello(const struct agent *a)
 		  count = read_number("/proc/sys/net/netfilter/nf_conntrack_count");
 	json_object_set_new(o, "nf_conntrack_max", max >= 0 ? json_integer(max) : json_null());
 	json_object_set_new(o, "nf_conntrack_count", count >= 0 ? json_integer(count) : json_null());
+	json_object_set_new(o, "lease_ms", json_integer((json_int_t)a->lease_ms));
 	json_object_set_new(o, "ssh_connection",
 			    *a->ssh_client ? json_sprintf("%s:%u -> %s:%u", a->ssh_client, a->ssh_client_port,
 							  a->ssh_server, a->ssh_server_port)
@@ -473,6 +477,9 @@ static bool serve(struct agent *a, const char *line, size_t len)
 	case NODE_HELLO:
 		reply(hello(a));
 		break;
+	case NODE_LEASE:
+		reply(json_pack("{s:b, s:I}", "ok", 1, "lease_ms", (json_int_t)a->lease_ms));
+		break;
 	case NODE_SYSCTL_GET: {
 		char *path = sc_sysctl_path(r.key), val[256];
 		if (host_read_sysctl(jr_sysctl_global(path) ? a->init_ns : -1, path, val, sizeof val) < 0) {
@@ -566,16 +573,50 @@ static bool control_parse(struct agent *a, const char *text)
 	return ok;
 }
 
-int node_agent(const char *control)
+/* Waits for the controller's next bytes: 1 when there are some, 0 when
+ * its lease ran out while the host holds a change of ours, -1 on a
+ * signal. The signals are blocked but inside ppoll, so one that comes
+ * between the check of stop_signal and the wait is not lost. */
+static int wait_request(const struct agent *a, uint64_t last_ms, const sigset_t *open)
+{
+	struct pollfd in = { .fd = 0, .events = POLLIN };
+	for (;;) {
+		struct timespec ts, *tp = NULL;
+		if (a->j.n) { /* only what we hold needs a lease */
+			uint64_t now = ct_now_ns() / CT_NS_PER_MS, until = last_ms + a->lease_ms;
+			if (now >= until)
+				return 0;
+			ts = (struct timespec){ (time_t)((until - now) / 1000), (long)((until - now) % 1000) * 1000000 };
+			tp = &ts;
+		}
+		int n = ppoll(&in, 1, tp, open);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno == EINTR)
+			return -1;
+		if (n < 0)
+			return 1; /* let read() say what is wrong */
+	}
+}
+
+int node_agent(const char *control, uint64_t lease_ms)
 {
 	char err[CT_ERRLEN];
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: a read returns EINTR */
+	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a reply to a dead controller: EPIPE, then end of input */
+	/* delivered only while waiting for a request (ppoll opens them) */
+	sigset_t stops, open;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &open);
 	static struct agent ag;
+	ag.lease_ms = lease_ms ? lease_ms : NODE_LEASE_DEFAULT_MS;
 	struct journal *jp = &ag.j;
 	if (geteuid() != 0) {
 		reply_error("ctstorm node needs root on this host (log in as root, or use sudo -n)");
@@ -607,6 +648,7 @@ int node_agent(const char *control)
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
 	bool more = true;
+	uint64_t last_ms = ct_now_ns() / CT_NS_PER_MS; /* of the last request served */
 	while (more && !stop_signal) {
 		char *nl = len ? memchr(buf, '\n', len) : NULL;
 		if (nl) {
@@ -614,6 +656,7 @@ int node_agent(const char *control)
 			more = serve(&ag, buf, n);
 			memmove(buf, nl + 1, len - n - 1);
 			len -= n + 1;
+			last_ms = ct_now_ns() / CT_NS_PER_MS;
 			continue;
 		}
 		if (cap - len < 4096) {
@@ -625,6 +668,15 @@ int node_agent(const char *control)
 			buf = realloc(buf, cap);
 			if (!buf)
 				abort();
+		}
+		int w = wait_request(&ag, last_ms, &open);
+		if (w < 0)
+			continue; /* a signal: stop_signal says which */
+		if (w == 0) {
+			fprintf(stderr, "ctstorm node: the controller was silent for its lease (%.1f s) while this host "
+					"held changes of ours: taken for gone, restoring\n",
+				(double)ag.lease_ms / 1e3);
+			break;
 		}
 		ssize_t r = read(0, buf + len, cap - len);
 		if (r > 0)

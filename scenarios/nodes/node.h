@@ -29,6 +29,7 @@
  *                                  the controller's ssh address) to dst:port: the previous variant's load,
  *                                  nothing else of the host's table
  *   {"op":"time"}                  the host's wall clock (ns), for the controller's offset estimate
+ *   {"op":"lease"}                 renews the lease, nothing else (every request renews it)
  *   {"op":"route","range":CIDR,"local":true} | {"op":"route","range":CIDR[,"via":IP]}
  *                                  a source range: this host's own (a local route on lo, a load host's),
  *                                  or routed back via IP (default: the controller's ssh address, on a
@@ -38,7 +39,10 @@
  * holds the host's lock (one controller per host) and journals in the
  * host's own state folder; it restores when its stdin closes (the
  * controller died, the connection dropped), on SIGHUP, SIGTERM and
- * SIGINT, and when asked. After a SIGKILL of the agent, `ctstorm cleanup`
+ * SIGINT, when asked, and when its lease runs out: while it holds any
+ * change, a controller silent for the lease (--lease, 15 s by default;
+ * hello says it) is taken for gone, as after a silent partition or a
+ * controller host that lost its power. After a SIGKILL of the agent, `ctstorm cleanup`
  * on the host (or `--host` from the controller) repairs from the journal.
  * On a real host nf_conntrack_max is lowered only with allow_lower, and
  * never to what the host's table already holds; nf_conntrack_max and
@@ -54,6 +58,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum node_op {
 	NODE_HELLO,
@@ -74,6 +79,7 @@ enum node_op {
 	NODE_TIME,
 	NODE_IPTABLES,
 	NODE_ROUTE,
+	NODE_LEASE,
 };
 
 /* The programs the agent starts: ctstorm's own, found beside it. */
@@ -116,6 +122,7 @@ bool node_file_name_ok(const char *name);
 
 /* The agent: serves stdin/stdout until "bye", end of input or a signal.
  * Returns the exit status. */
-int node_agent(const char *control);
+#define NODE_LEASE_DEFAULT_MS 15000
+int node_agent(const char *control, uint64_t lease_ms);
 
 #endif

@@ -37,6 +37,7 @@ static const struct {
 	[NODE_TIME] = { "time", { NULL } },
 	[NODE_IPTABLES] = { "iptables", { "rules", "family" } },
 	[NODE_ROUTE] = { "route", { "range", "via", "local" } },
+	[NODE_LEASE] = { "lease", { NULL } },
 };
 #define NOPS (sizeof ops / sizeof *ops)
 

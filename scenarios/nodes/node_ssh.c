@@ -3,6 +3,7 @@
 #include "atomicfile.h"
 #include "clock.h"
 #include "ct_err.h"
+#include "node.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +25,19 @@ json_t *ssh_node_ask(struct ssh_node *s, json_t *req, int timeout_ms, char *err,
 		fprintf(log, "[%s] %.300s%s\n", s->h.t.url, t ? t : "?", t && strlen(t) > 300 ? " ..." : "");
 		free(t);
 	}
-	return nc_call(&s->nc, req, timeout_ms, err, errlen);
+	json_t *r = nc_call(&s->nc, req, timeout_ms, err, errlen);
+	s->asked_ms = ct_now_ns() / CT_NS_PER_MS;
+	return r;
+}
+
+bool ssh_node_keepalive(struct ssh_node *s)
+{
+	char err[CT_ERRLEN];
+	if (s->nc.broken)
+		return false;
+	if (ct_now_ns() / CT_NS_PER_MS - s->asked_ms < s->lease_ms / 3)
+		return true;
+	return ssh_node_ask_ok(s, json_pack("{s:s}", "op", "lease"), 10000, err, sizeof err);
 }
 
 bool ssh_node_ask_ok(struct ssh_node *s, json_t *req, int timeout_ms, char *err, size_t errlen)
@@ -196,6 +209,9 @@ struct ssh_node *ssh_node_open(const char *url, const char *role, const struct s
 	}
 	/* its own address, as it sees the control connection: the source of
 	 * its load toward the server */
+	json_t *lease = json_object_get(s->hello, "lease_ms");
+	s->lease_ms = json_is_integer(lease) ? (uint64_t)json_integer_value(lease) : NODE_LEASE_DEFAULT_MS;
+	s->asked_ms = ct_now_ns() / CT_NS_PER_MS;
 	const char *sc = json_string_value(json_object_get(s->hello, "ssh_connection"));
 	const char *arrow = sc ? strstr(sc, "-> ") : NULL;
 	if (arrow)

@@ -27,7 +27,8 @@ struct ssh_node {
 	int64_t rtt_ns;      /* a load host's shortest round trip, of its clock estimate */
 	char agent_log[160]; /* what the agent says on stderr (its undo lines) */
 	FILE *const *cmdlog; /* the run's commands.log, where each request is written */
-	uint64_t checked_ms; /* when its programs were last seen alive */
+	uint64_t asked_ms;   /* when it was last asked anything: each request renews its lease */
+	uint64_t lease_ms;   /* its lease, as its hello said */
 };
 
 /* Connects to url as role (the agent started, the host's ctstorm checked):
@@ -40,6 +41,10 @@ struct ssh_node *ssh_node_open(const char *url, const char *role, const struct s
  * err (the host named) when refused or the connection broke. */
 json_t *ssh_node_ask(struct ssh_node *s, json_t *req, int timeout_ms, char *err, size_t errlen);
 bool ssh_node_ask_ok(struct ssh_node *s, json_t *req, int timeout_ms, char *err, size_t errlen);
+
+/* Renews the agent's lease when nothing has been asked of it for a third
+ * of it (false: the connection broke). */
+bool ssh_node_keepalive(struct ssh_node *s);
 
 /* A load host's clock against ours: the offset at the shortest of five
  * round trips (NTP's estimate), into n.offset_ns and rtt_ns. */

@@ -23,6 +23,8 @@ int nc_open(struct node_client *c, const struct ssh_host *h, int errfd, json_t *
 		return ct_err(err, errlen, "%s: the remote folder is not a plain path", h->t.url);
 	/* named on the command line: sudo drops it from the environment */
 	strcat(cmd, " --control \"$SSH_CONNECTION\"");
+	if (h->o && h->o->lease_ms) /* a number: nothing for the shell */
+		snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --lease %llums", (unsigned long long)h->o->lease_ms);
 	const char *argv[72];
 	ssh_argv(h, cmd, argv, 72);
 	int in[2], out[2];

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Where `ctstorm deploy` puts this build's binaries, and where a run looks
@@ -24,6 +25,7 @@ struct ssh_opts {
 	size_t noptions;
 	const char *remote_dir;      /* where the host's ctstorm is looked for first */
 	unsigned connect_timeout;    /* seconds; 0: 10 */
+	uint64_t lease_ms;           /* the agents' lease (ctstorm node --lease); 0: theirs by default */
 };
 
 struct ssh_host {

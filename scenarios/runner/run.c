@@ -90,9 +90,15 @@ static bool hurry(void)
 	return run_stop_count > 1;
 }
 
-/* Sleeps up to ms, waking early for a signal (a child's exit included). */
+/* The session's site, whose leases the tick renews. */
+static struct site *tick_site;
+
+/* Sleeps up to ms, waking early for a signal (a child's exit included);
+ * the real hosts' leases renewed. */
 void run_tick(int ms)
 {
+	if (tick_site && tick_site->ops->keepalive)
+		tick_site->ops->keepalive(tick_site);
 	struct pollfd p = { .fd = sigfd, .events = POLLIN };
 	if (ms > 0)
 		poll(&p, 1, ms);
@@ -292,6 +298,7 @@ struct run_session *run_open(const struct sc_file *f, const struct run_opts *o, 
 	 * exempt from conntrack where ctstorm owns the rules */
 	if (c->site->real)
 		run_manifest_set(c, "hosts", site_hosts_json(c->site));
+	tick_site = c->site;
 	c->res = calloc(total ? total : 1, sizeof *c->res);
 	if (!c->res)
 		abort();
@@ -348,6 +355,7 @@ int run_close(struct run_session *c, int rc)
 {
 	char err[CT_ERRLEN], stamp[32];
 	bool broke = c->site->ops->broken(c->site) != NULL;
+	tick_site = NULL;
 	c->site->ops->close(c->site, c->dir);
 	size_t failed = jr_close(&c->j);
 	json_object_set_new(c->manifest, "host", json_pack("{s:O, s:o}", "before",

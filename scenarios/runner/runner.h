@@ -81,6 +81,10 @@ struct site_ops {
 	/* Every node as it was before the variant (its programs are stopped
 	 * already); what could not be undone said in v->error or on stderr. */
 	void (*down)(struct site *s, struct run_session *c, const struct variant *V, struct vresult *v);
+	/* Renews what keeps the site's nodes ours while the controller is
+	 * busy elsewhere (real hosts: their agents' leases); called on every
+	 * tick of the runner. NULL: nothing to renew. */
+	void (*keepalive)(struct site *s);
 	/* The node whose control channel broke, if any (NULL: none). */
 	const struct node *(*broken)(const struct site *s);
 	/* The end of the session: the connections closed (the folder "" when

@@ -255,6 +255,17 @@ static void hosts_down(struct site *s, struct run_session *c, const struct varia
 	}
 }
 
+static void hosts_keepalive(struct site *s)
+{
+	struct site_hosts *H = hosts(s);
+	if (H->test)
+		ssh_node_keepalive(H->test);
+	if (H->server && H->server != H->test)
+		ssh_node_keepalive(H->server);
+	for (size_t i = 0; i < H->nclients; i++)
+		ssh_node_keepalive(H->clients[i]);
+}
+
 static const struct node *hosts_broken(const struct site *s)
 {
 	const struct site_hosts *H = (const struct site_hosts *)s;
@@ -284,6 +295,7 @@ static const struct site_ops hosts_site_ops = {
 	.up = hosts_up,
 	.dnat_switch = hosts_dnat_switch,
 	.down = hosts_down,
+	.keepalive = hosts_keepalive,
 	.broken = hosts_broken,
 	.close = hosts_close,
 };

@@ -288,6 +288,37 @@ ct_check "controller SIGKILLed: the host restored itself" wait_for host_clean
 ct_check "controller SIGKILLed: nothing outstanding on the host" test "$(outstanding)" = 0
 "$CTSTORM" cleanup >/dev/null 2>&1 # the controller's own journal (its loadgen)
 
+# --- the controller silent mid-variant (stopped: its ssh connection stays up, nothing more is
+# asked, as in a partition or a controller host that lost its power): the agent's lease runs out
+# and it restores the host ---
+ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --set load.limit=60s --lease 3s \
+	--host "server=ssh://$HOST" --set server.allow-lower=yes --ssh-config "$CT_SSH_CONFIG" --out "$T/silent" \
+	>"$T/silent.log" 2>&1 &
+KPID=$!
+CT_PIDS+=("$KPID")
+wait_for in_table
+ct_check "silent: the variant was under way (ctstorm's table on the host)" in_table
+sleep 2
+kill -STOP "$KPID"
+silent_from=$(date +%s%N)
+# the rules, the sysctls, and no process of ctstorm's on the host (the ssh session's own sshd
+# stays while the silent controller's connection does, as it would across a partition)
+restored() {
+	[ "$(rules)" = "$RULES_BEFORE" ] && [ "$(hostval)" = "$UDP_BEFORE" ] &&
+		[ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$MAX_BEFORE" ] &&
+		! ip netns pids "$HOSTNS" | xargs -r ps -o comm= -p | grep -q ctstorm
+}
+for _ in $(seq 300); do restored && break; sleep 0.1; done
+silent_ms=$(( ($(date +%s%N) - silent_from) / 1000000 ))
+ct_check "silent controller: the host restored itself by its lease (3 s; here after ${silent_ms} ms), no ctstorm process left" restored
+ct_check "silent controller: nothing outstanding on the host" test "$(outstanding)" = 0
+ct_check "silent controller: the agent said why (its lease)" \
+	bash -c "grep -rqs 'silent for its lease' /tmp/ctstorm-ssh.$KPID.*/agent.log"
+kill -KILL "$KPID"
+kill -CONT "$KPID" 2>/dev/null
+wait "$KPID" 2>/dev/null
+"$CTSTORM" cleanup >/dev/null 2>&1 # the controller's own journal (its loadgen)
+
 # --- only the controller's ssh to the agent killed: reported, the host restores itself ---
 ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --variant notrack --set load.limit=20s \
 	--host "server=ssh://$HOST" --set server.allow-lower=yes --ssh-config "$CT_SSH_CONFIG" --out "$T/cut" >"$T/cut.log" 2>&1 &
