@@ -122,7 +122,7 @@ static int lower_check(const struct node_req *r, const char *old, char *err, siz
 static void sysctl_set(struct agent *a, const struct node_req *r)
 {
 	struct journal *j = &a->j;
-	char err[CT_ERRLEN], old[64];
+	char err[CT_ERRLEN], old[4096];
 	char *path = sc_sysctl_path(r->key);
 	int fd = jr_sysctl_global(path) ? a->init_ns : -1;
 	if (host_read_sysctl(fd, path, old, sizeof old) < 0) {
@@ -133,8 +133,8 @@ static void sysctl_set(struct agent *a, const struct node_req *r)
 	else if (strcmp(old, r->value) != 0 && jr_push_sysctl(j, path, old, err, sizeof err) < 0)
 		reply_error(err);
 	else if (strcmp(old, r->value) != 0 && host_write_sysctl(fd, path, r->value, err, sizeof err) < 0) {
-		/* nothing changed: forget the entry again */
-		jr_undo_to(j, j->n - 1);
+		/* nothing changed: the entry dropped, nothing written back */
+		jr_pop(j);
 		reply_error(err);
 	} else
 		reply(json_pack("{s:b, s:s}", "ok", 1, "old", old));

@@ -60,11 +60,15 @@ int host_read_sysctl(int fd, const char *path, char *buf, size_t len)
 		return -1;
 	int f = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = f >= 0 ? read(f, buf, len - 1) : -1;
-	int e = errno;
+	char more;
+	/* a value longer than buf: never a truncated one (it would be saved
+	 * and written back so) */
+	bool whole = n < 0 || (size_t)n < len - 1 || read(f, &more, 1) == 0;
+	int e = whole ? errno : EOVERFLOW;
 	if (f >= 0)
 		close(f);
 	leave(fd);
-	if (n < 0) {
+	if (n < 0 || !whole) {
 		errno = e;
 		return -1;
 	}
@@ -628,7 +632,7 @@ static int nat(struct host *h, const struct sc_resolved *r, char *err, size_t er
 
 static int global_sysctl(struct host *h, const char *key, uint64_t want, char *err, size_t errlen)
 {
-	char path[128], old[64], value[32];
+	char path[128], old[4096], value[32];
 	snprintf(path, sizeof path, "/proc/sys/net/netfilter/%s", key);
 	snprintf(value, sizeof value, "%" PRIu64, want);
 	if (host_read_sysctl(-1, path, old, sizeof old) < 0)

@@ -138,14 +138,62 @@ static char *dup_or_die(const char *s)
 	return d;
 }
 
+/* What an entry may name, checked where it is written and where it is
+ * read back (a journal is a file anyone with the state folder could
+ * edit): undo writes only sysctls under /proc/sys/net/, removes only
+ * namespaces of one plain name, deletes only tables ctstorm owns. */
+const char *jr_sysctl_root = "/proc/sys/net/";
+
+bool jr_sysctl_entry_ok(const char *path, const char *value)
+{
+	size_t root = strlen(jr_sysctl_root);
+	if (strncmp(path, jr_sysctl_root, root) != 0 || !path[root] || strstr(path + root - 1, "/.") ||
+	    strstr(path, "//") || strlen(path) > 255)
+		return false;
+	for (const char *p = path + root; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/_-.", *p)))
+			return false;
+	if (strlen(value) > 4095)
+		return false;
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			return false;
+	return true;
+}
+
+bool jr_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 63 || name[0] == '.' || name[0] == '-')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("._-", *p)))
+			return false;
+	return true;
+}
+
+/* "FAMILY NAME": a family nft knows, a table of ctstorm's own. */
+static bool nft_entry_ok(const char *family, const char *name)
+{
+	static const char *const families[] = { "inet", "ip", "ip6", "arp", "bridge", "netdev" };
+	bool known = false;
+	for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+		known |= strcmp(family, families[i]) == 0;
+	return known && jr_name_ok(name) && strncmp(name, "ctstorm", 7) == 0;
+}
+
 int jr_push_sysctl(struct journal *j, const char *path, const char *old, char *err, size_t errlen)
 {
+	if (!jr_sysctl_entry_ok(path, old))
+		return ct_err(err, errlen, "%s: not a sysctl ctstorm journals (under /proc/sys/net/, one line)", path);
 	push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(path), .b = dup_or_die(old) });
 	return persist(j, err, errlen);
 }
 
 int jr_push_netns(struct journal *j, const char *name, char *err, size_t errlen)
 {
+	if (!jr_name_ok(name))
+		return ct_err(err, errlen, "'%s': not a namespace name ctstorm makes (letters, digits, ._-)", name);
 	push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(name) });
 	return persist(j, err, errlen);
 }
@@ -602,11 +650,14 @@ size_t jr_parse(struct journal *j, const char *text)
 			j->owner = pid;
 			j->owner_start = start;
 			snprintf(j->results, sizeof j->results, "%s", rest + off);
-		} else if (strcmp(word, "sysctl") == 0 && sscanf(rest, "%511s %n", a, &off) >= 1 && off > 0) {
+		} else if (strcmp(word, "sysctl") == 0 && sscanf(rest, "%511s %n", a, &off) >= 1 && off > 0 &&
+			   jr_sysctl_entry_ok(a, rest + off)) {
 			push(j, (struct jr_entry){ .kind = JR_SYSCTL, .a = dup_or_die(a), .b = dup_or_die(rest + off) });
-		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s", a) == 1) {
+		} else if (strcmp(word, "netns") == 0 && sscanf(rest, "%511s%n", a, &off) == 1 && !rest[off] &&
+			   jr_name_ok(a)) {
 			push(j, (struct jr_entry){ .kind = JR_NETNS, .a = dup_or_die(a) });
-		} else if (strcmp(word, "nft") == 0 && sscanf(rest, "%31s %95s", family, a) == 2) {
+		} else if (strcmp(word, "nft") == 0 && sscanf(rest, "%31s %95s%n", family, a, &off) == 2 && !rest[off] &&
+			   nft_entry_ok(family, a)) {
 			char what[600];
 			snprintf(what, sizeof what, "%s %s", family, a);
 			push(j, (struct jr_entry){ .kind = JR_NFT_TABLE, .a = dup_or_die(what) });
@@ -705,9 +756,19 @@ static int lock(struct journal *j, bool wait, char *err, size_t errlen)
 	snprintf(j->dir, sizeof j->dir, "%s", jr_state_dir());
 	if (mkdir(j->dir, 0755) < 0 && errno != EEXIST)
 		return ct_err(err, errlen, "%s: %s", j->dir, strerror(errno));
+	/* what it says is undone as root: a folder only we can write, no link */
+	struct stat st;
+	if (lstat(j->dir, &st) < 0)
+		return ct_err(err, errlen, "%s: %s", j->dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ct_err(err, errlen,
+			      "the state folder %s is not this user's alone (%s, owner %u, mode %03o): it must be a folder "
+			      "owned by the user ctstorm runs as and writable by no one else",
+			      j->dir, S_ISLNK(st.st_mode) ? "a link" : S_ISDIR(st.st_mode) ? "a folder" : "not a folder",
+			      (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
 	char path[300];
 	snprintf(path, sizeof path, "%s/lock", j->dir);
-	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (j->lock_fd < 0)
 		return ct_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) == 0)

@@ -40,7 +40,18 @@ struct journal {
 	FILE *log;         /* undo actions are reported here (NULL: stderr) */
 };
 
-/* The state folder: $CTSTORM_STATE_DIR or /run/ctstorm. */
+/* What a sysctl entry may be: a path under /proc/sys/net/, a one-line
+ * value; a namespace's or table's name: one plain word. Checked where
+ * entries are written and where a journal is read back. */
+bool jr_sysctl_entry_ok(const char *path, const char *value);
+/* Where journaled sysctls live: "/proc/sys/net/". Not from the
+ * environment: only a unit test points it at a folder of its own. */
+extern const char *jr_sysctl_root;
+bool jr_name_ok(const char *name);
+
+/* The state folder: $CTSTORM_STATE_DIR or /run/ctstorm; it must be a
+ * folder of the user ctstorm runs as, writable by no one else (a run
+ * refuses another). */
 const char *jr_state_dir(void);
 
 /* Takes the lock (waiting when wait is set, else failing with who holds

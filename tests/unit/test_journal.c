@@ -76,6 +76,9 @@ static void test_undo(void **state)
 	char dir[] = "/tmp/ctstorm-journal-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	setenv("CTSTORM_STATE_DIR", dir, 1);
+	char root[300];
+	snprintf(root, sizeof root, "%s/", dir);
+	jr_sysctl_root = root; /* the knob below stands for a sysctl */
 	char knob[300], err[512], buf[64] = "";
 	snprintf(knob, sizeof knob, "%s/knob", dir);
 	FILE *f = fopen(knob, "w");
@@ -131,6 +134,41 @@ static void test_undo(void **state)
 	unlink(lock);
 	rmdir(dir);
 	unsetenv("CTSTORM_STATE_DIR");
+	jr_sysctl_root = "/proc/sys/net/";
+}
+
+/* A tampered journal: undo would write, delete or remove what is not
+ * ctstorm's. Each such line is refused when read, and never written. */
+static void test_tampered(void **state)
+{
+	(void)state;
+	struct journal j = { 0 };
+	assert_int_equal(jr_parse(&j, "sysctl /etc/shadow root::0:0\n"			/* not a sysctl */
+				      "sysctl /proc/sys/kernel/core_pattern |/tmp/x\n"		/* not net */
+				      "sysctl /proc/sys/net/../kernel/modprobe /tmp/x\n"	/* climbs out */
+				      "sysctl /proc/sys/net/ipv4/ip_forward 1\x01\n"		/* a control char */
+				      "netns ../../etc\n"					/* a path */
+				      "netns a b\n"						/* two words */
+				      "nft inet filter\n"					/* the host's table */
+				      "nft bogus ctstorm\n"					/* no such family */
+				      "nft inet ctstorm; flush ruleset\n"),			/* a second command */
+			 9);
+	assert_int_equal(j.n, 0);
+	assert_int_equal(jr_parse(&j, "sysctl /proc/sys/net/netfilter/nf_conntrack_max 262144\n"
+				      "sysctl /proc/sys/net/ipv4/ip_local_port_range 32768 60999\n"
+				      "netns cts-0a1b2c-1-server\n"
+				      "nft inet ctstorm_control\n"),
+			 0);
+	assert_int_equal(j.n, 4);
+	assert_string_equal(j.e[1].b, "32768 60999");
+	jr_free_entries(&j);
+	/* and never written */
+	char err[256];
+	struct journal w = { .lock_fd = -1 };
+	snprintf(w.dir, sizeof w.dir, "/nonexistent");
+	assert_int_equal(jr_push_sysctl(&w, "/etc/passwd", "x", err, sizeof err), -1);
+	assert_int_equal(jr_push_netns(&w, "../x", err, sizeof err), -1);
+	assert_int_equal(w.n, 0);
 }
 
 int main(void)
@@ -139,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_parse_format),
 		cmocka_unit_test(test_refused_lines),
 		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_tampered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
