@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,19 @@
 int ct_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
 		return ct_err(err, errlen, "%s: path too long", path);
-
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a name of its own beside the target, created exclusively: never a
+	 * file or link someone else put there */
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ct_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+	if (fchmod(fd, 0644) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return ct_err(err, errlen, "%s: %s", tmp, strerror(e));
+	}
 	const char *p = data;
 	size_t left = len;
 	while (left > 0) {
