@@ -128,21 +128,50 @@ char *ct_read_file(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
+/* Folder name in pfd, removed with what it holds, by descriptor: only a
+ * real folder (never a link to one) of the user we run as; its entries
+ * unlinked in it (a link among them removed, not followed). */
+static int remove_flat_at(int pfd, const char *name)
+{
+	struct stat st, opened;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -1;
+	int dfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	/* the very folder looked at, not one swapped in since */
+	if (fstat(dfd, &opened) < 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
+		close(dfd);
+		return -1;
+	}
+	int lfd = dup(dfd);
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dfd, e->d_name, 0);
+	closedir(d);
+	close(dfd);
+	return unlinkat(pfd, name, AT_REMOVEDIR);
+}
+
 int ct_remove_flat_dir(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	char copy[PATH_MAX], copy2[PATH_MAX];
+	snprintf(copy, sizeof copy, "%s", dir);
+	snprintf(copy2, sizeof copy2, "%s", dir);
+	int pfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
 		return -1;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	return rmdir(dir);
+	int rc = remove_flat_at(pfd, basename(copy2));
+	close(pfd);
+	return rc;
 }
 
 void ct_remove_dead_dirs(const char *parent, const char *prefix, bool suffix_ok,
@@ -160,9 +189,7 @@ void ct_remove_dead_dirs(const char *parent, const char *prefix, bool suffix_ok,
 		long pid = strtol(e->d_name + plen, &end, 10);
 		if (pid <= 1 || (*end && !(suffix_ok && *end == '.')) || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/%s", parent, e->d_name);
-		if (ct_remove_flat_dir(dir) == 0 && removed)
+		if (remove_flat_at(dirfd(d), e->d_name) == 0 && removed)
 			removed(pid, arg);
 	}
 	closedir(d);

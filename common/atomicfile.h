@@ -22,7 +22,9 @@ char *ct_read_file(const char *path, size_t *len, char *err, size_t errlen);
 int ct_dir_writable(const char *path, char *err, size_t errlen);
 
 /* Empties a folder of plain files (no subfolders) and removes it: 0, or -1
- * (errno) when the folder remains. */
+ * (errno) when the folder remains. By descriptor: only a real folder (a
+ * link to one is left alone) owned by the user we run as, its entries
+ * unlinked in it, never followed. */
 int ct_remove_flat_dir(const char *dir);
 
 /* The folders in parent named PREFIX + PID (+ '.' and anything, where
