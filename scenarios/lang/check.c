@@ -179,6 +179,15 @@ static void check_ipt_text(const struct vctx *c, const struct sc_setting *s)
 		struct sc_setting at = *s;
 		at.line = s->line ? sc_value_line(c->f, s->line, n) : 0;
 		if (*w == '*') {
+			size_t word = strspn(w + 1, "abcdefghijklmnopqrstuvwxyz");
+			if (word == 0 || (w + 1 + word < p + len && !strchr(" \t", w[1 + word])) ||
+			    strspn(w + 1 + word, " \t") != (size_t)(p + len - (w + 1 + word))) {
+				bad(c, &at,
+				    "line %d of its text ('%.*s'): a table line is '*' and the table's name alone (*raw, "
+				    "*filter); its rules and COMMIT follow on lines of their own (indented under the key)",
+				    n, (int)len, p);
+				return;
+			}
 			if (table)
 				bad(c, &at, "line %d of its text ('%.*s'): the *%s table is not closed with COMMIT before it", n,
 				    (int)len, p, table);
