@@ -1,6 +1,7 @@
 #include "sshhost.h"
 
 #include "atomicfile.h"
+#include "proc.h"
 
 #include "ct_err.h"
 
@@ -392,6 +393,18 @@ int ssh_check_ctstorm(struct ssh_host *h, char *err, size_t errlen)
 const char *const ssh_deploy_names[SSH_DEPLOY_N] = { "ctstorm", "ctstorm-loadgen", "ctstorm-responder",
 						  "ctstorm-sampler" };
 
+/* A file's sha256, as coreutils' sha256sum prints it (64 hex digits). */
+static int sha256_of(const char *path, char sum[65], char *err, size_t errlen)
+{
+	char *argv[] = { "sha256sum", "--", (char *)path, NULL }, *out = NULL, why[256];
+	int rc = pr_cmd(-1, argv, NULL, &out, 30000, why, sizeof why);
+	bool ok = rc == 0 && out && strspn(out, "0123456789abcdef") == 64;
+	if (ok)
+		snprintf(sum, 65, "%.64s", out);
+	free(out);
+	return ok ? 0 : ct_err(err, errlen, "%s: sha256sum: %s", path, rc < 0 ? why : "failed");
+}
+
 int ssh_deploy(struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (*progress)(const char *line),
 	       char *err, size_t errlen)
 {
@@ -399,20 +412,28 @@ int ssh_deploy(struct ssh_host *h, const char *const paths[SSH_DEPLOY_N], void (
 	const char *dir = h->o->remote_dir ? h->o->remote_dir : SSH_DEFAULT_REMOTE_DIR;
 	if (!ssh_shell_safe(dir) || dir[0] != '/')
 		return ct_err(err, errlen, "--remote-dir %s: an absolute path of letters, digits and /._-", dir);
-	char cmd[1024], e[512], line[1200];
+	char cmd[2048], e[512], line[1200], sum[65];
 	for (size_t i = 0; i < SSH_DEPLOY_N; i++) {
 		size_t len = 0;
 		char *data = ct_read_file(paths[i], &len, err, errlen);
 		if (!data)
 			return -1;
+		if (sha256_of(paths[i], sum, err, errlen) < 0) {
+			free(data);
+			return -1;
+		}
+		/* installed only when what arrived is what was sent: its size and
+		 * sha256 checked there before the rename; else removed */
 		snprintf(cmd, sizeof cmd,
-			 "mkdir -p %s && cat >%s/.%s.tmp && chmod 755 %s/.%s.tmp && mv -f %s/.%s.tmp %s/%s", dir, dir, bins[i],
-			 dir, bins[i], dir, bins[i], dir, bins[i]);
+			 "t=%s/.%s.tmp; mkdir -p %s && cat >\"$t\" && [ \"$(stat -c %%s \"$t\")\" = %zu ] && "
+			 "[ \"$(sha256sum <\"$t\" | cut -d' ' -f1)\" = %s ] || { rm -f \"$t\"; echo 'arrived cut short or "
+			 "changed' >&2; exit 3; }; chmod 755 \"$t\" && mv -f \"$t\" %s/%s",
+			 dir, bins[i], dir, len, sum, dir, bins[i]);
 		int rc = ssh_run(h, cmd, data, len, NULL, e, sizeof e);
 		free(data);
 		if (rc != 0)
-			return ct_err(err, errlen, "%s: copying %s to %s: %s", h->t.url, bins[i], dir,
-				      *e ? e : "failed");
+			return ct_err(err, errlen, "%s: copying %s to %s (%zu bytes, sha256 %.16s...): %s; not installed", h->t.url,
+				      bins[i], dir, len, sum, *e ? e : "failed");
 		snprintf(line, sizeof line, "%s: %s/%s (%zu bytes)", h->t.url, dir, bins[i], len);
 		if (progress)
 			progress(line);

@@ -25,9 +25,14 @@ CTL=$CT_CLI   # the controller's namespace
 HOSTNS=$CT_SRV # the "host"
 HOST=198.18.0.2
 mkdir -p "$T/state" "$T/state-bare"
-# one host with ctstorm on its PATH, and one (port 2222) without
+# one host with ctstorm on its PATH, one (port 2222) without, and one (2223) whose copies arrive
+# cut short (its cat keeps the first 4 KiB)
+mkdir -p "$T/short-bin" "$T/state-short"
+printf '#!/bin/sh\nexec head -c 4096\n' >"$T/short-bin/cat"
+chmod 755 "$T/short-bin/cat"
 ct_ssh_host "$HOSTNS" "$HOST" 22 "$BUILD/scenarios:/usr/sbin:/usr/bin:/sbin:/bin" "$T/state"
 ct_ssh_host "$HOSTNS" "$HOST" 2222 "/usr/sbin:/usr/bin:/sbin:/bin" "$T/state-bare"
+ct_ssh_host "$HOSTNS" "$HOST" 2223 "$T/short-bin:/usr/sbin:/usr/bin:/sbin:/bin" "$T/state-short"
 ct_ssh_wait "$CTL" "$HOST"
 ctl() { ip netns exec "$CTL" "$CTSTORM" "$@" --ssh-config "$CT_SSH_CONFIG"; }
 hostval() { ip netns exec "$HOSTNS" cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout; }
@@ -50,6 +55,16 @@ ct_check "deploy: the four binaries, byte for byte" bash -c "
 	cmp -s '$BUILD/scenarios/ctstorm' '$T/deployed/ctstorm' && cmp -s '$BUILD/loadgen/ctstorm-loadgen' '$T/deployed/ctstorm-loadgen' &&
 	cmp -s '$BUILD/responder/ctstorm-responder' '$T/deployed/ctstorm-responder' && cmp -s '$BUILD/analysis/ctstorm-sampler' '$T/deployed/ctstorm-sampler'"
 ct_check "deploy: nothing half-written left" bash -c "! ls -A '$T/deployed' | grep -q tmp"
+# a copy cut short on its way: refused there, nothing installed, nothing half-written left
+mkdir -p "$T/short-deployed"
+cp "$BUILD/scenarios/ctstorm" "$T/short-deployed/ctstorm" # what was there before stays
+ctl deploy "ssh://$HOST:2223" --remote-dir "$T/short-deployed" >"$T/short.out" 2>&1
+rc=$?
+ct_check "deploy cut short: it fails ($rc), saying so ($(grep -o 'arrived cut short[^;]*' "$T/short.out" | head -1))" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'arrived cut short or changed' '$T/short.out' && grep -q 'not installed' '$T/short.out'"
+ct_check "deploy cut short: the binary there before untouched, no other installed, no temporary left" bash -c "
+	cmp -s '$BUILD/scenarios/ctstorm' '$T/short-deployed/ctstorm' && [ ! -e '$T/short-deployed/ctstorm-loadgen' ] &&
+	! ls -A '$T/short-deployed' | grep -q tmp"
 # the bare host has no ctstorm on its PATH: the deployed one is used
 ctl status --host "ssh://$HOST:2222" --remote-dir "$T/deployed" >/dev/null 2>&1
 ct_check "a host with only the deployed ctstorm: status works" test $? -eq 0
