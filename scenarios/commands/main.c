@@ -498,7 +498,8 @@ enum args { ARGS_NONE, ARGS_SCENARIO, ARGS_RESULTS, ARGS_HOST };
 #define LEASE_OPTS SSH_OPTS, "lease"
 static const char *const run_opts[] = { "quick", "variant", "set", "out", "junit", "baseline", "tolerance", "wait",
 					"quiet", LEASE_OPTS, NULL };
-static const char *const check_opts[] = { "variant", "set", "host", NULL };
+/* check takes --host; ssh's options too, as a wrapper passes them to every command */
+static const char *const check_opts[] = { "variant", "set", SSH_OPTS, NULL };
 static const char *const probe_opts[] = { "variant", "quick", "set", "out", "wait", "quiet", LEASE_OPTS, NULL };
 static const char *const report_opts[] = { "out", "junit", NULL };
 static const char *const plan_opts[] = { "flow", "open", "ram", "kernel", "entry-size", "headroom", "gc-lag", "after-quiet",
