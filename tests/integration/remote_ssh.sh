@@ -188,7 +188,7 @@ results_dir() { sed -n 's/^Results: //p' "$1" | tail -1; }
 host_clean() {
 	[ "$(rules)" = "$RULES_BEFORE" ] && [ "$(hostval)" = "$UDP_BEFORE" ] &&
 		[ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" = "$MAX_BEFORE" ] &&
-		[ "$(ip netns pids "$HOSTNS" | wc -l)" = 2 ] # the two sshd, nothing of ours
+		! ip netns pids "$HOSTNS" | xargs -r ps -o comm= -p | grep -qvx sshd # the test's sshd, nothing of ours
 }
 export CTSTORM_STATE_DIR=$T/state-ctl # the controller's own journal
 mkdir -p "$CTSTORM_STATE_DIR"
