@@ -50,12 +50,19 @@ bool ssh_node_ask_ok(struct ssh_node *s, json_t *req, int timeout_ms, char *err,
 static int ssh_stage(struct node *n, const char *local, const char *name, char *path, size_t len, char *err,
 		     size_t errlen)
 {
-	char *text = ct_read_file(local, NULL, err, errlen);
+	size_t size;
+	char *text = ct_read_file(local, &size, err, errlen);
 	if (!text)
 		return -1;
-	bool ok = ssh_node_ask_ok(sshn(n), json_pack("{s:s, s:s, s:s}", "op", "put", "name", name, "data", text), 10000,
-				  err, errlen);
+	/* it travels as a JSON string: UTF-8 text only (a Latin-1 zone is said so) */
+	json_t *data = json_stringn(text, size);
 	free(text);
+	if (!data)
+		return ct_err(err, errlen, "%s: not UTF-8 text, and a file for a real host travels as a JSON string: convert "
+					   "it (iconv -f latin1 -t utf-8)",
+			      local);
+	bool ok = ssh_node_ask_ok(sshn(n), json_pack("{s:s, s:s, s:o}", "op", "put", "name", name, "data", data), 10000,
+				  err, errlen);
 	snprintf(path, len, "%s", name); /* the agent runs its programs in its folder */
 	return ok ? 0 : -1;
 }

@@ -114,6 +114,9 @@ static char *read_line(struct node_client *c, uint64_t deadline)
 json_t *nc_call(struct node_client *c, json_t *req, int timeout_ms, char *err, size_t errlen)
 {
 	const char *url = c->h->t.url;
+	if (!req) /* json_pack refused what it was given: text that is not UTF-8 */
+		return ct_err(err, errlen, "%s: a request that cannot be written as JSON (text that is not UTF-8?)", url),
+		       NULL;
 	char *text = json_dumps(req, JSON_COMPACT);
 	const char *op = json_string_value(json_object_get(req, "op"));
 	char what[32];

@@ -155,8 +155,13 @@ static int add_netns(struct host *h, int n, const char *prefix, char *err, size_
 	snprintf(h->ns[n], sizeof h->ns[n], "%s-%s", prefix, host_node_names[n]);
 	if (jr_push_netns(h->j, h->ns[n], err, errlen) < 0)
 		return -1;
-	if (cmd(h, -1, NULL, err, errlen, "ip", "netns", "add", h->ns[n], NULL) < 0)
+	if (cmd(h, -1, NULL, err, errlen, "ip", "netns", "add", h->ns[n], NULL) < 0) {
+		/* never made: its entry goes (undo would remove a namespace of that
+		 * name that is not ours) */
+		jr_pop(h->j);
+		h->ns[n][0] = '\0';
 		return -1;
+	}
 	char path[128];
 	snprintf(path, sizeof path, "/run/netns/%s", h->ns[n]);
 	h->fd[n] = open(path, O_RDONLY | O_CLOEXEC);

@@ -286,6 +286,16 @@ ct_check "responder = external: none of ours started, the host's left running" \
 ct_stop "$OWN_DNS"
 ct_check "responder = external: the host as before" host_clean
 
+# --- a zone that is not UTF-8 (Latin-1) for a real host: said, the run goes on, nothing crashes ---
+sed 's/^www .*/&\ntxt IN TXT "caf\xe9"/' "$(dirname "$0")/../../scenarios/zones/example.test.zone" >"$T/latin1.zone"
+ctl run seed-000 --quick --variant baseline --host "server=ssh://$HOST" --set server.allow-lower=yes \
+	--set "server.zone=$T/latin1.zone" --out "$T/latin1" >"$T/latin1.log" 2>&1
+rc=$?
+LATIN_DIR=$(results_dir "$T/latin1.log")
+ct_check "a Latin-1 zone for a real host: the variant fails saying why, the run ends (exit $rc)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'not UTF-8 text' '$LATIN_DIR/baseline/verdict.json'"
+ct_check "a Latin-1 zone for a real host: the host as before" host_clean
+
 # --- the controller killed mid-variant: the host restores itself ---
 in_table() { ip netns exec "$HOSTNS" nft list table inet ctstorm >/dev/null 2>&1; }
 ip netns exec "$CTL" "$CTSTORM" run seed-000 --quick --variant baseline --set load.limit=20s --host "server=ssh://$HOST" --set server.allow-lower=yes \
