@@ -10,10 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const plan_tcp_state_words[] = { "syn_sent", "syn_recv", "established", "fin_wait", "close_wait",
-					      "last_ack", "time_wait", "close", NULL };
-static const char *const tcp_states[] = { "syn_sent", "syn_recv",  "established", "fin_wait", "close_wait",
-					  "last_ack", "time_wait", "close",       "retrans",  "unacknowledged" };
+/* as the sysctls spell them (nf_conntrack_tcp_timeout_<state>) */
+const char *const plan_tcp_state_words[] = { "syn_sent", "syn_recv",  "established", "fin_wait", "close_wait",
+					      "last_ack", "time_wait", "close",       "retrans",  "unacknowledged",
+					      NULL };
 
 static int parse_positive(const char *text, double *out)
 {
@@ -48,9 +48,9 @@ static int flow_option(const char *text, const char *field, struct plan_flow *f,
 static int tcp_state(const char *text, const char *field, char *state, size_t len, char *err, size_t errlen)
 {
 	/* as the sysctls spell them, or as conntrack -L prints them (TIME_WAIT) */
-	for (size_t i = 0; i < sizeof tcp_states / sizeof *tcp_states; i++)
-		if (strcasecmp(field, tcp_states[i]) == 0) {
-			snprintf(state, len, "%s", tcp_states[i]);
+	for (size_t i = 0; plan_tcp_state_words[i]; i++)
+		if (strcasecmp(field, plan_tcp_state_words[i]) == 0) {
+			snprintf(state, len, "%s", plan_tcp_state_words[i]);
 			return 0;
 		}
 	return ct_err(err, errlen, "%s: '%s' is not a TCP state (syn_sent, syn_recv, established, fin_wait, close_wait, "
@@ -58,14 +58,26 @@ static int tcp_state(const char *text, const char *field, char *state, size_t le
 		      text, field);
 }
 
+/* text's fields between colons, in buf (at most max; more make max + 1). */
+static int split_fields(const char *text, char *buf, size_t len, char **field, int max)
+{
+	int n = 0;
+	snprintf(buf, len, "%s", text);
+	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n <= max; t = strtok_r(NULL, ":", &save))
+		if (n < max)
+			field[n++] = t;
+		else
+			return max + 1;
+	return n;
+}
+
 int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof *f);
 	char buf[128], *field[8];
-	int n = 0;
-	snprintf(buf, sizeof buf, "%s", text);
-	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 8; t = strtok_r(NULL, ":", &save))
-		field[n++] = t;
+	int n = split_fields(text, buf, sizeof buf, field, 8);
+	if (n > 8)
+		return ct_err(err, errlen, "--flow %s: too many fields", text);
 	/* the options at the end, in any order */
 	while (n > 2) {
 		int rc = flow_option(text, field[n - 1], f, err, errlen);
@@ -112,11 +124,8 @@ int plan_flow_parse(const char *text, struct plan_flow *f, char *err, size_t err
 int plan_open_parse(const char *text, struct plan_open *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof *o);
-	char buf[128], *field[4];
-	int n = 0;
-	snprintf(buf, sizeof buf, "%s", text);
-	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && n < 4; t = strtok_r(NULL, ":", &save))
-		field[n++] = t;
+	char buf[128], *field[3];
+	int n = split_fields(text, buf, sizeof buf, field, 3);
 	if (n < 2 || n > 3 || (strcasecmp(field[0], "udp") != 0 && strcasecmp(field[0], "tcp") != 0))
 		return ct_err(err, errlen, "--open %s: expected udp:COUNT or tcp:COUNT[:STATE]", text);
 	o->proto = strcasecmp(field[0], "udp") == 0 ? PLAN_UDP : PLAN_TCP;

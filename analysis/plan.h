@@ -134,7 +134,8 @@ void plan_kernel_default(uint64_t ram_bytes, unsigned pointer_bits, unsigned ker
  * refused (a unit is needed: "64" is more likely 64G than 64 bytes). */
 int plan_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen);
 
-/* The TCP states a --flow may end in, NULL-terminated (completion). */
+/* The TCP states a --flow may end in, NULL-terminated: the parser's and
+ * completion's one list. */
 extern const char *const plan_tcp_state_words[];
 
 #endif

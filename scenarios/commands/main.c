@@ -155,7 +155,8 @@ static const struct ct_opt options[] = {
 	{ "lease", 0, CT_OPT_DURATION, OFF(lease), "15s", 2 * CT_NS_PER_SEC, 3600 * CT_NS_PER_SEC, "DURATION",
 	  "run, probe (real hosts), node: an agent whose controller is silent this long while it holds changes "
 	  "takes it for gone (a partition, a controller host down), restores its host and exits; the controller "
-	  "renews it every third of it",
+	  "renews it when it has asked nothing for a third of it, but not while it waits on one long request to "
+	  "another host (stopping a sampler: up to 30 s): keep it above that with a router and a server",
 	  NULL },
 	{ "control", 0, CT_OPT_STR, OFF(control), NULL, 0, 0, "'CLIENT PORT SERVER PORT'",
 	  "node: the control connection, as ssh's SSH_CONNECTION gives it (which sudo does not pass on); "

@@ -437,13 +437,14 @@ static void plan_text(const struct plan_out *p)
 
 int cmd_plan(const struct plan_cmd *o)
 {
-	if (!o->nflows) {
-		fprintf(stderr, "ctstorm: error: plan needs at least one --flow (udp:RATE[:TIMEOUT], tcp:RATE:STATE[:TIMEOUT])\n");
+	if (!o->nflows && !o->nopens) {
+		fprintf(stderr, "ctstorm: error: plan needs at least one --flow (udp:RATE[:TIMEOUT], tcp:RATE:STATE[:TIMEOUT]) "
+				"or --open (tcp:COUNT)\n");
 		return CT_EXIT_USAGE;
 	}
-	struct plan_out p = { .o = o, .flows = calloc(o->nflows, sizeof *p.flows),
+	struct plan_out p = { .o = o, .flows = calloc(o->nflows ? o->nflows : 1, sizeof *p.flows),
 			      .opens = calloc(o->nopens ? o->nopens : 1, sizeof *p.opens),
-			      .source = calloc(o->nflows, sizeof *p.source), .ram_given = o->ram != 0 };
+			      .source = calloc(o->nflows ? o->nflows : 1, sizeof *p.source), .ram_given = o->ram != 0 };
 	if (!p.flows || !p.source || !p.opens)
 		abort();
 	int rc = CT_EXIT_USAGE;

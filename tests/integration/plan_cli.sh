@@ -86,6 +86,12 @@ assert j["flows"][0]["entries"] == 300000 and j["flows"][0]["life_s"] == 30, j["
 assert j["open"][0]["entries"] == 50000, j["open"]
 assert j["steady_entries"] == 350000 and j["peak_entries"] == 442500, j
 assert j["recommended"]["nf_conntrack_max"] == 443392, j["recommended"]' "$out"
+# connections held open alone: 50000 x 1.25 = 62500 -> 63488
+out=$(plan --open tcp:50000 --ram 64G --kernel 6.1 --entry-size 320 --gc-lag 2s --json)
+ct_check "plan --open alone: 50000 open -> max 63488" python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["flows"] == [] and j["steady_entries"] == 50000 and j["recommended"]["nf_conntrack_max"] == 63488, j' "$out"
 # the term that drove it, named
 out=$(plan --flow udp:20000:30 --ram 64G --kernel 6.1 --entry-size 320 --gc-lag 15.0075s)
 ct_check "plan: the arithmetic recomputes (20000/s x 15.008s = 300160)" \
